@@ -1,0 +1,62 @@
+using DualLock;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers named lock pipelines; returned by <see cref="DualLockServiceCollectionExtensions.AddDualLock(IServiceCollection)"/>.</summary>
+public sealed class DualLockBuilder
+{
+    internal DualLockBuilder(IServiceCollection services) => Services = services;
+
+    /// <summary>Gets the service collection.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>
+    /// Registers a pipeline as a keyed singleton <see cref="LockPipeline"/> under <paramref name="name"/>,
+    /// so an endpoint can ask for <c>[FromKeyedServices("charge")] LockPipeline pipeline</c>.
+    /// </summary>
+    /// <param name="name">The pipeline name and DI key.</param>
+    /// <param name="configure">Adds the stages; runs once, when the pipeline is first resolved.</param>
+    /// <returns>This builder.</returns>
+    /// <remarks>
+    /// The pipeline's <see cref="LockPipelineOptions"/> are the named options <paramref name="name"/>:
+    /// bind them from configuration with <c>services.Configure&lt;LockPipelineOptions&gt;(name, section)</c>;
+    /// they are validated when the host starts. Registering a name twice keeps the first registration.
+    /// </remarks>
+    public DualLockBuilder AddPipeline(string name, Action<LockPipelineBuilder, IServiceProvider> configure)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(configure);
+
+        Services.AddOptions<LockPipelineOptions>(name).ValidateOnStart();
+        Services.TryAddKeyedSingleton(name, (sp, _) => CreatePipeline(sp, name, configure));
+        return this;
+    }
+
+    /// <summary>Registers a pipeline whose stages need nothing from the service provider.</summary>
+    /// <param name="name">The pipeline name and DI key.</param>
+    /// <param name="configure">Adds the stages.</param>
+    /// <returns>This builder.</returns>
+    public DualLockBuilder AddPipeline(string name, Action<LockPipelineBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return AddPipeline(name, (builder, _) => configure(builder));
+    }
+
+    private static LockPipeline CreatePipeline(IServiceProvider services, string name, Action<LockPipelineBuilder, IServiceProvider> configure)
+    {
+        var options = services.GetRequiredService<IOptionsMonitor<LockPipelineOptions>>().Get(name);
+        var builder = new LockPipelineBuilder
+        {
+            Name = name,
+            WaitTimeout = options.WaitTimeout,
+            TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System,
+            LoggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance,
+        };
+        configure(builder, services);
+        return builder.Build();
+    }
+}

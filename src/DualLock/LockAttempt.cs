@@ -1,0 +1,7 @@
+namespace DualLock;
+
+/// <summary>The outcome of <see cref="LockPipeline.TryExecuteAsync{TResult}(LockKey, Func{LockContext, CancellationToken, ValueTask{TResult}}, CancellationToken)"/>.</summary>
+/// <typeparam name="TResult">What the work returns.</typeparam>
+/// <param name="Acquired"><see langword="true"/> when every stage was acquired and the work ran.</param>
+/// <param name="Result">What the work returned; <see langword="default"/> when <paramref name="Acquired"/> is <see langword="false"/>.</param>
+public readonly record struct LockAttempt<TResult>(bool Acquired, TResult? Result);

@@ -1,0 +1,238 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+using DualLock.Telemetry;
+
+namespace DualLock;
+
+public sealed partial class LockPipeline
+{
+    /// <summary>The longest wait a caller may ask for: waits are bounded, never infinite.</summary>
+    public static readonly TimeSpan MaxWaitTimeout = TimeSpan.FromMinutes(10);
+
+    private async ValueTask<LockAttempt<TResult>> RunAsync<TResult>(
+        LockKey key,
+        TimeSpan waitTimeout,
+        Func<LockContext, CancellationToken, ValueTask<TResult>> work,
+        bool throwOnTimeout,
+        CancellationToken cancellationToken)
+    {
+        if (key.IsDefault)
+        {
+            throw new ArgumentException("The lock key is default(LockKey); create it with new LockKey(resource, id).", nameof(key));
+        }
+
+        ArgumentNullException.ThrowIfNull(work);
+        ValidateWaitTimeout(waitTimeout, nameof(waitTimeout));
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var context = new LockContext(key, Name, waitTimeout);
+        var held = new HeldStage[_stages.Length];
+        var acquiredCount = 0;
+        LockStage? timedOut = null;
+        var start = _timeProvider.GetTimestamp();
+        try
+        {
+            for (; acquiredCount < _stages.Length; acquiredCount++)
+            {
+                var stage = _stages[acquiredCount];
+                var remaining = waitTimeout - _timeProvider.GetElapsedTime(start);
+                var handle = await AcquireStageAsync(stage, context, remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining, cancellationToken)
+                    .ConfigureAwait(false);
+                if (handle is null)
+                {
+                    timedOut = stage;
+                    break;
+                }
+
+                held[acquiredCount] = new HeldStage(handle, _timeProvider.GetTimestamp(), WatchLease(context, stage, handle));
+                if (handle.FencingToken is { } token)
+                {
+                    context.FencingToken = token;
+                }
+            }
+        }
+        catch (Exception) when (acquiredCount > 0)
+        {
+            // An inner stage failed (unavailable, cancelled ...): the outer ones must not stay held.
+            await ReleaseAsync(context, held, acquiredCount, workSucceeded: false, failing: true).ConfigureAwait(false);
+            throw;
+        }
+
+        if (timedOut is not null)
+        {
+            await ReleaseAsync(context, held, acquiredCount, workSucceeded: false, failing: true).ConfigureAwait(false);
+            if (throwOnTimeout)
+            {
+                throw new LockTimeoutException(key.Resource, timedOut.Name, _timeProvider.GetElapsedTime(start), waitTimeout);
+            }
+
+            return default;
+        }
+
+        TResult result;
+        var linked = context.LeaseLost.CanBeCanceled
+            ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.LeaseLost)
+            : null;
+        try
+        {
+            result = await work(context, linked?.Token ?? cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            linked?.Dispose();
+            await ReleaseAsync(context, held, acquiredCount, workSucceeded: false, failing: true).ConfigureAwait(false);
+            if (ex is OperationCanceledException && context.LeaseLostStage is { } lostStage && !cancellationToken.IsCancellationRequested)
+            {
+                throw new LockLeaseLostException(
+                    key.Resource, lostStage, _timeProvider.GetElapsedTime(start), "the work was cancelled because the lock was lost.", ex);
+            }
+
+            throw;
+        }
+
+        linked?.Dispose();
+        await ReleaseAsync(context, held, acquiredCount, workSucceeded: true, failing: false).ConfigureAwait(false);
+        return new LockAttempt<TResult>(true, result);
+    }
+
+    internal static void ValidateWaitTimeout(TimeSpan waitTimeout, string paramName)
+    {
+        if (waitTimeout < TimeSpan.Zero || waitTimeout > MaxWaitTimeout)
+        {
+            throw new ArgumentOutOfRangeException(
+                paramName,
+                waitTimeout,
+                $"The wait timeout must be between 0 and {MaxWaitTimeout.TotalMinutes:0} minutes; waits are bounded (an infinite wait is not allowed).");
+        }
+    }
+
+    private async ValueTask<LockStageHandle?> AcquireStageAsync(LockStage stage, LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    {
+        using var activity = DualLockTelemetry.ActivitySource.StartActivity("duallock.acquire", ActivityKind.Internal);
+        activity?.SetTag(DualLockTelemetry.PipelineTag, Name);
+        activity?.SetTag(DualLockTelemetry.StageTag, stage.Name);
+        activity?.SetTag(DualLockTelemetry.ResourceTag, context.Key.Resource);
+
+        var started = _timeProvider.GetTimestamp();
+        var outcome = AcquireOutcome.Error;
+        LockStageHandle? handle = null;
+        try
+        {
+            handle = await stage.TryAcquireAsync(context, waitTimeout, cancellationToken).ConfigureAwait(false);
+            outcome = handle is null ? AcquireOutcome.Timeout : AcquireOutcome.Acquired;
+            return handle;
+        }
+        catch (LockUnavailableException ex)
+        {
+            outcome = AcquireOutcome.Unavailable;
+            Log.Unavailable(_logger, stage.Name, context.Key.Resource, Name, ex);
+            throw;
+        }
+        catch (LockTimeoutException)
+        {
+            // A stage may report a timeout itself (a database lock-wait timeout carries the server's error).
+            outcome = AcquireOutcome.Timeout;
+            throw;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            outcome = AcquireOutcome.Cancelled;
+            throw;
+        }
+        finally
+        {
+            var elapsed = _timeProvider.GetElapsedTime(started);
+            var tags = new TagList
+            {
+                { DualLockTelemetry.PipelineTag, Name },
+                { DualLockTelemetry.StageTag, stage.Name },
+                { DualLockTelemetry.OutcomeTag, outcome },
+            };
+            DualLockTelemetry.AcquireDuration.Record(elapsed.TotalSeconds, tags);
+            if (outcome == AcquireOutcome.Timeout || handle?.Contended == true)
+            {
+                DualLockTelemetry.Contended.Add(1, new(DualLockTelemetry.PipelineTag, Name), new(DualLockTelemetry.StageTag, stage.Name));
+            }
+
+            if (outcome == AcquireOutcome.Timeout)
+            {
+                Log.AcquireTimedOut(_logger, stage.Name, context.Key.Resource, Name, elapsed.TotalMilliseconds);
+            }
+            else if (outcome == AcquireOutcome.Acquired)
+            {
+                Log.Acquired(_logger, stage.Name, context.Key, Name, elapsed.TotalMilliseconds);
+            }
+
+            activity?.SetTag(DualLockTelemetry.OutcomeTag, outcome);
+            if (outcome != AcquireOutcome.Acquired)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, outcome);
+            }
+        }
+    }
+
+    private CancellationTokenRegistration WatchLease(LockContext context, LockStage stage, LockStageHandle handle)
+    {
+        var leaseLost = handle.LeaseLost;
+        if (!leaseLost.CanBeCanceled)
+        {
+            return default;
+        }
+
+        return context.WatchLease(stage.Name, (ctx, stageName) =>
+        {
+            DualLockTelemetry.RecordLeaseLost(Name, stageName);
+            Log.LeaseLost(_logger, stageName, ctx.Key.Resource, Name);
+        }, leaseLost);
+    }
+
+    /// <summary>
+    /// Releases held stages innermost first. Every stage is released even when one release throws.
+    /// When the execution is already failing, release failures are logged so the original failure surfaces.
+    /// </summary>
+    private async ValueTask ReleaseAsync(LockContext context, HeldStage[] held, int count, bool workSucceeded, bool failing)
+    {
+        // Stop listening for lease loss first: a lease ending because we release it is not a loss.
+        for (var i = count - 1; i >= 0; i--)
+        {
+            await held[i].LeaseWatch.DisposeAsync().ConfigureAwait(false);
+        }
+
+        context.DisposeLeaseSource();
+
+        Exception? firstReleaseFailure = null;
+        for (var i = count - 1; i >= 0; i--)
+        {
+            var stage = _stages[i];
+            var heldFor = _timeProvider.GetElapsedTime(held[i].AcquiredAt);
+            try
+            {
+                // An inner release that failed (a commit that threw) means the work did not succeed for the outer stages either.
+                await held[i].Handle.ReleaseAsync(workSucceeded && firstReleaseFailure is null).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (failing)
+            {
+                Log.ReleaseFailedAfterWorkFailed(_logger, stage.Name, context.Key.Resource, Name, ex);
+            }
+            catch (Exception ex)
+            {
+                firstReleaseFailure ??= ex;
+            }
+            finally
+            {
+                DualLockTelemetry.HoldDuration.Record(
+                    heldFor.TotalSeconds,
+                    new(DualLockTelemetry.PipelineTag, Name),
+                    new(DualLockTelemetry.StageTag, stage.Name));
+                Log.Released(_logger, stage.Name, context.Key, Name, heldFor.TotalMilliseconds);
+            }
+        }
+
+        if (firstReleaseFailure is not null)
+        {
+            ExceptionDispatchInfo.Throw(firstReleaseFailure);
+        }
+    }
+
+    private readonly record struct HeldStage(LockStageHandle Handle, long AcquiredAt, CancellationTokenRegistration LeaseWatch);
+}

@@ -1,0 +1,102 @@
+using DualLock.Telemetry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DualLock;
+
+/// <summary>
+/// Builds a <see cref="LockPipeline"/>. Stages run in the order they are added: the first added is
+/// the outermost (acquired first, released last). Stage options are validated when the stage is
+/// added; the pipeline is immutable once built.
+/// </summary>
+/// <example>
+/// Dual locking: a Redis lock outside, a transaction with a row lock inside.
+/// <code>
+/// var pipeline = new LockPipelineBuilder { Name = "charge" }
+///     .AddRedisLock(redis)
+///     .AddMySqlTransaction(connectionString)
+///     .AddMySqlRowLock(rowLockOptions)
+///     .Build();
+/// </code>
+/// </example>
+public sealed class LockPipelineBuilder
+{
+    private readonly List<Func<LockStageBuildContext, LockStage>> _factories = [];
+    private bool _built;
+
+    /// <summary>Gets or sets the pipeline name used in exceptions, metrics, logs and as the DI key.</summary>
+    /// <value>Default: <c>default</c>.</value>
+    public string Name { get; set; } = "default";
+
+    /// <summary>Gets or sets how long an execution may wait, in total, to acquire every stage.</summary>
+    /// <value>Default: 2 seconds. Between zero (try once) and <see cref="LockPipeline.MaxWaitTimeout"/>.</value>
+    public TimeSpan WaitTimeout { get; set; } = LockPipelineOptions.DefaultWaitTimeout;
+
+    /// <summary>Gets or sets the time source used for waits, leases and measurements.</summary>
+    /// <value>Default: <see cref="TimeProvider.System"/>.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Gets or sets the logger factory passed to the stages.</summary>
+    /// <value>Default: <see cref="NullLoggerFactory.Instance"/>.</value>
+    public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
+
+    /// <summary>Gets the number of stages added so far.</summary>
+    public int StageCount => _factories.Count;
+
+    /// <summary>Adds a stage instance inside the stages added before it.</summary>
+    /// <param name="stage">The stage; it must be thread-safe.</param>
+    /// <returns>This builder.</returns>
+    public LockPipelineBuilder AddStage(LockStage stage)
+    {
+        ArgumentNullException.ThrowIfNull(stage);
+        return AddStage(_ => stage);
+    }
+
+    /// <summary>Adds a stage created when the pipeline is built, inside the stages added before it.</summary>
+    /// <param name="factory">Creates the stage from the pipeline's time source, logger factory and name.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="InvalidOperationException">The builder has already built its pipeline.</exception>
+    public LockPipelineBuilder AddStage(Func<LockStageBuildContext, LockStage> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        if (_built)
+        {
+            throw new InvalidOperationException("Stages cannot be added after the pipeline has been built: a pipeline is immutable.");
+        }
+
+        _factories.Add(factory);
+        return this;
+    }
+
+    /// <summary>Creates the pipeline.</summary>
+    /// <returns>The immutable pipeline.</returns>
+    /// <exception cref="InvalidOperationException">No stage was added, or two stages share a name.</exception>
+    /// <exception cref="ArgumentException">The name or the wait timeout is invalid.</exception>
+    public LockPipeline Build()
+    {
+        LockPipelineOptions.Validate(Name, WaitTimeout);
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+        ArgumentNullException.ThrowIfNull(LoggerFactory);
+        if (_factories.Count == 0)
+        {
+            throw new InvalidOperationException(
+                $"Pipeline '{Name}' has no stage. Add at least one; use AddNoLock() for a deliberate pipeline without a lock.");
+        }
+
+        _built = true;
+        var context = new LockStageBuildContext(Name, TimeProvider, LoggerFactory);
+        var stages = new LockStage[_factories.Count];
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < stages.Length; i++)
+        {
+            stages[i] = _factories[i](context) ?? throw new InvalidOperationException($"Stage factory #{i + 1} of pipeline '{Name}' returned null.");
+            if (!names.Add(stages[i].Name))
+            {
+                throw new InvalidOperationException(
+                    $"Pipeline '{Name}' has two stages named '{stages[i].Name}'; stage names must be unique so metrics and errors can tell them apart.");
+            }
+        }
+
+        return new LockPipeline(Name, stages, WaitTimeout, TimeProvider, LoggerFactory.CreateLogger(DualLockTelemetry.Name));
+    }
+}

@@ -1,0 +1,80 @@
+namespace DualLock;
+
+/// <summary>
+/// A lock per key inside one process: correct for one instance only, the cheapest stage in front
+/// of a distributed one (it keeps a process's callers from contending in Redis or the database).
+/// </summary>
+/// <remarks>Waiters are served in arrival order. A key that nobody holds or waits for costs no memory.</remarks>
+public sealed class InProcessLockStage : LockStage
+{
+    private readonly KeyedSemaphores _semaphores = new();
+    private readonly int _maxQueueLength;
+
+    /// <summary>Initializes a new instance of the <see cref="InProcessLockStage"/> class.</summary>
+    /// <param name="options">The options, validated here. Default: <see cref="InProcessLockOptions"/> defaults.</param>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public InProcessLockStage(InProcessLockOptions? options = null)
+        : base(ValidatedName(options ??= new InProcessLockOptions()))
+    {
+        _maxQueueLength = options.MaxQueueLength;
+    }
+
+    /// <summary>Gets the number of keys currently held or waited for (idle keys are forgotten).</summary>
+    internal int ActiveKeyCount => _semaphores.Count;
+
+    /// <inheritdoc />
+    public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var entry = _semaphores.Enter(context.Key.ToString(), _maxQueueLength);
+        if (entry is null)
+        {
+            return null;
+        }
+
+        var acquired = false;
+        var contended = false;
+        try
+        {
+            acquired = entry.Semaphore.Wait(0, CancellationToken.None);
+            if (!acquired && waitTimeout > TimeSpan.Zero)
+            {
+                contended = true;
+                acquired = await entry.Semaphore.WaitAsync(waitTimeout, cancellationToken).ConfigureAwait(false);
+            }
+
+            return acquired ? new Handle(_semaphores, entry, contended) : null;
+        }
+        finally
+        {
+            if (!acquired)
+            {
+                _semaphores.Exit(entry);
+            }
+        }
+    }
+
+    private static string ValidatedName(InProcessLockOptions options)
+    {
+        options.Validate();
+        return options.Name;
+    }
+
+    private sealed class Handle(KeyedSemaphores semaphores, KeyedSemaphores.Entry entry, bool contended) : LockStageHandle
+    {
+        private int _released;
+
+        public override bool Contended => contended;
+
+        public override ValueTask ReleaseAsync(bool workSucceeded)
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                entry.Semaphore.Release();
+                semaphores.Exit(entry);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+}

@@ -1,0 +1,43 @@
+namespace DualLock;
+
+/// <summary>
+/// One layer of a <see cref="LockPipeline"/>: something that can be acquired for a key before the
+/// work runs and released after it (a process-local lock, a Redis lock, a database transaction or
+/// row lock ...).
+/// </summary>
+/// <remarks>
+/// Stages are created once when a pipeline is built and shared by every execution, so they must be
+/// thread-safe. Per-execution state belongs in the <see cref="LockStageHandle"/> a stage returns.
+/// </remarks>
+public abstract class LockStage
+{
+    /// <summary>Initializes a new instance of the <see cref="LockStage"/> class.</summary>
+    /// <param name="name">The stage name used in exceptions, metrics and traces, for example <c>redis</c>.</param>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty.</exception>
+    protected LockStage(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Name = name;
+    }
+
+    /// <summary>Gets the stage name used in exceptions, metrics and traces.</summary>
+    public string Name { get; }
+
+    /// <summary>Acquires this stage's lock for <see cref="LockContext.Key"/>.</summary>
+    /// <param name="context">The execution context; outer stages have already acquired theirs.</param>
+    /// <param name="waitTimeout">
+    /// How long the stage may wait for another holder to release: what is left of the pipeline's wait.
+    /// <see cref="TimeSpan.Zero"/> means try once without waiting.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>
+    /// A handle that releases the lock, or <see langword="null"/> when the lock was still held by
+    /// someone else when the wait ran out.
+    /// </returns>
+    /// <exception cref="LockUnavailableException">The lock service cannot be reached.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    public abstract ValueTask<LockStageHandle?> TryAcquireAsync(
+        LockContext context,
+        TimeSpan waitTimeout,
+        CancellationToken cancellationToken);
+}

@@ -1,0 +1,26 @@
+namespace DualLock;
+
+/// <summary>What a stage holds while the work runs; released exactly once by the pipeline.</summary>
+public abstract class LockStageHandle
+{
+    /// <summary>Gets the fencing token this acquisition was issued, or <see langword="null"/> when the stage issues none.</summary>
+    /// <value>A number that strictly increases with every acquisition of the same key. Default: <see langword="null"/>.</value>
+    public virtual long? FencingToken => null;
+
+    /// <summary>Gets a token that fires when the stage learns that its lock was lost while held.</summary>
+    /// <value>Default: <see cref="CancellationToken.None"/> (a lock that cannot be lost).</value>
+    public virtual CancellationToken LeaseLost => CancellationToken.None;
+
+    /// <summary>Gets a value indicating whether the acquisition had to wait for another holder.</summary>
+    /// <value>Feeds the <c>duallock.acquire.contended</c> counter. Default: <see langword="false"/>.</value>
+    public virtual bool Contended => false;
+
+    /// <summary>Releases the lock. Called once, after the work and after every inner stage was released.</summary>
+    /// <param name="workSucceeded">
+    /// <see langword="true"/> when the work returned normally (a transaction commits);
+    /// <see langword="false"/> when it threw, was cancelled or never ran (a transaction rolls back).
+    /// </param>
+    /// <returns>A task that completes when the lock is released.</returns>
+    /// <remarks>Takes no cancellation token on purpose: a release that is skipped leaves the lock held until its lease ends.</remarks>
+    public abstract ValueTask ReleaseAsync(bool workSucceeded);
+}

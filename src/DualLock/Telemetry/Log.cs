@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace DualLock.Telemetry;
+
+/// <summary>Log messages of the core package: event ids 1000-1099. Keys appear only at Debug.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1000, LogLevel.Debug, "Acquired '{Stage}' lock on {Key} in pipeline '{Pipeline}' after {ElapsedMs:0.###} ms")]
+    public static partial void Acquired(ILogger logger, string stage, LockKey key, string pipeline, double elapsedMs);
+
+    [LoggerMessage(1001, LogLevel.Warning, "Timed out acquiring the '{Stage}' lock on resource '{Resource}' in pipeline '{Pipeline}' after {ElapsedMs:0} ms")]
+    public static partial void AcquireTimedOut(ILogger logger, string stage, string resource, string pipeline, double elapsedMs);
+
+    [LoggerMessage(1002, LogLevel.Error, "The '{Stage}' lock service is unavailable for resource '{Resource}' in pipeline '{Pipeline}'")]
+    public static partial void Unavailable(ILogger logger, string stage, string resource, string pipeline, Exception exception);
+
+    [LoggerMessage(1003, LogLevel.Warning, "The '{Stage}' lock on resource '{Resource}' in pipeline '{Pipeline}' was lost while the work ran")]
+    public static partial void LeaseLost(ILogger logger, string stage, string resource, string pipeline);
+
+    [LoggerMessage(1004, LogLevel.Error, "Releasing the '{Stage}' lock on resource '{Resource}' in pipeline '{Pipeline}' failed after the work had already failed")]
+    public static partial void ReleaseFailedAfterWorkFailed(ILogger logger, string stage, string resource, string pipeline, Exception exception);
+
+    [LoggerMessage(1005, LogLevel.Debug, "Released '{Stage}' lock on {Key} in pipeline '{Pipeline}' after holding it {HeldMs:0.###} ms")]
+    public static partial void Released(ILogger logger, string stage, LockKey key, string pipeline, double heldMs);
+}
