@@ -46,6 +46,32 @@ public sealed class DualLockBuilder
         return AddPipeline(name, (builder, _) => configure(builder));
     }
 
+    /// <summary>
+    /// Registers a dual pipeline: the <paramref name="distributed"/> stages (for example a Redis
+    /// lock) outside, the <paramref name="database"/> stages (a transaction and a row lock) inside,
+    /// so the distributed lock is released only after the transaction has committed.
+    /// </summary>
+    /// <param name="name">The pipeline name and DI key.</param>
+    /// <param name="distributed">Adds the outer, distributed stages.</param>
+    /// <param name="database">Adds the inner, database stages.</param>
+    /// <param name="fallbackToDatabase">
+    /// When <see langword="true"/> (the default) an unavailable distributed lock service does not fail
+    /// the execution: it continues under the database lock alone, which is still correct, and the
+    /// fallback is counted and logged. When <see langword="false"/> it fails with <see cref="LockUnavailableException"/>.
+    /// </param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="InvalidOperationException">Either part added no stage (thrown when the pipeline is built).</exception>
+    public DualLockBuilder AddDualPipeline(
+        string name,
+        Action<LockPipelineBuilder, IServiceProvider> distributed,
+        Action<LockPipelineBuilder, IServiceProvider> database,
+        bool fallbackToDatabase = true)
+    {
+        ArgumentNullException.ThrowIfNull(distributed);
+        ArgumentNullException.ThrowIfNull(database);
+        return AddPipeline(name, (builder, services) => builder.AddDual(services, distributed, database, fallbackToDatabase));
+    }
+
     private static LockPipeline CreatePipeline(IServiceProvider services, string name, Action<LockPipelineBuilder, IServiceProvider> configure)
     {
         var options = services.GetRequiredService<IOptionsMonitor<LockPipelineOptions>>().Get(name);

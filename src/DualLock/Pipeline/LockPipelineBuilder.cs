@@ -68,6 +68,45 @@ public sealed class LockPipelineBuilder
         return this;
     }
 
+    /// <summary>
+    /// Makes the stage added last optional: when its lock service is unavailable the execution
+    /// continues with the other stages (counted as <c>duallock.fallback</c>, logged, and listed in
+    /// the <see cref="SkippedStages"/> feature) instead of throwing <see cref="LockUnavailableException"/>.
+    /// </summary>
+    /// <returns>This builder.</returns>
+    /// <remarks>
+    /// Use it only on a stage that has a correct lock inside it, typically a Redis lock outside a
+    /// database row lock. A timeout is never turned into a fallback: someone holds the lock.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">No stage was added yet, or the pipeline was built.</exception>
+    public LockPipelineBuilder ContinueIfUnavailable()
+    {
+        if (_factories.Count == 0)
+        {
+            throw new InvalidOperationException("ContinueIfUnavailable() applies to the stage added before it; add a stage first.");
+        }
+
+        return ContinueIfUnavailable(_factories.Count - 1);
+    }
+
+    /// <summary>Makes every stage from <paramref name="firstIndex"/> to the last added optional.</summary>
+    internal LockPipelineBuilder ContinueIfUnavailable(int firstIndex)
+    {
+        if (_built)
+        {
+            throw new InvalidOperationException("The pipeline has already been built: a pipeline is immutable.");
+        }
+
+        for (var i = firstIndex; i < _factories.Count; i++)
+        {
+            var inner = _factories[i];
+            _factories[i] = context => new ContinueIfUnavailableStage(
+                inner(context), context.LoggerFactory.CreateLogger(DualLockTelemetry.Name));
+        }
+
+        return this;
+    }
+
     /// <summary>Creates the pipeline.</summary>
     /// <returns>The immutable pipeline.</returns>
     /// <exception cref="InvalidOperationException">No stage was added, or two stages share a name.</exception>

@@ -22,4 +22,7 @@ internal static partial class Log
 
     [LoggerMessage(1005, LogLevel.Debug, "Released '{Stage}' lock on {Key} in pipeline '{Pipeline}' after holding it {HeldMs:0.###} ms")]
     public static partial void Released(ILogger logger, string stage, LockKey key, string pipeline, double heldMs);
+
+    [LoggerMessage(1006, LogLevel.Warning, "The '{Stage}' lock service is unavailable for resource '{Resource}' in pipeline '{Pipeline}'; continuing with the inner stages alone")]
+    public static partial void ContinuedWithoutStage(ILogger logger, string stage, string resource, string pipeline, Exception exception);
 }

@@ -1,0 +1,48 @@
+using System.Diagnostics.Metrics;
+using DualLock.Telemetry;
+using Microsoft.Extensions.Logging;
+
+namespace DualLock;
+
+/// <summary>
+/// Wraps a stage so that "lock service unavailable" means "continue without this lock" instead of
+/// failing. Only correct when an inner stage still serialises the work (a database row lock inside
+/// a Redis lock): the fallback trades the outer lock's benefit, never the data's safety.
+/// </summary>
+internal sealed class ContinueIfUnavailableStage : LockStage
+{
+    private static readonly Counter<long> Fallbacks = DualLockTelemetry.CreateCounter(
+        "duallock.fallback", "Acquires that continued without a stage because its lock service was unavailable.");
+
+    private readonly LockStage _inner;
+    private readonly ILogger _logger;
+
+    public ContinueIfUnavailableStage(LockStage inner, ILogger logger)
+        : base(inner.Name)
+    {
+        _inner = inner;
+        _logger = logger;
+    }
+
+    public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _inner.TryAcquireAsync(context, waitTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LockUnavailableException ex)
+        {
+            Fallbacks.Add(1, new(DualLockTelemetry.PipelineTag, context.PipelineName), new(DualLockTelemetry.StageTag, Name));
+            Log.ContinuedWithoutStage(_logger, Name, context.Key.Resource, context.PipelineName, ex);
+            context.SetFeature(new SkippedStages(Name, context.GetFeature<SkippedStages>()));
+            return SkippedHandle.Instance;
+        }
+    }
+
+    private sealed class SkippedHandle : LockStageHandle
+    {
+        public static readonly SkippedHandle Instance = new();
+
+        public override ValueTask ReleaseAsync(bool workSucceeded) => ValueTask.CompletedTask;
+    }
+}
