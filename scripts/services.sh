@@ -1,0 +1,789 @@
+#!/usr/bin/env bash
+# Starts and stops REAL MariaDB and Redis servers on loopback for the DualLock
+# tests, samples and benchmarks. Nothing is mocked and no Docker is needed.
+#
+# Usage:
+#   scripts/services.sh up [redlock] [cluster] [all]
+#                                  start MariaDB + Redis (and the extras asked for)
+#   scripts/services.sh down [--purge]
+#                                  stop everything this script started (by pid file);
+#                                  --purge also deletes .services/
+#   scripts/services.sh status     one line per service: name, state, port, pid
+#   scripts/services.sh env        export lines; use: eval "$(scripts/services.sh env)"
+#   scripts/services.sh stop-redis | start-redis
+#                                  stop / restart the main Redis server (outage tests)
+#   scripts/services.sh stop-redis-node PORT | start-redis-node PORT
+#                                  the same for any Redis node this script set up
+#
+# Environment (all optional):
+#   DUALLOCK_MYSQL_PORT      MariaDB port             (default 13306)
+#   DUALLOCK_REDIS_PORT      main Redis port          (default 16379)
+#   DUALLOCK_REDLOCK_PORTS   Redlock masters          (default 16380,16381,16382)
+#   DUALLOCK_CLUSTER_PORTS   Redis Cluster masters    (default 17001,17002,17003)
+#   DUALLOCK_SERVICES_TIMEOUT  seconds to wait for a server to answer (default 60)
+#
+# Everything (data, logs, sockets, pid files) lives in <repo>/.services/,
+# which is git-ignored. Progress goes to stderr, prefixed "services:".
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd -P)"
+SERVICES_DIR="$REPO_ROOT/.services"
+MARIADB_DIR="$SERVICES_DIR/mariadb"
+REDIS_DIR="$SERVICES_DIR/redis"
+
+MYSQL_PORT="${DUALLOCK_MYSQL_PORT:-13306}"
+REDIS_PORT="${DUALLOCK_REDIS_PORT:-16379}"
+REDLOCK_PORTS_CSV="${DUALLOCK_REDLOCK_PORTS:-16380,16381,16382}"
+CLUSTER_PORTS_CSV="${DUALLOCK_CLUSTER_PORTS:-17001,17002,17003}"
+TIMEOUT="${DUALLOCK_SERVICES_TIMEOUT:-60}"
+
+DB_NAME="duallock"
+DB_USER="duallock"
+DB_PASSWORD="duallock"
+
+APT_PACKAGES=(mariadb-server mariadb-client redis-server redis-tools)
+
+log() { printf 'services: %s\n' "$*" >&2; }
+die() {
+    printf 'services: ERROR: %s\n' "$*" >&2
+    exit 1
+}
+
+usage() {
+    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2
+}
+
+# ---------------------------------------------------------------- validation
+
+is_port() { [[ "$1" =~ ^[0-9]+$ ]] && ((10#$1 >= 1 && 10#$1 <= 65535)); }
+
+split_ports() { # CSV -> one port a line, validated
+    local csv="$1" name="$2" p
+    local -a parts
+    IFS=', ' read -r -a parts <<<"$csv"
+    ((${#parts[@]} > 0)) || die "$name is empty"
+    for p in "${parts[@]}"; do
+        [[ -n "$p" ]] || continue
+        is_port "$p" || die "$name: '$p' is not a valid port"
+        printf '%s\n' "$((10#$p))"
+    done
+}
+
+is_port "$MYSQL_PORT" || die "DUALLOCK_MYSQL_PORT: '$MYSQL_PORT' is not a valid port"
+is_port "$REDIS_PORT" || die "DUALLOCK_REDIS_PORT: '$REDIS_PORT' is not a valid port"
+[[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "DUALLOCK_SERVICES_TIMEOUT: '$TIMEOUT' is not a number of seconds"
+MYSQL_PORT=$((10#$MYSQL_PORT))
+REDIS_PORT=$((10#$REDIS_PORT))
+mapfile -t REDLOCK_PORTS < <(split_ports "$REDLOCK_PORTS_CSV" DUALLOCK_REDLOCK_PORTS)
+mapfile -t CLUSTER_PORTS < <(split_ports "$CLUSTER_PORTS_CSV" DUALLOCK_CLUSTER_PORTS)
+((${#REDLOCK_PORTS[@]} > 0)) || die "DUALLOCK_REDLOCK_PORTS has no port"
+((${#CLUSTER_PORTS[@]} >= 3)) || die "DUALLOCK_CLUSTER_PORTS needs at least 3 ports (a cluster needs 3 masters)"
+
+# The unix socket path is limited to ~107 bytes; fall back to /tmp for very
+# deep checkouts (a stable per-repository folder, so every command agrees).
+MYSQL_SOCKET="$MARIADB_DIR/mysqld.sock"
+if ((${#MYSQL_SOCKET} > 100)); then
+    MYSQL_SOCKET="${TMPDIR:-/tmp}/duallock-services-$(printf '%s' "$REPO_ROOT" | cksum | cut -d' ' -f1)/mysqld.sock"
+fi
+MYSQL_PIDFILE="$MARIADB_DIR/mariadbd.pid"
+MYSQL_CNF="$MARIADB_DIR/my.cnf"
+MYSQL_DATADIR="$MARIADB_DIR/data"
+MYSQL_ERRLOG="$MARIADB_DIR/error.log"
+
+# ------------------------------------------------------------------- helpers
+
+CLEANUPS=()
+run_cleanups() {
+    local c
+    for c in "${CLEANUPS[@]}"; do eval "$c" || true; done
+}
+trap run_cleanups EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+find_bin() { # first of the names found on PATH or in the sbin folders
+    local name dir
+    for name in "$@"; do
+        if command -v "$name" >/dev/null 2>&1; then
+            command -v "$name"
+            return 0
+        fi
+        for dir in /usr/sbin /sbin /usr/local/sbin /usr/libexec; do
+            if [[ -x "$dir/$name" ]]; then
+                printf '%s\n' "$dir/$name"
+                return 0
+            fi
+        done
+    done
+    return 1
+}
+
+resolve_bins() {
+    MARIADBD="$(find_bin mariadbd mysqld || true)"
+    INSTALL_DB="$(find_bin mariadb-install-db mysql_install_db || true)"
+    MYSQL_CLIENT="$(find_bin mariadb mysql || true)"
+    MYSQL_ADMIN="$(find_bin mariadb-admin mysqladmin || true)"
+    REDIS_SERVER="$(find_bin redis-server || true)"
+    REDIS_CLI="$(find_bin redis-cli || true)"
+}
+
+missing_bins() {
+    resolve_bins
+    local -a missing=()
+    [[ -n "$MARIADBD" ]] || missing+=("mariadbd")
+    [[ -n "$INSTALL_DB" ]] || missing+=("mariadb-install-db")
+    [[ -n "$MYSQL_CLIENT" ]] || missing+=("mariadb")
+    [[ -n "$MYSQL_ADMIN" ]] || missing+=("mariadb-admin")
+    [[ -n "$REDIS_SERVER" ]] || missing+=("redis-server")
+    [[ -n "$REDIS_CLI" ]] || missing+=("redis-cli")
+    if ((${#missing[@]} > 0)); then printf '%s\n' "${missing[@]}"; fi
+}
+
+# Alive = exists and is not a zombie. A daemon's parent is PID 1, which in
+# some containers/VMs reaps exited children late, so kill -0 is not enough.
+proc_alive() {
+    [[ "$1" =~ ^[0-9]+$ ]] || return 1
+    kill -0 "$1" 2>/dev/null || return 1
+    local stat
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+    stat="${stat##*) }"
+    [[ "${stat:0:1}" != Z ]]
+}
+
+# Is $1 a live process whose command name is one of the others?
+pid_is() {
+    local pid="$1" comm
+    shift
+    proc_alive "$pid" || return 1
+    comm="$(cat "/proc/$pid/comm" 2>/dev/null || true)"
+    local want
+    for want in "$@"; do
+        [[ "$comm" == "$want" ]] && return 0
+    done
+    return 1
+}
+
+read_pid() { # pid from a pid file, or nothing
+    [[ -f "$1" ]] || return 0
+    local pid
+    pid="$(tr -dc '0-9' <"$1" 2>/dev/null || true)"
+    printf '%s' "$pid"
+}
+
+port_busy() { # something accepts TCP connections on 127.0.0.1:$1
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Run a command detached: no inherited descriptors beyond 0-2 (so a daemon
+# never holds a caller's pipe or our lock), stdin from /dev/null, output to a
+# log, in its own session (Ctrl-C in the caller's terminal does not reach it).
+spawn_detached() {
+    local logfile="$1"
+    shift
+    (
+        local fd
+        for fd in /proc/"$BASHPID"/fd/*; do
+            fd="${fd##*/}"
+            if [[ "$fd" =~ ^[0-9]+$ ]] && ((fd > 2)); then
+                eval "exec ${fd}>&-" 2>/dev/null || true
+            fi
+        done
+        exec setsid "$@" </dev/null >>"$logfile" 2>&1
+    ) &
+    SPAWNED_PID=$!
+}
+
+take_lock() {
+    mkdir -p "$SERVICES_DIR"
+    if command -v flock >/dev/null 2>&1; then
+        exec 9>"$SERVICES_DIR/.lock"
+        if ! flock -w 600 9; then
+            die "another services.sh is still running (lock $SERVICES_DIR/.lock)"
+        fi
+    fi
+}
+
+# ---------------------------------------------------------------- installing
+
+system_service_stop_after_install() {
+    # The packages' postinst scripts may have started system-wide servers
+    # (mariadb on 3306, redis on 6379). Stop them cleanly through the init
+    # system; never kill anything by name.
+    local svc
+    if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
+        for svc in mariadb redis-server; do
+            if systemctl is-active --quiet "$svc" 2>/dev/null; then
+                log "stopping system service $svc started by the package install"
+                systemctl stop "$svc" || log "could not stop $svc (left as is)"
+            fi
+        done
+        return 0
+    fi
+    local pidfile script
+    for svc in mariadb:/run/mysqld/mysqld.pid redis-server:/run/redis/redis-server.pid; do
+        script="/etc/init.d/${svc%%:*}"
+        pidfile="${svc#*:}"
+        local pid
+        pid="$(read_pid "$pidfile")"
+        if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && [[ -x "$script" ]]; then
+            log "stopping system service ${svc%%:*} (pid $pid) started by the package install"
+            "$script" stop >&2 || log "could not stop ${svc%%:*} (left as is)"
+        fi
+    done
+}
+
+ensure_packages() {
+    local -a missing
+    mapfile -t missing < <(missing_bins)
+    ((${#missing[@]} == 0)) && return 0
+
+    if [[ "$(id -u)" -ne 0 ]]; then
+        printf 'services: ERROR: missing programs: %s\n' "${missing[*]}" >&2
+        printf 'services: install them as root with:\n' >&2
+        printf '  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends %s\n' "${APT_PACKAGES[*]}" >&2
+        exit 1
+    fi
+    command -v apt-get >/dev/null 2>&1 ||
+        die "missing programs: ${missing[*]}; no apt-get here: install the packages ${APT_PACKAGES[*]} (or their equivalents)"
+
+    log "missing programs: ${missing[*]}; installing ${APT_PACKAGES[*]}"
+    # Keep the packages from starting system-wide servers during the install.
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        printf '#!/bin/sh\n# written by DualLock scripts/services.sh during apt-get install\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod 755 /usr/sbin/policy-rc.d
+        CLEANUPS+=("rm -f /usr/sbin/policy-rc.d")
+        log "wrote /usr/sbin/policy-rc.d (exit 101) for the install; it is removed afterwards"
+    else
+        log "/usr/sbin/policy-rc.d already present; leaving it as is"
+    fi
+
+    local started=$SECONDS
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq >&2 ||
+        die "apt-get update failed"
+    log "apt-get install"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+        --no-install-recommends "${APT_PACKAGES[@]}" >&2 ||
+        die "apt-get install ${APT_PACKAGES[*]} failed"
+    log "packages installed in $((SECONDS - started)) s"
+
+    system_service_stop_after_install
+
+    # Remove our policy-rc.d now rather than at exit.
+    if [[ ${#CLEANUPS[@]} -gt 0 ]]; then
+        run_cleanups
+        CLEANUPS=()
+    fi
+
+    mapfile -t missing < <(missing_bins)
+    ((${#missing[@]} == 0)) || die "still missing after install: ${missing[*]}"
+}
+
+# ------------------------------------------------------------------- MariaDB
+
+mysql_admin_sql() { # run SQL as root through the unix socket
+    "$MYSQL_CLIENT" --no-defaults --protocol=socket --socket="$MYSQL_SOCKET" -uroot \
+        --connect-timeout=5 --batch --skip-column-names
+}
+
+mariadb_pid() {
+    local pid
+    pid="$(read_pid "$MYSQL_PIDFILE")"
+    if pid_is "$pid" mariadbd mysqld; then printf '%s' "$pid"; fi
+}
+
+write_mariadb_cnf() {
+    mkdir -p "$MARIADB_DIR/tmp" "$(dirname "$MYSQL_SOCKET")"
+    cat >"$MYSQL_CNF" <<EOF
+# Generated by scripts/services.sh on every 'up'; edits are overwritten.
+[mysqld]
+port = $MYSQL_PORT
+bind-address = 127.0.0.1
+socket = "$MYSQL_SOCKET"
+pid-file = "$MYSQL_PIDFILE"
+datadir = "$MYSQL_DATADIR"
+tmpdir = "$MARIADB_DIR/tmp"
+log-error = "$MYSQL_ERRLOG"
+skip-name-resolve
+skip-log-bin
+character-set-server = utf8mb4
+collation-server = utf8mb4_unicode_ci
+# durable commits, as production runs it
+innodb_flush_log_at_trx_commit = 1
+innodb_lock_wait_timeout = 50
+innodb_buffer_pool_size = 256M
+innodb_log_file_size = 128M
+max_connections = 500
+max_allowed_packet = 64M
+thread_cache_size = 64
+table_open_cache = 2000
+local_infile = 0
+EOF
+}
+
+init_mariadb_datadir() {
+    [[ -d "$MYSQL_DATADIR/mysql" ]] && return 0
+    local tmp="$MYSQL_DATADIR.init" started=$SECONDS
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
+    log "mariadb: initialising data folder $MYSQL_DATADIR"
+    local -a args=(--defaults-file="$MYSQL_CNF" --datadir="$tmp"
+        --auth-root-authentication-method=socket --auth-root-socket-user="$(id -un)"
+        --skip-test-db --skip-name-resolve)
+    if [[ "$(id -u)" -eq 0 ]]; then args+=(--user=root); fi
+    if ! "$INSTALL_DB" "${args[@]}" >"$MARIADB_DIR/install-db.log" 2>&1; then
+        tail -n 30 "$MARIADB_DIR/install-db.log" >&2 || true
+        die "mariadb: $INSTALL_DB failed (log: $MARIADB_DIR/install-db.log)"
+    fi
+    mv "$tmp" "$MYSQL_DATADIR"
+    log "mariadb: data folder initialised in $((SECONDS - started)) s"
+}
+
+provision_mariadb() {
+    mysql_admin_sql <<EOF
+CREATE DATABASE IF NOT EXISTS \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE USER IF NOT EXISTS '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD';
+CREATE USER IF NOT EXISTS '$DB_USER'@'localhost' IDENTIFIED BY '$DB_PASSWORD';
+ALTER USER '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD';
+ALTER USER '$DB_USER'@'localhost' IDENTIFIED BY '$DB_PASSWORD';
+GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
+GRANT ALL PRIVILEGES ON \`${DB_NAME}\\_%\`.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
+GRANT PROCESS ON *.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
+DROP USER IF EXISTS ''@'localhost';
+FLUSH PRIVILEGES;
+EOF
+}
+
+start_mariadb() {
+    local pid
+    pid="$(mariadb_pid)"
+    if [[ -n "$pid" ]]; then
+        if "$MYSQL_ADMIN" --no-defaults --socket="$MYSQL_SOCKET" -uroot --connect-timeout=5 ping >/dev/null 2>&1; then
+            log "mariadb: already running (pid $pid, port $MYSQL_PORT)"
+            provision_mariadb
+            return 0
+        fi
+        log "mariadb: pid $pid is alive but does not answer yet; waiting"
+    else
+        rm -f "$MYSQL_PIDFILE"
+        if port_busy "$MYSQL_PORT"; then
+            die "mariadb: port $MYSQL_PORT is in use by a process this script did not start; set DUALLOCK_MYSQL_PORT to another port"
+        fi
+        write_mariadb_cnf
+        init_mariadb_datadir
+        local -a args=(--defaults-file="$MYSQL_CNF")
+        if [[ "$(id -u)" -eq 0 ]]; then args+=(--user=root); fi
+        log "mariadb: starting on 127.0.0.1:$MYSQL_PORT"
+        spawn_detached "$MARIADB_DIR/mariadbd.out" "$MARIADBD" "${args[@]}"
+        pid=$SPAWNED_PID
+        printf '%s\n' "$pid" >"$MYSQL_PIDFILE"
+    fi
+
+    local deadline=$((SECONDS + TIMEOUT))
+    until "$MYSQL_ADMIN" --no-defaults --socket="$MYSQL_SOCKET" -uroot --connect-timeout=2 ping >/dev/null 2>&1; do
+        if ! proc_alive "$pid"; then
+            log "mariadb: the server exited during start-up; last lines of $MYSQL_ERRLOG:"
+            tail -n 40 "$MYSQL_ERRLOG" >&2 2>/dev/null || true
+            tail -n 10 "$MARIADB_DIR/mariadbd.out" >&2 2>/dev/null || true
+            rm -f "$MYSQL_PIDFILE"
+            die "mariadb: failed to start"
+        fi
+        if ((SECONDS >= deadline)); then
+            log "mariadb: no answer after ${TIMEOUT}s; last lines of $MYSQL_ERRLOG:"
+            tail -n 40 "$MYSQL_ERRLOG" >&2 2>/dev/null || true
+            die "mariadb: did not answer within ${TIMEOUT}s (pid $pid left running; 'down' stops it)"
+        fi
+        sleep 0.2
+    done
+    provision_mariadb
+    log "mariadb: ready on 127.0.0.1:$MYSQL_PORT (pid $(mariadb_pid))"
+}
+
+wait_exit() { # wait_exit NAME PID TIMEOUT: wait bounded, then KILL
+    local name="$1" pid="$2" limit="$3"
+    local deadline=$((SECONDS + limit))
+    while proc_alive "$pid"; do
+        if ((SECONDS >= deadline)); then
+            log "$name: pid $pid still alive after ${limit}s; sending SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            sleep 0.5
+            break
+        fi
+        sleep 0.05
+    done
+}
+
+stop_pid() { # stop_pid NAME PID TIMEOUT: TERM, wait bounded, then KILL
+    kill -TERM "$2" 2>/dev/null || return 0
+    wait_exit "$@"
+}
+
+stop_mariadb() {
+    local pid
+    pid="$(mariadb_pid)"
+    if [[ -z "$pid" ]]; then
+        rm -f "$MYSQL_PIDFILE"
+        log "mariadb: not running"
+        return 0
+    fi
+    log "mariadb: stopping pid $pid"
+    stop_pid mariadb "$pid" "$TIMEOUT"
+    rm -f "$MYSQL_PIDFILE"
+    log "mariadb: stopped"
+}
+
+# --------------------------------------------------------------------- Redis
+
+node_dir() { printf '%s/%s' "$REDIS_DIR" "$1"; }
+
+redis_pid() {
+    local pid
+    pid="$(read_pid "$(node_dir "$1")/redis.pid")"
+    if pid_is "$pid" redis-server; then printf '%s' "$pid"; fi
+}
+
+redis_cmd() { # redis_cmd PORT args...
+    local port="$1"
+    shift
+    "$REDIS_CLI" -h 127.0.0.1 -p "$port" "$@"
+}
+
+redis_ping() { [[ "$(redis_cmd "$1" ping 2>/dev/null)" == "PONG" ]]; }
+
+write_redis_conf() { # write_redis_conf PORT standalone|cluster
+    local port="$1" mode="$2" dir
+    dir="$(node_dir "$port")"
+    mkdir -p "$dir"
+    {
+        printf '# Generated by scripts/services.sh (%s node); rewritten on every "up".\n' "$mode"
+        printf 'port %s\n' "$port"
+        printf 'bind 127.0.0.1\n'
+        printf 'protected-mode no\n'
+        printf 'daemonize yes\n'
+        printf 'pidfile "%s/redis.pid"\n' "$dir"
+        printf 'logfile "%s/redis.log"\n' "$dir"
+        printf 'dir "%s"\n' "$dir"
+        printf 'save ""\n'
+        printf 'appendonly no\n'
+        printf 'loglevel notice\n'
+        # Lets tests simulate a slow server with DEBUG SLEEP from loopback.
+        printf 'enable-debug-command local\n'
+        if [[ "$mode" == cluster ]]; then
+            printf 'cluster-enabled yes\n'
+            printf 'cluster-config-file nodes.conf\n'
+            printf 'cluster-node-timeout 5000\n'
+        fi
+    } >"$dir/redis.conf"
+}
+
+# start_redis_node PORT: start a node from its existing redis.conf
+start_redis_node() {
+    local port="$1" dir pid
+    dir="$(node_dir "$port")"
+    [[ -f "$dir/redis.conf" ]] || die "redis $port: no configuration at $dir/redis.conf (run 'up' first)"
+    pid="$(redis_pid "$port")"
+    if [[ -n "$pid" ]]; then
+        if redis_ping "$port"; then
+            log "redis $port: already running (pid $pid)"
+            return 0
+        fi
+    else
+        rm -f "$dir/redis.pid"
+        if port_busy "$port"; then
+            die "redis $port: port is in use by a process this script did not start; choose another port (DUALLOCK_*_PORT[S])"
+        fi
+        if grep -qx 'cluster-enabled yes' "$dir/redis.conf" && port_busy "$((port + 10000))"; then
+            die "redis $port: its cluster bus port $((port + 10000)) (port + 10000) is in use; choose other DUALLOCK_CLUSTER_PORTS"
+        fi
+        log "redis $port: starting"
+        # redis-server daemonizes itself; spawn_detached only drops our descriptors.
+        spawn_detached "$dir/redis.out" "$REDIS_SERVER" "$dir/redis.conf"
+        wait "$SPAWNED_PID" || {
+            tail -n 20 "$dir/redis.out" "$dir/redis.log" >&2 2>/dev/null || true
+            die "redis $port: redis-server failed to start"
+        }
+    fi
+    local deadline=$((SECONDS + TIMEOUT))
+    until redis_ping "$port"; do
+        if ((SECONDS >= deadline)); then
+            tail -n 20 "$dir/redis.log" >&2 2>/dev/null || true
+            die "redis $port: no PONG within ${TIMEOUT}s"
+        fi
+        pid="$(read_pid "$dir/redis.pid")"
+        if [[ -n "$pid" ]] && ! proc_alive "$pid"; then
+            tail -n 20 "$dir/redis.log" >&2 2>/dev/null || true
+            die "redis $port: the server exited during start-up"
+        fi
+        sleep 0.1
+    done
+    # The pid file is written just after the socket opens; wait for it briefly.
+    deadline=$((SECONDS + 10))
+    until [[ -n "$(redis_pid "$port")" ]] || ((SECONDS >= deadline)); do sleep 0.1; done
+    log "redis $port: ready (pid $(redis_pid "$port"))"
+}
+
+stop_redis_node() {
+    local port="$1" dir pid
+    dir="$(node_dir "$port")"
+    pid="$(redis_pid "$port")"
+    if [[ -z "$pid" ]]; then
+        rm -f "$dir/redis.pid"
+        log "redis $port: not running"
+        return 0
+    fi
+    log "redis $port: stopping pid $pid"
+    stop_pid "redis $port" "$pid" 15
+    rm -f "$dir/redis.pid"
+    log "redis $port: stopped"
+}
+
+up_redis_standalone() {
+    local port
+    for port in "$@"; do
+        if [[ -z "$(redis_pid "$port")" ]]; then write_redis_conf "$port" standalone; fi
+        start_redis_node "$port"
+    done
+}
+
+cluster_field() { # cluster_field PORT FIELD -> value from CLUSTER INFO
+    redis_cmd "$1" cluster info 2>/dev/null | tr -d '\r' | sed -n "s/^$2://p"
+}
+
+cluster_ok_everywhere() {
+    local port
+    for port in "${CLUSTER_PORTS[@]}"; do
+        [[ "$(cluster_field "$port" cluster_state)" == ok ]] || return 1
+        [[ "$(cluster_field "$port" cluster_slots_assigned)" == 16384 ]] || return 1
+        [[ "$(cluster_field "$port" cluster_known_nodes)" == "${#CLUSTER_PORTS[@]}" ]] || return 1
+    done
+}
+
+cluster_fresh_everywhere() {
+    local port
+    for port in "${CLUSTER_PORTS[@]}"; do
+        [[ "$(cluster_field "$port" cluster_known_nodes)" == 1 ]] || return 1
+        [[ "$(cluster_field "$port" cluster_slots_assigned)" == 0 ]] || return 1
+    done
+}
+
+wait_cluster_ok() { # wait_cluster_ok SECONDS
+    local deadline=$((SECONDS + $1))
+    until cluster_ok_everywhere; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.2
+    done
+}
+
+up_cluster() {
+    local port
+    for port in "${CLUSTER_PORTS[@]}"; do
+        if [[ -z "$(redis_pid "$port")" ]]; then write_redis_conf "$port" cluster; fi
+        start_redis_node "$port"
+        redis_cmd "$port" info cluster 2>/dev/null | tr -d '\r' | grep -qx 'cluster_enabled:1' ||
+            die "redis $port: running, but not in cluster mode (run 'down' first, then 'up cluster')"
+    done
+
+    if cluster_ok_everywhere; then
+        log "cluster: already formed, cluster_state:ok"
+        return 0
+    fi
+    if ! cluster_fresh_everywhere; then
+        # Nodes restarted from their nodes.conf re-join each other by themselves.
+        log "cluster: waiting for the existing cluster to converge"
+        if wait_cluster_ok 20; then
+            log "cluster: cluster_state:ok"
+            return 0
+        fi
+        log "cluster: the existing cluster did not reach cluster_state:ok; resetting the nodes (test data only)"
+        for port in "${CLUSTER_PORTS[@]}"; do
+            redis_cmd "$port" flushall >/dev/null 2>&1 || true
+            redis_cmd "$port" cluster reset hard >/dev/null ||
+                die "redis $port: CLUSTER RESET HARD failed"
+        done
+    fi
+
+    local -a nodes=()
+    for port in "${CLUSTER_PORTS[@]}"; do nodes+=("127.0.0.1:$port"); done
+    log "cluster: creating ${nodes[*]}"
+    "$REDIS_CLI" --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes </dev/null 2>&1 |
+        sed -e $'s/\x1b\\[[0-9;]*m//g' -e '/^[[:space:]]*$/d' -e 's/^/services:   /' >&2 ||
+        die "cluster: redis-cli --cluster create failed"
+    if ! wait_cluster_ok "$TIMEOUT"; then
+        redis_cmd "${CLUSTER_PORTS[0]}" cluster info >&2 || true
+        die "cluster: cluster_state did not become ok within ${TIMEOUT}s"
+    fi
+    log "cluster: cluster_state:ok on ${nodes[*]}"
+}
+
+# ------------------------------------------------------------------ commands
+
+cmd_up() {
+    local want_redlock=0 want_cluster=0 arg
+    for arg in "$@"; do
+        case "$arg" in
+        redlock) want_redlock=1 ;;
+        cluster) want_cluster=1 ;;
+        all) want_redlock=1 want_cluster=1 ;;
+        base) ;;
+        *) die "up: unknown extra '$arg' (expected: redlock, cluster, all)" ;;
+        esac
+    done
+    local started=$SECONDS
+    take_lock
+    ensure_packages
+    resolve_bins
+    start_mariadb
+    up_redis_standalone "$REDIS_PORT"
+    if ((want_redlock)); then up_redis_standalone "${REDLOCK_PORTS[@]}"; fi
+    if ((want_cluster)); then up_cluster; fi
+    log "up: done in $((SECONDS - started)) s"
+}
+
+known_redis_ports() { # every node folder with a configuration, sorted
+    local d
+    [[ -d "$REDIS_DIR" ]] || return 0
+    for d in "$REDIS_DIR"/*/; do
+        d="${d%/}"
+        d="${d##*/}"
+        if is_port "$d" && [[ -f "$REDIS_DIR/$d/redis.conf" ]]; then printf '%s\n' "$d"; fi
+    done | sort -n
+}
+
+cmd_down() {
+    local purge=0 arg
+    for arg in "$@"; do
+        case "$arg" in
+        --purge) purge=1 ;;
+        *) die "down: unknown option '$arg' (expected: --purge)" ;;
+        esac
+    done
+    if [[ ! -d "$SERVICES_DIR" ]]; then
+        log "down: nothing to stop ($SERVICES_DIR does not exist)"
+        return 0
+    fi
+    take_lock
+    resolve_bins
+    # Signal every server first, then wait for each (they shut down in parallel).
+    local port pid
+    local -a ports names=() pids=() limits=() pidfiles=()
+    mapfile -t ports < <(known_redis_ports)
+    for port in "${ports[@]}"; do
+        [[ -n "$port" ]] || continue
+        pid="$(redis_pid "$port")"
+        if [[ -n "$pid" ]]; then
+            names+=("redis $port") pids+=("$pid") limits+=(15) pidfiles+=("$(node_dir "$port")/redis.pid")
+        else
+            rm -f "$(node_dir "$port")/redis.pid"
+        fi
+    done
+    pid="$(mariadb_pid)"
+    if [[ -n "$pid" ]]; then
+        names+=("mariadb") pids+=("$pid") limits+=("$TIMEOUT") pidfiles+=("$MYSQL_PIDFILE")
+    else
+        rm -f "$MYSQL_PIDFILE"
+    fi
+    local i
+    for i in "${!pids[@]}"; do
+        log "${names[$i]}: stopping pid ${pids[$i]}"
+        kill -TERM "${pids[$i]}" 2>/dev/null || true
+    done
+    for i in "${!pids[@]}"; do
+        wait_exit "${names[$i]}" "${pids[$i]}" "${limits[$i]}"
+        rm -f "${pidfiles[$i]}"
+        log "${names[$i]}: stopped"
+    done
+    if ((${#pids[@]} == 0)); then log "down: nothing was running"; fi
+    if ((purge)); then
+        log "down: deleting $SERVICES_DIR"
+        rm -rf "$SERVICES_DIR"
+        if [[ "$MYSQL_SOCKET" != "$MARIADB_DIR/"* ]]; then rm -rf "$(dirname "$MYSQL_SOCKET")"; fi
+    fi
+}
+
+status_line() { # NAME PORT PID
+    local state=stopped pid="${3:--}"
+    [[ -n "${3:-}" ]] && state=running
+    printf '%-16s %-8s port=%-6s pid=%s%s\n' "$1" "$state" "$2" "$pid" "${4:-}"
+}
+
+cmd_status() {
+    resolve_bins
+    status_line mariadb "$MYSQL_PORT" "$(mariadb_pid)"
+    status_line redis "$REDIS_PORT" "$(redis_pid "$REDIS_PORT")"
+    local port extra
+    for port in "${REDLOCK_PORTS[@]}"; do
+        status_line "redlock-$port" "$port" "$(redis_pid "$port")"
+    done
+    for port in "${CLUSTER_PORTS[@]}"; do
+        extra=""
+        if [[ -n "$(redis_pid "$port")" && -n "$REDIS_CLI" ]]; then
+            extra=" cluster_state=$(cluster_field "$port" cluster_state)"
+        fi
+        status_line "cluster-$port" "$port" "$(redis_pid "$port")" "$extra"
+    done
+}
+
+join_endpoints() {
+    local out="" p
+    for p in "$@"; do out+="${out:+,}127.0.0.1:$p"; done
+    printf '%s' "$out"
+}
+
+cmd_env() {
+    local redlock cluster
+    redlock="$(join_endpoints "${REDLOCK_PORTS[@]}")"
+    cluster="$(join_endpoints "${CLUSTER_PORTS[@]}")"
+    cat <<EOF
+export DUALLOCK_MYSQL_PORT="$MYSQL_PORT"
+export DUALLOCK_REDIS_PORT="$REDIS_PORT"
+export DUALLOCK_REDLOCK_PORTS="$(IFS=,; printf '%s' "${REDLOCK_PORTS[*]}")"
+export DUALLOCK_CLUSTER_PORTS="$(IFS=,; printf '%s' "${CLUSTER_PORTS[*]}")"
+export ConnectionStrings__MySql="Server=127.0.0.1;Port=$MYSQL_PORT;User ID=$DB_USER;Password=$DB_PASSWORD;Database=$DB_NAME;Pooling=true;Maximum Pool Size=200;Default Command Timeout=30;Connection Timeout=5;AllowUserVariables=true"
+export ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT,abortConnect=false,connectTimeout=2000,syncTimeout=2000"
+export DUALLOCK_REDLOCK_ENDPOINTS="$redlock"
+export DUALLOCK_REDIS_CLUSTER="$cluster"
+EOF
+}
+
+main() {
+    local cmd="${1:-}"
+    [[ $# -gt 0 ]] && shift
+    case "$cmd" in
+    up) cmd_up "$@" ;;
+    down) cmd_down "$@" ;;
+    status) cmd_status ;;
+    env) cmd_env ;;
+    stop-redis)
+        take_lock
+        resolve_bins
+        stop_redis_node "$REDIS_PORT"
+        ;;
+    start-redis)
+        take_lock
+        resolve_bins
+        [[ -n "$REDIS_SERVER" ]] || die "redis-server is not installed (run 'up' first)"
+        start_redis_node "$REDIS_PORT"
+        ;;
+    stop-redis-node | start-redis-node)
+        if [[ $# -ne 1 ]] || ! is_port "$1"; then die "usage: $cmd PORT"; fi
+        take_lock
+        resolve_bins
+        if [[ "$cmd" == stop-redis-node ]]; then
+            stop_redis_node "$((10#$1))"
+        else
+            [[ -n "$REDIS_SERVER" ]] || die "redis-server is not installed (run 'up' first)"
+            start_redis_node "$((10#$1))"
+        fi
+        ;;
+    -h | --help | help)
+        usage
+        ;;
+    *)
+        usage
+        exit 2
+        ;;
+    esac
+}
+
+main "$@"
