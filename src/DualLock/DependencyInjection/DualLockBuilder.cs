@@ -1,5 +1,4 @@
 using DualLock;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -31,8 +30,13 @@ public sealed class DualLockBuilder
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(configure);
 
+        if (IsRegistered(name))
+        {
+            return this;
+        }
+
         Services.AddOptions<LockPipelineOptions>(name).ValidateOnStart();
-        Services.TryAddKeyedSingleton(name, (sp, _) => CreatePipeline(sp, name, configure));
+        Services.AddKeyedSingleton(name, (sp, _) => CreatePipeline(sp, name, configure));
         return this;
     }
 
@@ -70,6 +74,19 @@ public sealed class DualLockBuilder
         ArgumentNullException.ThrowIfNull(distributed);
         ArgumentNullException.ThrowIfNull(database);
         return AddPipeline(name, (builder, services) => builder.AddDual(services, distributed, database, fallbackToDatabase));
+    }
+
+    private bool IsRegistered(string name)
+    {
+        foreach (var descriptor in Services)
+        {
+            if (descriptor.IsKeyedService && descriptor.ServiceType == typeof(LockPipeline) && Equals(descriptor.ServiceKey, name))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static LockPipeline CreatePipeline(IServiceProvider services, string name, Action<LockPipelineBuilder, IServiceProvider> configure)
