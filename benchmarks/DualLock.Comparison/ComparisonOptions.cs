@@ -1,0 +1,104 @@
+using System.Globalization;
+
+namespace DualLock.Comparison;
+
+/// <summary>Command-line options of the comparison run.</summary>
+internal sealed record ComparisonOptions
+{
+    public static readonly string[] AllStrategies = ["none", "local", "pessimistic", "distributed", "dual", "named", "optimistic", "atomic"];
+
+    /// <summary>The strategies that must lose updates: they prove the oracle can see a loss.</summary>
+    public static readonly string[] NegativeControls = ["none", "local"];
+
+    public IReadOnlyList<string> Strategies { get; init; } = AllStrategies;
+
+    /// <summary>Length of the seed's constant-rate scenario; the spike lasts half of it, as in the seed (2 min / 60 s).</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Multiplies both arrival rates: 20 means 1,000 req/s constant plus a spike peaking at 1,000 req/s.</summary>
+    public double Scale { get; init; } = 1;
+
+    /// <summary>All traffic to one user at saturation instead of the seed's scenarios.</summary>
+    public bool Hot { get; init; }
+
+    public int Instances { get; init; } = 2;
+
+    public int Runs { get; init; } = 1;
+
+    /// <summary>Artificial delay between read and write inside the API's work, applied to every strategy alike (0 = none).</summary>
+    public int RaceWindowMs { get; init; }
+
+    /// <summary>Most requests in flight; arrivals beyond it are dropped and counted, as k6 does past maxVUs.</summary>
+    public int MaxInFlight { get; init; } = 400;
+
+    public string? ApiPath { get; init; }
+
+    public string OutputDirectory { get; init; } = Path.Combine("artifacts", "comparison");
+
+    public static ComparisonOptions Parse(string[] args)
+    {
+        var options = new ComparisonOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value.");
+            options = name switch
+            {
+                "--strategies" => options with { Strategies = ParseStrategies(Value()) },
+                "--duration" => options with { Duration = ParseDuration(Value()) },
+                "--scale" => options with { Scale = ParsePositive(name, Value(), 1000) },
+                "--hot" => options with { Hot = true },
+                "--instances" => options with { Instances = (int)ParsePositive(name, Value(), 8) },
+                "--runs" => options with { Runs = (int)ParsePositive(name, Value(), 20) },
+                "--race-window-ms" => options with { RaceWindowMs = (int)ParsePositive(name, Value(), 1000, allowZero: true) },
+                "--max-in-flight" => options with { MaxInFlight = (int)ParsePositive(name, Value(), 5000) },
+                "--api" => options with { ApiPath = Value() },
+                "--out" => options with { OutputDirectory = Value() },
+                _ => throw new ArgumentException($"Unknown option '{name}'. {Usage}"),
+            };
+        }
+
+        return options;
+    }
+
+    public const string Usage =
+        "Options: --strategies none,local,pessimistic,distributed,dual,named,optimistic,atomic --duration 20s|2m "
+        + "--scale N --hot --instances N --runs N --race-window-ms N --max-in-flight N --api path/UserPointApi.dll --out dir";
+
+    private static string[] ParseStrategies(string value)
+    {
+        var strategies = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var strategy in strategies)
+        {
+            if (!AllStrategies.Contains(strategy))
+            {
+                throw new ArgumentException($"Unknown strategy '{strategy}'; known: {string.Join(", ", AllStrategies)}.");
+            }
+        }
+
+        return strategies.Length > 0 ? strategies : throw new ArgumentException("--strategies needs at least one strategy.");
+    }
+
+    private static TimeSpan ParseDuration(string value)
+    {
+        var unit = value[^1];
+        var number = double.Parse(char.IsDigit(unit) ? value : value[..^1], CultureInfo.InvariantCulture);
+        var duration = unit switch
+        {
+            'm' => TimeSpan.FromMinutes(number),
+            's' or >= '0' and <= '9' => TimeSpan.FromSeconds(number),
+            _ => throw new ArgumentException($"--duration '{value}': use seconds ('20s') or minutes ('2m')."),
+        };
+        return duration >= TimeSpan.FromSeconds(2) && duration <= TimeSpan.FromMinutes(30)
+            ? duration
+            : throw new ArgumentException("--duration must be between 2s and 30m (load runs are bounded).");
+    }
+
+    private static double ParsePositive(string name, string value, double max, bool allowZero = false)
+    {
+        var number = double.Parse(value, CultureInfo.InvariantCulture);
+        return (number > 0 || (allowZero && number == 0)) && number <= max
+            ? number
+            : throw new ArgumentException($"{name} must be {(allowZero ? "between 0" : "above 0")} and at most {max} (was {value}).");
+    }
+}

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace DualLock.Comparison;
+
+/// <summary>What became of one write, as far as the client can know.</summary>
+internal enum WriteOutcome
+{
+    /// <summary>200 with success=true: the server committed it.</summary>
+    Acknowledged,
+
+    /// <summary>A documented error envelope (4xx, 503): the server guarantees nothing changed.</summary>
+    Rejected,
+
+    /// <summary>No answer, or a 500: it may or may not have been committed.</summary>
+    Ambiguous,
+}
+
+internal readonly record struct WriteResult(WriteOutcome Outcome, long? Balance, string Code, long LatencyTicks);
+
+/// <summary>Speaks the seed's HTTP contract; spreads requests round-robin over the instances.</summary>
+internal sealed class PointApiClient(HttpClient http, IReadOnlyList<Uri> instances)
+{
+    private int _next;
+
+    public async Task<string> CreateUserAsync(CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsync(Url("/api/v1/users"), content: null, cancellationToken);
+        var data = await DataAsync(response, cancellationToken);
+        return data.GetProperty("id").GetString() ?? throw new InvalidOperationException("The API returned a user without an id.");
+    }
+
+    public async Task<WriteResult> ChargeAsync(string userId, long amount, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var response = await http.PostAsJsonAsync(Url($"/api/v1/user-points/{userId}/charge"), new { amount }, cancellationToken);
+            var latency = Stopwatch.GetTimestamp() - started;
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            JsonElement root;
+            try
+            {
+                root = JsonDocument.Parse(body).RootElement;
+            }
+            catch (JsonException)
+            {
+                // The seed's k6 check threw here and skipped its error counters; we count it.
+                return new WriteResult(WriteOutcome.Ambiguous, null, $"NON_JSON_{(int)response.StatusCode}", latency);
+            }
+
+            if (root.TryGetProperty("success", out var success) && success.ValueKind == JsonValueKind.True)
+            {
+                return new WriteResult(WriteOutcome.Acknowledged, root.GetProperty("data").GetProperty("amount").GetInt64(), "OK", latency);
+            }
+
+            var code = root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object && error.TryGetProperty("code", out var c)
+                ? c.GetString() ?? "UNKNOWN"
+                : $"HTTP_{(int)response.StatusCode}";
+            var outcome = (int)response.StatusCode >= 500 && (int)response.StatusCode != 503 ? WriteOutcome.Ambiguous : WriteOutcome.Rejected;
+            return new WriteResult(outcome, null, code, latency);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            var code = ex is TaskCanceledException ? "CLIENT_TIMEOUT" : "CONNECTION_ERROR";
+            return new WriteResult(WriteOutcome.Ambiguous, null, code, Stopwatch.GetTimestamp() - started);
+        }
+    }
+
+    public async Task<long> GetBalanceAsync(string userId, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(Url($"/api/v1/user-points/{userId}"), cancellationToken);
+        return (await DataAsync(response, cancellationToken)).GetProperty("amount").GetInt64();
+    }
+
+    public async Task<(long Balance, long LedgerSum, long Entries, bool Consistent)> AuditAsync(string userId, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(Url($"/api/v1/user-points/{userId}/audit"), cancellationToken);
+        var data = await DataAsync(response, cancellationToken);
+        return (data.GetProperty("balance").GetInt64(), data.GetProperty("ledgerSum").GetInt64(),
+            data.GetProperty("entryCount").GetInt64(), data.GetProperty("consistent").GetBoolean());
+    }
+
+    private Uri Url(string path) => new(instances[(int)((uint)Interlocked.Increment(ref _next) % (uint)instances.Count)], path);
+
+    private static async Task<JsonElement> DataAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"{response.RequestMessage?.RequestUri} answered {(int)response.StatusCode}: {body}");
+        }
+
+        return JsonDocument.Parse(body).RootElement.GetProperty("data").Clone();
+    }
+}
