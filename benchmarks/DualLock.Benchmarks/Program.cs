@@ -1,0 +1,25 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using DualLock.Benchmarks;
+
+// `contention ...` runs the hot-key harness (throughput and wait percentiles are not what
+// BenchmarkDotNet measures); everything else goes to BenchmarkDotNet's switcher.
+if (args.Length > 0 && args[0] == "contention")
+{
+    return await ContentionHarness.RunAsync(args[1..]);
+}
+
+// Quick by default (the whole suite fits in 15 minutes on 2 cores); --full for BenchmarkDotNet's
+// default job; an explicit --job (e.g. Dry, used by test.sh so benchmarks cannot rot) wins.
+var full = args.Contains("--full");
+var config = ManualConfig.Create(DefaultConfig.Instance)
+    .WithArtifactsPath(Path.Combine(RepositoryRoot.Find(), "benchmarks", "results"))
+    .AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default)
+    .WithOptions(ConfigOptions.DisableLogFile);
+if (!args.Contains("--job"))
+{
+    config = config.AddJob(full ? Job.Default : Job.ShortRun.WithId("Quick"));
+}
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args.Where(a => a != "--full").ToArray(), config);
+return 0;
