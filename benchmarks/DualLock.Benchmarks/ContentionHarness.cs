@@ -1,11 +1,158 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using HdrHistogram;
+
 namespace DualLock.Benchmarks;
 
-/// <summary>Placeholder until the Redis stage lands; see benchmarks/README.md.</summary>
+/// <summary>
+/// Hot-key contention: N callers (optionally split over several OS processes) take one key in a
+/// loop for a fixed time, holding it for a fixed time. Reports throughput, wait percentiles,
+/// hand-off latency (release to the next acquire in the same process) and Redis commands per
+/// acquire (counted by each process's multiplexer). BenchmarkDotNet measures one operation's cost; this measures a queue.
+/// </summary>
 internal static class ContentionHarness
 {
-    public static Task<int> RunAsync(string[] args)
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+
+    public static async Task<int> RunAsync(string[] args)
     {
-        Console.Error.WriteLine("contention harness: not implemented yet");
-        return Task.FromResult(2);
+        var options = HarnessOptions.Parse(args);
+        if (options.IsChild)
+        {
+            var child = await RunProcessAsync(options);
+            Console.WriteLine(JsonSerializer.Serialize(child, Json));
+            return 0;
+        }
+
+        // Children start first and wait for a shared start time so every process contends together.
+        var startAt = DateTimeOffset.UtcNow.AddSeconds(options.Processes > 1 ? 3 : 0.2);
+        var children = Enumerable.Range(1, options.Processes - 1).Select(_ => StartChild(args, startAt)).ToList();
+        var own = await RunProcessAsync(options with { StartAt = startAt });
+        var results = new List<ProcessResult> { own };
+        foreach (var child in children)
+        {
+            var output = await child.StandardOutput.ReadToEndAsync();
+            await child.WaitForExitAsync();
+            results.Add(JsonSerializer.Deserialize<ProcessResult>(output.Trim().Split('\n')[^1], Json)!);
+        }
+
+        var commands = results.Sum(r => r.RedisOperations);
+        var total = results.Sum(r => r.Acquisitions);
+        var seconds = options.Duration.TotalSeconds;
+        var summary = new
+        {
+            library = options.Library,
+            settings = options.Settings,
+            callers = options.Callers * options.Processes,
+            processes = options.Processes,
+            holdMs = options.HoldMs,
+            durationS = seconds,
+            acquisitions = total,
+            opsPerSecond = total / seconds,
+            fairLimitOpsPerSecond = options.HoldMs > 0 ? 1000.0 / options.HoldMs : (double?)null,
+            waitP50Ms = results.Max(r => r.WaitP50Ms),
+            waitP99Ms = results.Max(r => r.WaitP99Ms),
+            waitMaxMs = results.Max(r => r.WaitMaxMs),
+            fairWaitBoundMs = options.HoldMs * options.Callers * options.Processes,
+            handoffP50Ms = results.Average(r => r.HandoffP50Ms),
+            redisCommandsPerAcquire = total == 0 ? 0 : (double)commands / total,
+            perProcessAcquisitions = results.Select(r => r.Acquisitions).ToArray(),
+            timeouts = results.Sum(r => r.Timeouts),
+            overlaps = results.Sum(r => r.Overlaps),
+        };
+        Console.WriteLine(JsonSerializer.Serialize(summary, Json));
+        return summary.overlaps == 0 ? 0 : 1;
     }
+
+    private static async Task<ProcessResult> RunProcessAsync(HarnessOptions options)
+    {
+        await using var contender = await Contenders.CreateAsync(options);
+        var delay = options.StartAt - DateTimeOffset.UtcNow;
+        if (delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay);
+        }
+
+        var waits = new LongHistogram(TimeStamp.Minutes(10), 3);
+        var handoffs = new LongHistogram(TimeStamp.Minutes(10), 3);
+        long acquisitions = 0, timeouts = 0, overlaps = 0, inside = 0, lastRelease = 0;
+        var deadline = Stopwatch.GetTimestamp() + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
+
+        async Task CallerAsync()
+        {
+            while (Stopwatch.GetTimestamp() < deadline)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var acquired = await contender.RunAsync(async () =>
+                {
+                    var now = Stopwatch.GetTimestamp();
+                    if (Interlocked.Increment(ref inside) > 1)
+                    {
+                        Interlocked.Increment(ref overlaps);
+                    }
+
+                    lock (waits)
+                    {
+                        waits.RecordValue(now - started);
+                        var released = Interlocked.Read(ref lastRelease);
+                        if (released > 0 && released <= now)
+                        {
+                            handoffs.RecordValue(now - released);
+                        }
+                    }
+
+                    if (options.HoldMs > 0)
+                    {
+                        // Spin for sub-millisecond accuracy: Task.Delay(1) sleeps ~1-2 ms on Linux.
+                        var until = now + (long)(options.HoldMs * Stopwatch.Frequency / 1000.0);
+                        while (Stopwatch.GetTimestamp() < until)
+                        {
+                            await Task.Yield();
+                        }
+                    }
+
+                    Interlocked.Decrement(ref inside);
+                    Interlocked.Exchange(ref lastRelease, Stopwatch.GetTimestamp());
+                });
+                if (acquired)
+                {
+                    Interlocked.Increment(ref acquisitions);
+                }
+                else
+                {
+                    Interlocked.Increment(ref timeouts);
+                }
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, options.Callers).Select(_ => Task.Run(CallerAsync)));
+        double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+
+        // Counted by the client (every command its multiplexer sent), so other users of the
+        // shared redis-server cannot inflate the figure the way INFO stats deltas would.
+        var counters = contender.Redis.GetCounters();
+        return new ProcessResult(
+            counters.Interactive.OperationCount + counters.Subscription.OperationCount,
+            acquisitions, timeouts, overlaps,
+            Ms(waits.GetValueAtPercentile(50)), Ms(waits.GetValueAtPercentile(99)), Ms(waits.GetMaxValue()),
+            handoffs.TotalCount == 0 ? 0 : Ms(handoffs.GetValueAtPercentile(50)));
+    }
+
+    private static Process StartChild(string[] args, DateTimeOffset startAt)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add(typeof(ContentionHarness).Assembly.Location);
+        info.ArgumentList.Add("contention");
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.ArgumentList.Add("--child");
+        info.ArgumentList.Add(startAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
+        return Process.Start(info) ?? throw new InvalidOperationException("could not start a child process");
+    }
+
+    internal sealed record ProcessResult(long RedisOperations, long Acquisitions, long Timeouts, long Overlaps, double WaitP50Ms, double WaitP99Ms, double WaitMaxMs, double HandoffP50Ms);
 }

@@ -1,0 +1,99 @@
+using Medallion.Threading.Redis;
+using RedLockNet.SERedis;
+using RedLockNet.SERedis.Configuration;
+using StackExchange.Redis;
+
+namespace DualLock.Benchmarks;
+
+/// <summary>One library's way of running work under a Redis lock, for the contention harness.</summary>
+internal abstract class Contender(ConnectionMultiplexer redis) : IAsyncDisposable
+{
+    public ConnectionMultiplexer Redis { get; } = redis;
+
+    /// <summary>Runs <paramref name="work"/> under the lock; false when the lock was not acquired within the wait.</summary>
+    public abstract Task<bool> RunAsync(Func<Task> work);
+
+    public abstract ValueTask DisposeAsync();
+}
+
+internal static partial class Contenders
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+
+    public static async Task<Contender> CreateAsync(HarnessOptions options)
+    {
+        var redis = await ConnectionMultiplexer.ConnectAsync(RepositoryRoot.Env("ConnectionStrings__Redis"));
+        return options.Library switch
+        {
+            "madelson" => new Madelson(redis, options),
+            "redlock" => new RedLock(redis, options),
+            "duallock" => CreateDualLock(redis, options),
+            _ => throw new ArgumentException($"unknown --lib {options.Library}: duallock, madelson or redlock"),
+        };
+    }
+
+    private sealed class Madelson : Contender
+    {
+        private readonly RedisDistributedLock _lock;
+
+        public Madelson(ConnectionMultiplexer redis, HarnessOptions options)
+            : base(redis)
+        {
+            _lock = new RedisDistributedLock(options.Key, redis.GetDatabase(), o =>
+            {
+                if (options.Tuned)
+                {
+                    o.BusyWaitSleepTime(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(10));
+                }
+            });
+        }
+
+        public override async Task<bool> RunAsync(Func<Task> work)
+        {
+            await using var handle = await _lock.TryAcquireAsync(Wait);
+            if (handle is null)
+            {
+                return false;
+            }
+
+            await work();
+            return true;
+        }
+
+        public override async ValueTask DisposeAsync() => await Redis.DisposeAsync();
+    }
+
+    private sealed class RedLock : Contender
+    {
+        private readonly RedLockFactory _factory;
+        private readonly TimeSpan _retry;
+        private readonly string _key;
+
+        public RedLock(ConnectionMultiplexer redis, HarnessOptions options)
+            : base(redis)
+        {
+            _factory = RedLockFactory.Create([new RedLockMultiplexer(redis)]);
+            _retry = TimeSpan.FromMilliseconds(options.Tuned ? 5 : 50);
+            _key = options.Key;
+        }
+
+        public override async Task<bool> RunAsync(Func<Task> work)
+        {
+            await using var redLock = await _factory.CreateLockAsync(_key, Lease, Wait, _retry);
+            if (!redLock.IsAcquired)
+            {
+                return false;
+            }
+
+            await work();
+            return true;
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            _factory.Dispose();
+            await Redis.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using System.Globalization;
+
+namespace DualLock.Benchmarks;
+
+/// <summary>Options of <see cref="ContentionHarness"/>: <c>contention --lib duallock|madelson|redlock [--tuned] --callers 64 --hold-ms 1 --duration 5 --processes 1</c>.</summary>
+internal sealed record HarnessOptions
+{
+    public string Library { get; init; } = "duallock";
+
+    public bool Tuned { get; init; }
+
+    public int Callers { get; init; } = 64;
+
+    public double HoldMs { get; init; } = 1;
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(5);
+
+    public int Processes { get; init; } = 1;
+
+    public string Key { get; init; } = $"bench-hot-{Guid.NewGuid():N}";
+
+    public bool IsChild { get; init; }
+
+    public DateTimeOffset StartAt { get; init; }
+
+    public string Settings => Library switch
+    {
+        "madelson" => Tuned ? "BusyWaitSleepTime 1-10 ms (tuned)" : "BusyWaitSleepTime 10-800 ms (library default)",
+        "redlock" => Tuned ? "retry every 5 ms (tuned)" : "retry every 50 ms",
+        _ => "defaults (pub/sub wake-up, local queue and hand-off)",
+    };
+
+    public static HarnessOptions Parse(string[] args)
+    {
+        var options = new HarnessOptions();
+        var keyGiven = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            string Value() => args[++i];
+            switch (name)
+            {
+                case "--lib": options = options with { Library = Value() }; break;
+                case "--tuned": options = options with { Tuned = true }; break;
+                case "--callers": options = options with { Callers = int.Parse(Value(), CultureInfo.InvariantCulture) }; break;
+                case "--hold-ms": options = options with { HoldMs = double.Parse(Value(), CultureInfo.InvariantCulture) }; break;
+                case "--duration": options = options with { Duration = TimeSpan.FromSeconds(double.Parse(Value(), CultureInfo.InvariantCulture)) }; break;
+                case "--processes": options = options with { Processes = int.Parse(Value(), CultureInfo.InvariantCulture) }; break;
+                case "--key": options = options with { Key = Value() }; keyGiven = true; break;
+                case "--child":
+                    options = options with { IsChild = true, StartAt = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(Value(), CultureInfo.InvariantCulture)) };
+                    break;
+                default: throw new ArgumentException($"unknown option {name}");
+            }
+        }
+
+        if (options.Processes > 1 && !keyGiven && !options.IsChild)
+        {
+            throw new ArgumentException("--processes > 1 needs --key so every process contends for the same key");
+        }
+
+        return options;
+    }
+}
