@@ -21,5 +21,9 @@ if (!args.Contains("--job"))
 {
     config = config.AddJob(full ? Job.Default : Job.ShortRun.WithId("Quick"));
 }
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args.Where(a => a != "--full").ToArray(), config);
-return 0;
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args.Where(a => a != "--full").ToArray(), config).ToList();
+
+// A benchmark that throws must fail the run (test.sh relies on it), and so must a filter that matched nothing.
+var failed = summaries.Count == 0
+    || summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Length == 0 || s.Reports.Any(r => !r.Success));
+return failed ? 1 : 0;
