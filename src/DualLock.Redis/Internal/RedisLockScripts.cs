@@ -1,0 +1,54 @@
+namespace DualLock.Redis;
+
+/// <summary>The Lua scripts: every key in <c>KEYS[]</c>, so they run on Redis Cluster too.</summary>
+internal static class RedisLockScripts
+{
+    /// <summary>
+    /// KEYS: lock, fence, next. ARGV: token, lease ms, contender id, reservation ms (0: do not reserve).
+    /// Returns {1, fencing token} when acquired, else {0, the lock's remaining ms} or {0, -1} when it is free but another process's turn.
+    /// A waiting process reserves the next turn, and a turn reserved by another process is honoured,
+    /// so a process that keeps re-acquiring cannot starve the others.
+    /// </summary>
+    public const string Acquire = """
+        local n = redis.call('get', KEYS[3])
+        if (not n or n == ARGV[3]) and redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+          if n then redis.call('del', KEYS[3]) end
+          return {1, redis.call('incr', KEYS[2])}
+        end
+        if ARGV[4] ~= '0' then
+          if not n then
+            redis.call('set', KEYS[3], ARGV[3], 'PX', ARGV[4])
+          elseif n == ARGV[3] then
+            redis.call('pexpire', KEYS[3], ARGV[4])
+          end
+        end
+        local ttl = redis.call('pttl', KEYS[1])
+        if ttl < 0 then ttl = -1 end
+        return {0, ttl}
+        """;
+
+    /// <summary>KEYS: lock. ARGV: token, channel. Deletes the lock only when it still holds the token, then wakes waiters. Returns 1 or 0.</summary>
+    public const string Release = """
+        if redis.call('get', KEYS[1]) == ARGV[1] then
+          redis.call('del', KEYS[1])
+          redis.call('publish', ARGV[2], '1')
+          return 1
+        end
+        return 0
+        """;
+
+    /// <summary>KEYS: lock. ARGV: token, lease ms. Extends the lease only when the lock still holds the token. Returns 1 or 0.</summary>
+    public const string Extend = """
+        if redis.call('get', KEYS[1]) == ARGV[1] then
+          return redis.call('pexpire', KEYS[1], ARGV[2])
+        end
+        return 0
+        """;
+
+    /// <summary>KEYS: fence. ARGV: token. Raises the counter to at least the token (Redlock: the next holder's quorum sees it).</summary>
+    public const string RaiseFence = """
+        local v = tonumber(redis.call('get', KEYS[1]) or '0')
+        if v < tonumber(ARGV[1]) then redis.call('set', KEYS[1], ARGV[1]) end
+        return 1
+        """;
+}

@@ -1,0 +1,121 @@
+namespace DualLock.Redis;
+
+/// <summary>Options of the <see cref="RedisLockStage"/>.</summary>
+/// <remarks>
+/// The wait timeout is the pipeline's (<see cref="LockPipelineOptions.WaitTimeout"/>): the stage
+/// waits for what is left of it. Everything here is validated when the stage is added.
+/// </remarks>
+public sealed class RedisLockOptions
+{
+    /// <summary>The longest accepted <see cref="Lease"/> and <see cref="MaxHoldTime"/>.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromHours(24);
+
+    /// <summary>Gets or sets the stage name.</summary>
+    /// <value>Default: <c>redis</c>.</value>
+    public string Name { get; set; } = "redis";
+
+    /// <summary>Gets or sets the prefix of every Redis key and channel the stage uses.</summary>
+    /// <value>Default: <c>duallock</c>. The lock of <c>user-point:42</c> is <c>duallock:{user-point:42}</c>. Must not contain braces or whitespace.</value>
+    public string KeyPrefix { get; set; } = "duallock";
+
+    /// <summary>Gets or sets how long the lock lives in Redis without renewal: the bound on how long a crashed holder blocks others.</summary>
+    /// <value>Default: 10 seconds. Between 100 ms and <see cref="MaxDuration"/>.</value>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets or sets how often the lease is extended while the work runs.</summary>
+    /// <value>Default: <see langword="null"/>, meaning a third of <see cref="Lease"/>. Must be shorter than <see cref="Lease"/>.</value>
+    public TimeSpan? RenewalInterval { get; set; }
+
+    /// <summary>Gets or sets the longest time one holder may keep the lock; after it renewal stops and the lease-lost token fires.</summary>
+    /// <value>Default: 5 minutes. At least <see cref="Lease"/>, at most <see cref="MaxDuration"/>.</value>
+    public TimeSpan MaxHoldTime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Gets or sets the bound on every Redis call: a call that does not answer in time makes the acquire fail with <see cref="LockUnavailableException"/>.</summary>
+    /// <value>Default: 1 second. Positive and shorter than <see cref="Lease"/>.</value>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets or sets how many callers of this process may wait for one key; more are refused at once (a <see cref="LockTimeoutException"/>).</summary>
+    /// <value>Default: 1,000. At least 1.</value>
+    public int MaxLocalWaiters { get; set; } = 1000;
+
+    /// <summary>Gets or sets how many times in a row the lock may pass to a waiter of this process without going back to Redis.</summary>
+    /// <value>Default: 16. Zero disables local hand-off.</value>
+    public int MaxConsecutiveHandoffs { get; set; } = 16;
+
+    /// <summary>Gets or sets how long after a Redis acquire the lock may still pass to a waiter of this process without going back to Redis.</summary>
+    /// <value>Default: 50 ms. Other processes wait at most about this long (plus one hold) for their turn.</value>
+    public TimeSpan MaxHandoffTime { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Gets or sets how often a waiter re-checks Redis when no release message arrives (a lost pub/sub message costs at most this much).</summary>
+    /// <value>Default: 100 ms. Between 1 ms and <see cref="Lease"/>.</value>
+    public TimeSpan RecheckInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    internal TimeSpan EffectiveRenewalInterval => RenewalInterval ?? Lease / 3;
+
+    internal RedisLockOptions Clone() => (RedisLockOptions)MemberwiseClone();
+
+    internal void Validate()
+    {
+        if (Problem() is { } problem)
+        {
+            throw new ArgumentException(problem);
+        }
+    }
+
+    /// <summary>Returns what is wrong with the options, or <see langword="null"/>.</summary>
+    internal string? Problem()
+    {
+        if (string.IsNullOrWhiteSpace(Name))
+        {
+            return "RedisLockOptions.Name must not be empty.";
+        }
+
+        if (string.IsNullOrEmpty(KeyPrefix) || KeyPrefix.Any(c => c is '{' or '}' || char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            return $"RedisLockOptions.KeyPrefix must be non-empty without braces, whitespace or control characters (was '{KeyPrefix}').";
+        }
+
+        if (Lease < TimeSpan.FromMilliseconds(100) || Lease > MaxDuration)
+        {
+            return $"RedisLockOptions.Lease must be between 100 ms and {MaxDuration.TotalHours:0} hours (was {Lease}).";
+        }
+
+        var renewal = EffectiveRenewalInterval;
+        if (renewal <= TimeSpan.Zero || renewal >= Lease)
+        {
+            return $"RedisLockOptions.RenewalInterval must be positive and shorter than the lease ({Lease}), or the lease ends before it is renewed (was {renewal}).";
+        }
+
+        if (MaxHoldTime < Lease || MaxHoldTime > MaxDuration)
+        {
+            return $"RedisLockOptions.MaxHoldTime must be between the lease ({Lease}) and {MaxDuration.TotalHours:0} hours (was {MaxHoldTime}).";
+        }
+
+        if (OperationTimeout <= TimeSpan.Zero || OperationTimeout >= Lease)
+        {
+            return $"RedisLockOptions.OperationTimeout must be positive and shorter than the lease ({Lease}) (was {OperationTimeout}).";
+        }
+
+        if (MaxLocalWaiters < 1)
+        {
+            return $"RedisLockOptions.MaxLocalWaiters must be at least 1 (was {MaxLocalWaiters}).";
+        }
+
+        if (MaxConsecutiveHandoffs < 0)
+        {
+            return $"RedisLockOptions.MaxConsecutiveHandoffs must not be negative (was {MaxConsecutiveHandoffs}).";
+        }
+
+        if (MaxHandoffTime < TimeSpan.Zero || MaxHandoffTime >= Lease)
+        {
+            return $"RedisLockOptions.MaxHandoffTime must be between zero and the lease ({Lease}) (was {MaxHandoffTime}).";
+        }
+
+        if (RecheckInterval < TimeSpan.FromMilliseconds(1) || RecheckInterval > Lease)
+        {
+            return $"RedisLockOptions.RecheckInterval must be between 1 ms and the lease ({Lease}) (was {RecheckInterval}).";
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,184 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace DualLock.Redis;
+
+/// <summary>
+/// A lock per key in one Redis server (or a Redis Cluster): atomic acquire that issues a fencing
+/// token, compare-token release and renewal, a renewal watchdog, release messages that wake waiters,
+/// and a first-come-first-served queue per key inside the process with bounded local hand-off.
+/// </summary>
+/// <remarks>
+/// Redis keys for <c>user-point:42</c> with the default prefix: the lock <c>duallock:{user-point:42}</c>,
+/// the fencing counter <c>duallock:{user-point:42}:fence</c> (kept forever, so tokens keep increasing),
+/// the next-turn reservation <c>duallock:{user-point:42}:next</c> (short expiry) and the release
+/// channel <c>duallock:{user-point:42}:released</c>.
+/// </remarks>
+public sealed partial class RedisLockStage : LockStage
+{
+    private static readonly TimeSpan ReservedRetryDelay = TimeSpan.FromMilliseconds(5);
+
+    private readonly IConnectionMultiplexer _redis;
+    private readonly RedisLockOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly LocalKeyQueues _queues = new();
+    private readonly RedisValue _contenderId = Guid.NewGuid().ToString("N");
+    private readonly RedisValue _leaseMs;
+    private readonly RedisValue _reserveMs;
+
+    /// <summary>Initializes a new instance of the <see cref="RedisLockStage"/> class.</summary>
+    /// <param name="redis">The connection; share one per application.</param>
+    /// <param name="options">The options, validated here. Default: <see cref="RedisLockOptions"/> defaults.</param>
+    /// <param name="timeProvider">The time source. Default: <see cref="TimeProvider.System"/>.</param>
+    /// <param name="loggerFactory">The logger factory. Default: no logging.</param>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public RedisLockStage(IConnectionMultiplexer redis, RedisLockOptions? options = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+        : base(ValidatedName(ref options))
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        _redis = redis;
+        _options = options!;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("DualLock.Redis");
+        _leaseMs = Ms(_options.Lease);
+        _reserveMs = Ms(_options.RecheckInterval * 2);
+    }
+
+    /// <summary>Gets the number of keys this process currently holds or waits for (idle keys are forgotten).</summary>
+    internal int ActiveKeyCount => _queues.Count;
+
+    /// <inheritdoc />
+    public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        cancellationToken.ThrowIfCancellationRequested();
+        var start = _time.GetTimestamp();
+        var key = context.Key;
+        var queue = _queues.Enter(key.ToString(), () => new RedisKeyNames(_options.KeyPrefix, key), _options.MaxLocalWaiters);
+        if (queue is null)
+        {
+            RedisLockTelemetry.QueueFull.Add(1, RedisLockTelemetry.Stage(Name));
+            Log.LocalQueueFull(_logger, Name, key.Resource, _options.MaxLocalWaiters);
+            return null;
+        }
+
+        LockStageHandle? handle = null;
+        try
+        {
+            LinkedListNode<TaskCompletionSource<RedisLease?>>? waiter;
+            lock (queue)
+            {
+                waiter = queue.TakeTurnOrQueue();
+                if (waiter is not null && waitTimeout <= TimeSpan.Zero)
+                {
+                    queue.TryRemove(waiter);
+                    return null;
+                }
+            }
+
+            var contended = waiter is not null;
+            if (waiter is not null)
+            {
+                var (granted, handedOff) = await WaitForTurnAsync(queue, key, waiter, start, waitTimeout, cancellationToken).ConfigureAwait(false);
+                if (!granted)
+                {
+                    return null;
+                }
+
+                if (handedOff is not null)
+                {
+                    return handle = new RedisLockHandle(this, queue, key, handedOff, contended: true);
+                }
+            }
+
+            RedisLease? lease = null;
+            try
+            {
+                (lease, var waited) = await ContendAsync(queue, key, start, waitTimeout, cancellationToken).ConfigureAwait(false);
+                contended |= waited;
+            }
+            finally
+            {
+                if (lease is null)
+                {
+                    lock (queue)
+                    {
+                        queue.TryPassTurn(null);
+                    }
+                }
+            }
+
+            return lease is null ? null : handle = new RedisLockHandle(this, queue, key, lease, contended);
+        }
+        finally
+        {
+            if (handle is null)
+            {
+                ExitQueue(queue);
+            }
+        }
+    }
+
+    /// <summary>Ends a holder's turn: hands the lock to the oldest local waiter when the bounds allow, else releases it in Redis.</summary>
+    internal async ValueTask ReleaseAsync(LocalKeyQueue queue, LockKey key, RedisLease lease)
+    {
+        try
+        {
+            lock (queue)
+            {
+                if (!lease.IsLost
+                    && queue.WaiterCount > 0
+                    && lease.Handoffs < _options.MaxConsecutiveHandoffs
+                    && _time.GetElapsedTime(lease.AcquiredAt) < _options.MaxHandoffTime)
+                {
+                    lease.Handoffs++;
+                    lease.NewHolder();
+                    queue.TryPassTurn(lease);
+                    RedisLockTelemetry.Handoffs.Add(1, RedisLockTelemetry.Stage(Name));
+                    Log.HandedOff(_logger, Name, key, lease.Handoffs);
+                    return;
+                }
+            }
+
+            await lease.StopAsync().ConfigureAwait(false);
+            try
+            {
+                await ReleaseInRedisAsync(queue.Names, lease.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (RedisCall.IsUnavailable(ex))
+            {
+                // The work is done; failing it now would mislead the caller. The lock ends with its lease.
+                Log.ReleaseFailed(_logger, Name, key.Resource, ex);
+            }
+
+            lock (queue)
+            {
+                queue.TryPassTurn(null);
+            }
+        }
+        finally
+        {
+            ExitQueue(queue);
+        }
+    }
+
+    private static string ValidatedName(ref RedisLockOptions? options)
+    {
+        options = (options ?? new RedisLockOptions()).Clone();
+        options.Validate();
+        return options.Name;
+    }
+
+    private static string Ms(TimeSpan value) => ((long)Math.Ceiling(value.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);
+
+    private void ExitQueue(LocalKeyQueue queue)
+    {
+        if (_queues.Exit(queue) && queue.Handler is { } handler)
+        {
+            RedisCall.Observe(_redis.GetSubscriber().UnsubscribeAsync(queue.Names.Channel, handler));
+        }
+    }
+}
