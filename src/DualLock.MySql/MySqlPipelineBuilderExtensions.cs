@@ -1,0 +1,140 @@
+using DualLock.MySql;
+using Microsoft.Extensions.Logging;
+
+namespace DualLock;
+
+/// <summary>
+/// Adds the MySQL stages to a pipeline. A typical database part is a transaction with a row lock
+/// inside it; with a Redis lock outside it is the dual composition:
+/// <code>
+/// builder.AddRedisLock(...)                        // outside: released after the commit
+///        .AddMySqlTransaction(connectionString)    // opens the transaction, commits when the work returns
+///        .AddMySqlRowLock("account", "id");        // SELECT ... FOR UPDATE in that transaction
+/// </code>
+/// </summary>
+public static class MySqlPipelineBuilderExtensions
+{
+    private const string LoggerCategory = "DualLock.MySql";
+
+    /// <summary>Adds a stage that runs the work in a MySQL transaction (see <see cref="MySqlTransactionFeature"/>).</summary>
+    /// <param name="builder">The pipeline builder.</param>
+    /// <param name="connectionString">The MySqlConnector connection string.</param>
+    /// <param name="configure">Adjusts the other options; optional.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public static LockPipelineBuilder AddMySqlTransaction(this LockPipelineBuilder builder, string connectionString, Action<MySqlTransactionOptions>? configure = null)
+    {
+        var options = new MySqlTransactionOptions { ConnectionString = connectionString };
+        configure?.Invoke(options);
+        return builder.AddMySqlTransaction(options);
+    }
+
+    /// <summary>Adds a stage that runs the work in a MySQL transaction (see <see cref="MySqlTransactionFeature"/>).</summary>
+    /// <param name="builder">The pipeline builder.</param>
+    /// <param name="options">The options, validated here and copied.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    /// <remarks>
+    /// It commits when the work returns and rolls back when the work throws or is cancelled. Stages
+    /// added after it (a row lock) and the work use its transaction; stages added before it (a Redis
+    /// lock, a named lock) are released only after the commit.
+    /// </remarks>
+    public static LockPipelineBuilder AddMySqlTransaction(this LockPipelineBuilder builder, MySqlTransactionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var copy = new MySqlTransactionOptions
+        {
+            Name = options.Name,
+            ConnectionString = options.ConnectionString,
+            IsolationLevel = options.IsolationLevel,
+            EnforceFencing = options.EnforceFencing,
+            FenceTable = options.FenceTable,
+            CreateFenceTable = options.CreateFenceTable,
+        };
+        return builder.AddStage(context => new MySqlTransactionStage(copy, context.TimeProvider, context.LoggerFactory.CreateLogger(LoggerCategory)));
+    }
+
+    /// <summary>Adds a row lock (<c>SELECT 1 FROM `table` WHERE `keyColumn` = @id FOR UPDATE</c>) inside the transaction stage added before it.</summary>
+    /// <param name="builder">The pipeline builder.</param>
+    /// <param name="table">The table with one row per resource.</param>
+    /// <param name="keyColumn">The indexed column compared with <see cref="LockKey.Id"/>.</param>
+    /// <param name="configure">Adjusts the other options; optional.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public static LockPipelineBuilder AddMySqlRowLock(this LockPipelineBuilder builder, string table, string keyColumn, Action<MySqlRowLockOptions>? configure = null)
+    {
+        var options = new MySqlRowLockOptions { Table = table, KeyColumn = keyColumn };
+        configure?.Invoke(options);
+        return builder.AddMySqlRowLock(options);
+    }
+
+    /// <summary>Adds a row lock inside the transaction stage added before it.</summary>
+    /// <param name="builder">The pipeline builder.</param>
+    /// <param name="options">The options, validated here and copied.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    /// <remarks>
+    /// A lock-wait timeout (1205, or a NOWAIT miss) or a deadlock (1213) becomes a
+    /// <see cref="LockTimeoutException"/> carrying the server error, and the transaction is rolled back;
+    /// a missing row is a <see cref="MySqlRowNotFoundException"/>. The row stays locked until the
+    /// transaction ends.
+    /// </remarks>
+    public static LockPipelineBuilder AddMySqlRowLock(this LockPipelineBuilder builder, MySqlRowLockOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var copy = new MySqlRowLockOptions
+        {
+            Name = options.Name,
+            Table = options.Table,
+            KeyColumn = options.KeyColumn,
+            Sql = options.Sql,
+            WaitMode = options.WaitMode,
+            RetryDelay = options.RetryDelay,
+            MaxRetryDelay = options.MaxRetryDelay,
+        };
+        return builder.AddStage(context => new MySqlRowLockStage(copy, context.TimeProvider, context.LoggerFactory.CreateLogger(LoggerCategory)));
+    }
+
+    /// <summary>Adds a named lock (<c>GET_LOCK</c>) for resources that have no row.</summary>
+    /// <param name="builder">The pipeline builder.</param>
+    /// <param name="connectionString">The MySqlConnector connection string.</param>
+    /// <param name="configure">Adjusts the other options; optional.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public static LockPipelineBuilder AddMySqlNamedLock(this LockPipelineBuilder builder, string connectionString, Action<MySqlNamedLockOptions>? configure = null)
+    {
+        var options = new MySqlNamedLockOptions { ConnectionString = connectionString };
+        configure?.Invoke(options);
+        return builder.AddMySqlNamedLock(options);
+    }
+
+    /// <summary>Adds a named lock (<c>GET_LOCK</c>) for resources that have no row.</summary>
+    /// <param name="builder">The pipeline builder.</param>
+    /// <param name="options">The options, validated here and copied.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    /// <remarks>
+    /// The lock lives on a connection of its own. Add it <em>before</em> a transaction stage, never
+    /// after: released after the commit, the next holder always reads the committed data. An
+    /// execution that finds it inside a transaction stage fails with <see cref="InvalidOperationException"/>.
+    /// </remarks>
+    public static LockPipelineBuilder AddMySqlNamedLock(this LockPipelineBuilder builder, MySqlNamedLockOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var copy = new MySqlNamedLockOptions
+        {
+            Name = options.Name,
+            ConnectionString = options.ConnectionString,
+            Prefix = options.Prefix,
+            RetryDelay = options.RetryDelay,
+            MaxRetryDelay = options.MaxRetryDelay,
+        };
+        return builder.AddStage(context => new MySqlNamedLockStage(copy, context.TimeProvider, context.LoggerFactory.CreateLogger(LoggerCategory)));
+    }
+}

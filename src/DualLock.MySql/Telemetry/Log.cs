@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace DualLock.MySql;
+
+/// <summary>Log messages of the MySQL package: event ids 3000-3099. Keys appear only at Debug.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(3000, LogLevel.Warning, "The '{Stage}' stage refused to commit on resource '{Resource}': fencing token {Token} is older than the recorded {StoredToken}; rolled back")]
+    public static partial void FenceRejected(ILogger logger, string stage, string resource, long token, long storedToken);
+
+    [LoggerMessage(3001, LogLevel.Debug, "The '{Stage}' stage created fence table {Table} if it did not exist")]
+    public static partial void FenceTableEnsured(ILogger logger, string stage, string table);
+
+    [LoggerMessage(3002, LogLevel.Warning, "The '{Stage}' lock on resource '{Resource}' failed on the server ({ErrorCode}); the transaction will be rolled back")]
+    public static partial void LockFailed(ILogger logger, string stage, string resource, int errorCode);
+
+    [LoggerMessage(3003, LogLevel.Debug, "Optimistic attempt {Attempt} on {Key} lost its compare-and-set; retrying after {DelayMs:0} ms")]
+    public static partial void OptimisticConflict(ILogger logger, LockKey key, int attempt, double delayMs);
+
+    [LoggerMessage(3004, LogLevel.Warning, "Optimistic execution on resource '{Resource}' gave up after {Attempts} conflicting attempts")]
+    public static partial void OptimisticExhausted(ILogger logger, string resource, int attempts);
+
+    [LoggerMessage(3005, LogLevel.Error, "Releasing the '{Stage}' named lock on resource '{Resource}' failed; the server releases it when the session ends")]
+    public static partial void NamedLockReleaseFailed(ILogger logger, string stage, string resource, Exception exception);
+}

@@ -1,0 +1,80 @@
+using System.Data;
+
+namespace DualLock.MySql;
+
+/// <summary>Options of the MySQL transaction stage.</summary>
+public sealed class MySqlTransactionOptions
+{
+    /// <summary>Gets or sets the stage name.</summary>
+    /// <value>Default: <c>mysql-transaction</c>.</value>
+    public string Name { get; set; } = "mysql-transaction";
+
+    /// <summary>Gets or sets the MySqlConnector connection string; pooling is strongly recommended.</summary>
+    /// <value>Required. Default: <see langword="null"/>.</value>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Gets or sets the isolation level of the transaction.</summary>
+    /// <value>
+    /// Default: <see cref="IsolationLevel.ReadCommitted"/>. Under it every statement of the work reads
+    /// the latest committed data, so after a row or distributed lock is acquired the work always sees
+    /// the previous holder's commit, and InnoDB takes no gap locks (fewer waits and deadlocks than
+    /// REPEATABLE READ). Needs row-based or mixed binary logging when binary logging is on.
+    /// </value>
+    public IsolationLevel IsolationLevel { get; set; } = IsolationLevel.ReadCommitted;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the fencing token of an outer stage (a Redis lock) is
+    /// enforced in the database: at commit, in the same transaction, the token is recorded for the key
+    /// in <see cref="FenceTable"/> and the commit is refused (rolled back, <see cref="LockLeaseLostException"/>)
+    /// when a higher token was already recorded.
+    /// </summary>
+    /// <value>
+    /// Default: <see langword="false"/>. Costs one round trip per commit when the context carries a
+    /// token; an execution without a token (for example after a fallback) is not fenced.
+    /// </value>
+    public bool EnforceFencing { get; set; }
+
+    /// <summary>Gets or sets the table that records the highest committed fencing token per key.</summary>
+    /// <value>Default: <c>duallock_fence</c>. A plain identifier; created on first use unless <see cref="CreateFenceTable"/> is off.</value>
+    public string FenceTable { get; set; } = "duallock_fence";
+
+    /// <summary>Gets or sets a value indicating whether the stage creates <see cref="FenceTable"/> (<c>CREATE TABLE IF NOT EXISTS</c>) once, before its first fenced transaction.</summary>
+    /// <value>Default: <see langword="true"/>. Turn it off when the application's user may not run DDL and create the table with <see cref="FenceTableDdl"/>.</value>
+    public bool CreateFenceTable { get; set; } = true;
+
+    /// <summary>Gets the statement that creates the fence table, for a migration script.</summary>
+    /// <returns>The <c>CREATE TABLE IF NOT EXISTS</c> statement for <see cref="FenceTable"/>.</returns>
+    /// <exception cref="ArgumentException"><see cref="FenceTable"/> is not a plain identifier.</exception>
+    public string FenceTableDdl()
+    {
+        if (SqlIdentifier.Problem(FenceTable, "MySqlTransactionOptions.FenceTable") is { } problem)
+        {
+            throw new ArgumentException(problem);
+        }
+
+        return FenceSql.CreateTable(SqlIdentifier.Quote(FenceTable));
+    }
+
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Name))
+        {
+            throw new ArgumentException("MySqlTransactionOptions.Name must not be empty.");
+        }
+
+        if (string.IsNullOrWhiteSpace(ConnectionString))
+        {
+            throw new ArgumentException($"MySqlTransactionOptions.ConnectionString of stage '{Name}' must be set.");
+        }
+
+        if (IsolationLevel is not (IsolationLevel.ReadUncommitted or IsolationLevel.ReadCommitted or IsolationLevel.RepeatableRead or IsolationLevel.Serializable))
+        {
+            throw new ArgumentException($"MySqlTransactionOptions.IsolationLevel of stage '{Name}' must be ReadUncommitted, ReadCommitted, RepeatableRead or Serializable (was {IsolationLevel}).");
+        }
+
+        if (EnforceFencing && SqlIdentifier.Problem(FenceTable, "MySqlTransactionOptions.FenceTable") is { } problem)
+        {
+            throw new ArgumentException(problem);
+        }
+    }
+}
