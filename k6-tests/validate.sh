@@ -104,9 +104,13 @@ else
 fi
 
 # --- 3. monitoring configuration: JSON dashboards, YAML configs, cross-references ----------
-if [ -d node_modules/js-yaml ]; then
+# run_reporting NAME COMMAND...: COMMAND prints its own ok:/FAIL: lines; count them here.
+run_reporting() {
+    local name="$1"
+    shift
     set +e
-    node tools/check-monitoring-config.mjs "$HERE" >"$LOG" 2>&1
+    "$@" >"$LOG" 2>&1
+    local rc=$?
     set -e
     while IFS= read -r line; do
         case "$line" in
@@ -115,10 +119,21 @@ if [ -d node_modules/js-yaml ]; then
             *) echo "    $line" ;;
         esac
     done <"$LOG"
-    grep -Eq '^(ok|FAIL): ' "$LOG" || fail "monitoring configuration check printed no result"
+    if ! grep -Eq '^(ok|FAIL): ' "$LOG"; then
+        fail "$name printed no result"
+    elif [ "$rc" != 0 ] && ! grep -q '^FAIL: ' "$LOG"; then
+        fail "$name exited $rc"
+    fi
+}
+
+if [ -d node_modules/js-yaml ]; then
+    run_reporting "monitoring configuration check" node tools/check-monitoring-config.mjs "$HERE"
 else
     fail "monitoring configuration (js-yaml not installed)"
 fi
+
+# --- 4. the scripts' own code against an in-memory fake API (oracle logic, negative controls) --
+run_reporting "oracle simulation" node tools/simulate.mjs
 
 echo "validations: $passed passed, $failed failed"
 [ "$failed" = 0 ]
