@@ -4,6 +4,19 @@ namespace DualLock.Benchmarks;
 
 internal static partial class Contenders
 {
-    private static Contender CreateDualLock(ConnectionMultiplexer redis, HarnessOptions options)
-        => throw new NotSupportedException("DualLock's Redis stage is not wired into the harness yet.");
+    private static DualLockContender CreateDualLock(ConnectionMultiplexer redis, HarnessOptions options) => new DualLockContender(redis, options);
+
+    private sealed class DualLockContender(ConnectionMultiplexer redis, HarnessOptions options) : Contender(redis)
+    {
+        private readonly LockPipeline _pipeline = new LockPipelineBuilder { WaitTimeout = Wait }
+            .AddRedisLock(redis, new Redis.RedisLockOptions { Lease = Lease })
+            .Build();
+
+        private readonly LockKey _key = new("bench", options.Key);
+
+        public override async Task<bool> RunAsync(Func<Task> work)
+            => await _pipeline.TryExecuteAsync(_key, async (_, _) => await work());
+
+        public override async ValueTask DisposeAsync() => await Redis.DisposeAsync();
+    }
 }

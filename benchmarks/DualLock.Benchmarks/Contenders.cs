@@ -28,7 +28,7 @@ internal static partial class Contenders
         {
             "madelson" => new Madelson(redis, options),
             "redlock" => new RedLock(redis, options),
-            "duallock" => CreateDualLock(redis, options),
+            "duallock" => (Contender)CreateDualLock(redis, options),
             _ => throw new ArgumentException($"unknown --lib {options.Library}: duallock, madelson or redlock"),
         };
     }

@@ -19,6 +19,8 @@ public class UncontendedRedisBenchmarks
     private RedLockFactory _redLock = null!;
     private RedisDistributedLock _distributedLock = null!;
     private string _key = null!;
+    private LockPipeline _dualLock = null!;
+    private LockKey _dualLockKey;
 
     [GlobalSetup]
     public void Setup()
@@ -28,6 +30,8 @@ public class UncontendedRedisBenchmarks
         _redLock = RedLockFactory.Create([new RedLockMultiplexer(_redis)]);
         _key = $"bench:uncontended:{Guid.NewGuid():N}";
         _distributedLock = new RedisDistributedLock(_key + ":madelson", _db);
+        _dualLock = new LockPipelineBuilder().AddRedisLock(_redis).Build();
+        _dualLockKey = new LockKey("bench", Guid.NewGuid().ToString("N"));
     }
 
     [GlobalCleanup]
@@ -55,6 +59,9 @@ public class UncontendedRedisBenchmarks
 
         await _db.ScriptEvaluateAsync(CompareAndDelete, [(RedisKey)(_key + ":raw")], [token]);
     }
+
+    [Benchmark(Description = "DualLock Redis stage")]
+    public ValueTask DualLockRedis() => _dualLock.ExecuteAsync(_dualLockKey, static (_, _) => ValueTask.CompletedTask);
 
     [Benchmark(Description = "DistributedLock.Redis")]
     public async Task DistributedLockRedis()
