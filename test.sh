@@ -57,6 +57,30 @@ conf_dir=$(echo "$configuration" | tr '[:upper:]' '[:lower:]')
 check "benchmark dry job (InProcessBenchmarks.DualLockInProcess)" \
   dotnet "$bin/DualLock.Benchmarks/$conf_dir/DualLock.Benchmarks.dll" --filter '*InProcessBenchmarks.DualLockInProcess*' --job Dry --artifacts "$results/benchmark-dry"
 
+# k6 scripts type-checked against @types/k6 and every compose combination the k6 README shows
+# validated with docker-compose config (no Docker engine or k6 binary here); its counts join ours.
+echo "check: k6-tests/validate.sh" | tee -a "$checks_log"
+set +e
+k6_output=$(k6-tests/validate.sh 2>&1)
+k6_status=$?
+set -e
+echo "$k6_output" >>"$checks_log"
+k6_line=$(grep -E '^validations: [0-9]+ passed, [0-9]+ failed' <<<"$k6_output" | tail -n 1)
+k6_failed=0
+if [ -n "$k6_line" ]; then
+  passed=$((passed + $(sed -E 's/^validations: ([0-9]+) passed.*/\1/' <<<"$k6_line")))
+  k6_failed=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$k6_line")
+fi
+# A non-zero exit always counts as at least one failure, even if no summary line says so.
+[ "$k6_status" -ne 0 ] && [ "$k6_failed" -eq 0 ] && k6_failed=1
+failed=$((failed + k6_failed))
+if [ "$k6_failed" -gt 0 ]; then
+  echo "  FAILED: k6-tests/validate.sh (exit $k6_status)"
+  grep -E '^FAIL' <<<"$k6_output" || tail -n 20 <<<"$k6_output"
+else
+  echo "  passed: $k6_line"
+fi
+
 status=0
 if [ "$reports" -lt "$expected_projects" ]; then
   echo "test.sh: only $reports of $expected_projects test projects reported results (a test host crashed?)" >&2
