@@ -1,0 +1,72 @@
+using DualLock;
+using MySqlConnector;
+using StackExchange.Redis;
+
+namespace UserPointApi.Api;
+
+/// <summary>
+/// Maps every exception to an envelope with an honest status: expected failures keep their code,
+/// lock failures and an unreachable database are 503 with Retry-After, anything else is a 500
+/// G_SERVER_ERROR (a bug: the tests prove no client input gets there).
+/// </summary>
+public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception ex) when (!context.Response.HasStarted)
+        {
+            if (ex is OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+            {
+                return; // the client went away; nobody reads the answer
+            }
+
+            var (status, code, message, retryAfter) = Map(ex);
+            if (status >= 500)
+            {
+                LogFailure(logger, status, code, ex);
+            }
+
+            context.Response.Clear();
+            if (retryAfter is { } seconds)
+            {
+                context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            await ApiJson.WriteAsync(context.Response, status, ApiJson.Failure(code, message));
+        }
+    }
+
+    internal static (int Status, string Code, string Message, int? RetryAfter) Map(Exception ex) => ex switch
+    {
+        ApiException api => (api.StatusCode, api.Code, api.Message, api.RetryAfterSeconds),
+        BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge
+            => (413, ErrorCodes.PayloadTooLarge, "The body is too large.", null),
+        BadHttpRequestException bad => (bad.StatusCode is >= 400 and < 500 ? bad.StatusCode : 400, ErrorCodes.InvalidArgument, "The request is malformed.", null),
+        LockTimeoutException => (503, ErrorCodes.LockTimeout, "The lock was not acquired in time; nothing was changed.", 1),
+        LockLeaseLostException => (503, ErrorCodes.LockLeaseLost, "The lock was lost while the write ran; nothing was committed.", 1),
+        LockUnavailableException => (503, ErrorCodes.LockUnavailable, "The lock service is unavailable; nothing was changed.", 2),
+        // The optimistic executor's exhausted retries, and any other lock failure.
+        LockException => (503, ErrorCodes.LockTimeout, "The write kept conflicting and gave up; nothing was changed.", 1),
+        MySqlException { ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout }
+            => (503, ErrorCodes.LockTimeout, "The database lock was not acquired in time; nothing was changed.", 1),
+        MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry }
+            => (409, ErrorCodes.AlreadyRefunded, "The transaction was already refunded.", null),
+        MySqlException mySql when IsUnavailable(mySql) => (503, ErrorCodes.DatabaseUnavailable, "The database is unavailable; nothing was changed.", 2),
+        RedisException => (503, ErrorCodes.LockUnavailable, "Redis is unavailable; nothing was changed.", 2),
+        TimeoutException => (503, ErrorCodes.DatabaseUnavailable, "A backing service timed out; nothing was changed.", 2),
+        _ => (500, ErrorCodes.ServerError, "Unexpected server error.", null),
+    };
+
+    private static bool IsUnavailable(MySqlException ex)
+        => ex.IsTransient
+           || ex.ErrorCode is MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.CommandTimeoutExpired or MySqlErrorCode.ConnectionCountError
+               or MySqlErrorCode.TooManyUserConnections or MySqlErrorCode.ServerShutdown or MySqlErrorCode.QueryInterrupted
+           || ex.InnerException is System.Net.Sockets.SocketException or IOException;
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Request failed with {Status} {Code}")]
+    private static partial void LogFailure(ILogger logger, int status, string code, Exception exception);
+}

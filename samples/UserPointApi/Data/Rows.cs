@@ -1,0 +1,54 @@
+namespace UserPointApi.Data;
+
+// Dapper row types (snake_case columns mapped by DefaultTypeMap.MatchNamesWithUnderscores).
+internal sealed class UserRow
+{
+    public string Id { get; set; } = "";
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+}
+
+internal sealed class PointRow
+{
+    public string Id { get; set; } = "";
+
+    public string UserId { get; set; } = "";
+
+    public long Amount { get; set; }
+
+    public long Version { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+}
+
+internal sealed class LedgerRow
+{
+    public string Id { get; set; } = "";
+
+    public string UserId { get; set; } = "";
+
+    public string Type { get; set; } = "";
+
+    public long Amount { get; set; }
+
+    public long BalanceAfter { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public string? RefundOf { get; set; }
+
+    public string? RefundedBy { get; set; }
+}
+
+internal sealed class AuditRow
+{
+    public long Balance { get; set; }
+
+    public long LedgerSum { get; set; }
+
+    public long EntryCount { get; set; }
+}

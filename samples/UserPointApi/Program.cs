@@ -1,0 +1,126 @@
+using Dapper;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using Scalar.AspNetCore;
+using StackExchange.Redis;
+using UserPointApi;
+using UserPointApi.Api;
+using UserPointApi.Data;
+using UserPointApi.Health;
+using UserPointApi.Idempotency;
+using UserPointApi.Locking;
+using UserPointApi.Points;
+
+DefaultTypeMap.MatchNamesWithUnderscores = true;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Bodies are capped per endpoint at 16 KiB (RequestBody); this is only the server's outer bound.
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 1024 * 1024);
+
+var locking = builder.Configuration.GetSection(LockingOptions.Section).Get<LockingOptions>() ?? new LockingOptions();
+var limits = builder.Configuration.GetSection(PointOptions.Section).Get<PointOptions>() ?? new PointOptions();
+var problems = locking.Problems().Concat(limits.Problems()).ToList();
+if (problems.Count > 0)
+{
+    throw new InvalidOperationException("Invalid configuration: " + string.Join(" ", problems));
+}
+
+builder.Services.Configure<LockingOptions>(builder.Configuration.GetSection(LockingOptions.Section));
+builder.Services.Configure<PointOptions>(builder.Configuration.GetSection(PointOptions.Section));
+builder.Services.Configure<IdempotencyOptions>(builder.Configuration.GetSection(IdempotencyOptions.Section));
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<Database>();
+builder.Services.AddSingleton<IConnectionMultiplexer>(_ =>
+{
+    var redis = builder.Configuration.GetConnectionString("Redis");
+    if (string.IsNullOrWhiteSpace(redis))
+    {
+        throw new InvalidOperationException("ConnectionStrings:Redis is not set (environment: ConnectionStrings__Redis; scripts/services.sh env prints it).");
+    }
+
+    var options = ConfigurationOptions.Parse(redis);
+    options.AbortOnConnectFail = false; // start and report not-ready rather than crash when Redis is down
+    return ConnectionMultiplexer.Connect(options);
+});
+builder.Services.AddSingleton<PointQueries>();
+builder.Services.AddSingleton<IdempotencyStore>();
+builder.Services.AddSingleton<PointMutations>();
+builder.Services.AddSingleton<StrategyWiring>();
+builder.Services.AddSingleton<PointService>();
+
+// One pipeline per write operation, named after it; the strategy of each comes from configuration.
+var dualLock = builder.Services.AddDualLock();
+foreach (var operation in LockingOptions.Operations)
+{
+    var strategy = locking.StrategyFor(operation);
+    builder.Services.Configure<DualLock.LockPipelineOptions>(operation, o => o.WaitTimeout = TimeSpan.FromMilliseconds(locking.WaitTimeoutMs));
+    StrategyWiring.Register(dualLock, operation, strategy, locking);
+}
+
+builder.Services.AddHealthChecks()
+    .AddCheck<MySqlHealthCheck>("mysql", tags: ["ready"])
+    .AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
+builder.Services.AddOpenApi();
+builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+    .AddMeter("DualLock", "DualLock.*", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+    .AddPrometheusExporter());
+
+var app = builder.Build();
+
+// Fail at start, not at the first request: unknown strategies, missing packages, invalid stage options.
+foreach (var operation in LockingOptions.Operations)
+{
+    _ = app.Services.GetRequiredKeyedService<DualLock.LockPipeline>(operation);
+}
+
+await MigrateWithRetryAsync(app);
+
+app.UseMiddleware<ErrorHandlingMiddleware>();
+app.UseStatusCodePages(async context =>
+{
+    var response = context.HttpContext.Response;
+    var (code, message) = response.StatusCode switch
+    {
+        StatusCodes.Status404NotFound => (ErrorCodes.NotFound, "No such route."),
+        StatusCodes.Status405MethodNotAllowed => (ErrorCodes.MethodNotAllowed, "This route does not accept that method."),
+        StatusCodes.Status415UnsupportedMediaType => (ErrorCodes.UnsupportedMediaType, "Unsupported content type."),
+        StatusCodes.Status413PayloadTooLarge => (ErrorCodes.PayloadTooLarge, "The body is too large."),
+        >= 500 => (ErrorCodes.ServerError, "Unexpected server error."),
+        _ => (ErrorCodes.InvalidArgument, "The request is invalid."),
+    };
+    await ApiJson.WriteAsync(response, response.StatusCode, ApiJson.Failure(code, message));
+});
+
+app.MapOpenApi();
+app.MapScalarApiReference();
+app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+app.MapPrometheusScrapingEndpoint();
+app.MapUserEndpoints();
+app.MapUserPointEndpoints();
+
+var strategies = string.Join(", ", LockingOptions.Operations.Select(o => $"{o}={locking.StrategyFor(o).ToString().ToLowerInvariant()}"));
+Log.Started(app.Logger, strategies, locking.KeyScope, locking.WaitTimeoutMs, locking.RaceWindowMs);
+await app.RunAsync();
+
+static async Task MigrateWithRetryAsync(WebApplication app)
+{
+    var database = app.Services.GetRequiredService<Database>();
+    var deadline = DateTime.UtcNow.AddSeconds(30);
+    while (true)
+    {
+        try
+        {
+            await Schema.MigrateAsync(database, app.Logger, CancellationToken.None);
+            return;
+        }
+        catch (MySqlConnector.MySqlException ex) when (DateTime.UtcNow < deadline && ex.ErrorCode == MySqlConnector.MySqlErrorCode.UnableToConnectToHost)
+        {
+            Log.WaitingForMySql(app.Logger, ex.Message);
+            await Task.Delay(1000);
+        }
+    }
+}
