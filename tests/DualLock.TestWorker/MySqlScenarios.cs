@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dapper;
 using DualLock.MySql;
+using DualLock.Redis;
 
 namespace DualLock.TestWorker;
 
@@ -51,6 +52,13 @@ internal static partial class Scenarios
     }
 }
 
+internal sealed class NoServices : IServiceProvider
+{
+    public static readonly NoServices Instance = new();
+
+    public object? GetService(Type serviceType) => null;
+}
+
 /// <summary>One read-modify-write of <c>value</c> per call, under the lock a mode names.</summary>
 internal static class MySqlIncrements
 {
@@ -94,6 +102,15 @@ internal static class MySqlIncrements
                 break;
             case "named":
                 builder.AddMySqlNamedLock(connectionString).AddMySqlTransaction(connectionString);
+                break;
+            case "dual":
+                // The documented composition: Redis outside, transaction + row lock inside, Redis released after the commit.
+                var redis = StackExchange.Redis.ConnectionMultiplexer.Connect(
+                    Environment.GetEnvironmentVariable("ConnectionStrings__Redis") ?? throw new InvalidOperationException("ConnectionStrings__Redis is not set."));
+                builder.AddDual(
+                    NoServices.Instance,
+                    distributed: (b, _) => b.AddRedisLock(redis, new RedisLockOptions { KeyPrefix = "duallock-test" }),
+                    database: (b, _) => b.AddMySqlTransaction(connectionString).AddMySqlRowLock(table, "id"));
                 break;
             case "none":
                 builder.AddNoLock().AddMySqlTransaction(connectionString);

@@ -18,6 +18,7 @@ public sealed class MySqlCrossProcessTests
     [InlineData("row-nowait")]
     [InlineData("named")]
     [InlineData("optimistic")]
+    [InlineData("dual")]
     public async Task Increment_64TasksOverTwoProcesses_GivesExactCount(string mode)
     {
         var final = await RunAsync(mode);
