@@ -13,6 +13,12 @@ internal abstract class Contender(ConnectionMultiplexer redis) : IAsyncDisposabl
     /// <summary>Runs <paramref name="work"/> under the lock; false when the lock was not acquired within the wait.</summary>
     public abstract Task<bool> RunAsync(Func<Task> work);
 
+    /// <summary>Gets a value indicating whether the work runs inside the lock, so two callers inside at once is an overlap.</summary>
+    public virtual bool WorkRunsInsideLock => true;
+
+    /// <summary>Checks the protected resource after the run; returns what is wrong, or null.</summary>
+    public virtual Task<string?> VerifyAsync(long acquisitionsOfAllProcesses) => Task.FromResult<string?>(null);
+
     public abstract ValueTask DisposeAsync();
 }
 
@@ -28,7 +34,8 @@ internal static partial class Contenders
         {
             "madelson" => new Madelson(redis, options),
             "redlock" => new RedLock(redis, options),
-            "duallock" => (Contender)CreateDualLock(redis, options),
+            "duallock" => CreateDualLock(redis, options),
+            _ when options.Library.StartsWith("mysql-", StringComparison.Ordinal) => await CreateMySqlAsync(redis, options),
             _ => throw new ArgumentException($"unknown --lib {options.Library}: duallock, madelson or redlock"),
         };
     }

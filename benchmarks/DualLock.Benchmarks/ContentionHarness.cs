@@ -38,6 +38,12 @@ internal static class ContentionHarness
         }
 
         var commands = results.Sum(r => r.RedisOperations);
+        string? problem;
+        await using (var verifier = await Contenders.CreateAsync(options))
+        {
+            problem = await verifier.VerifyAsync(results.Sum(r => r.Acquisitions));
+        }
+
         var total = results.Sum(r => r.Acquisitions);
         var seconds = options.Duration.TotalSeconds;
         var summary = new
@@ -60,9 +66,10 @@ internal static class ContentionHarness
             perProcessAcquisitions = results.Select(r => r.Acquisitions).ToArray(),
             timeouts = results.Sum(r => r.Timeouts),
             overlaps = results.Sum(r => r.Overlaps),
+            verification = problem ?? "ok",
         };
         Console.WriteLine(JsonSerializer.Serialize(summary, Json));
-        return summary.overlaps == 0 ? 0 : 1;
+        return summary.overlaps == 0 && problem is null ? 0 : 1;
     }
 
     private static async Task<ProcessResult> RunProcessAsync(HarnessOptions options)
@@ -87,7 +94,7 @@ internal static class ContentionHarness
                 var acquired = await contender.RunAsync(async () =>
                 {
                     var now = Stopwatch.GetTimestamp();
-                    if (Interlocked.Increment(ref inside) > 1)
+                    if (Interlocked.Increment(ref inside) > 1 && contender.WorkRunsInsideLock)
                     {
                         Interlocked.Increment(ref overlaps);
                     }
