@@ -43,4 +43,19 @@ public static class RedisPipelineBuilderExtensions
         configure?.Invoke(options);
         return builder.AddRedisLock(redis, options);
     }
+
+    /// <summary>Adds a Redlock quorum lock over independent Redis masters.</summary>
+    /// <param name="builder">The pipeline builder.</param>
+    /// <param name="nodes">One connection per independent master (three or five in practice).</param>
+    /// <param name="options">The options, validated here. Default: <see cref="RedlockOptions"/> defaults.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">No node, or the options are invalid.</exception>
+    public static LockPipelineBuilder AddRedlock(this LockPipelineBuilder builder, IReadOnlyList<IConnectionMultiplexer> nodes, RedlockOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(nodes);
+        var validated = (options ?? new RedlockOptions()).Clone();
+        validated.Validate();
+        return builder.AddStage(context => new RedlockStage(nodes, validated, context.TimeProvider, context.LoggerFactory));
+    }
 }
