@@ -1,0 +1,154 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace DualLock.IntegrationTests.MySql;
+
+/// <summary>
+/// A loopback TCP proxy in front of MariaDB that counts round trips: every client packet with sequence
+/// id 0 starts a command (COM_QUERY, COM_RESET_CONNECTION, COM_PING ...), and commands the client
+/// writes together before reading an answer (MySqlConnector pipelines reset + SET NAMES, and SET
+/// TRANSACTION + START TRANSACTION) are one round trip. Needs an unencrypted, uncompressed connection.
+/// </summary>
+public sealed class MySqlCommandCountingProxy : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly string _upstreamHost;
+    private readonly int _upstreamPort;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentQueue<string> _commands = new();
+    private readonly Task _accepting;
+
+    public MySqlCommandCountingProxy(string upstreamHost, int upstreamPort)
+    {
+        _upstreamHost = upstreamHost;
+        _upstreamPort = upstreamPort;
+        _listener.Start();
+        _accepting = AcceptAsync();
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    public IReadOnlyList<string> TakeCommands()
+    {
+        var taken = new List<string>();
+        while (_commands.TryDequeue(out var command))
+        {
+            taken.Add(command);
+        }
+
+        return taken;
+    }
+
+    private async Task AcceptAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                var upstream = new TcpClient();
+                await upstream.ConnectAsync(_upstreamHost, _upstreamPort, _stop.Token);
+                _ = PumpAsync(client.GetStream(), upstream.GetStream(), count: true).ContinueWith(_ => { client.Dispose(); upstream.Dispose(); }, TaskScheduler.Default);
+                _ = PumpAsync(upstream.GetStream(), client.GetStream(), count: false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task PumpAsync(NetworkStream from, NetworkStream to, bool count)
+    {
+        var buffer = new byte[64 * 1024];
+        var header = new byte[4];
+        var headerFill = 0;
+        long payloadLeft = 0;
+        var capture = new List<byte>();
+        try
+        {
+            int read;
+            while ((read = await from.ReadAsync(buffer, _stop.Token)) > 0)
+            {
+                if (count)
+                {
+                    var started = new List<string>();
+                    Parse(buffer.AsSpan(0, read), header, ref headerFill, ref payloadLeft, capture, started);
+                    if (started.Count > 0)
+                    {
+                        _commands.Enqueue(string.Join(" + ", started));
+                    }
+                }
+
+                await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            to.Socket.Shutdown(SocketShutdown.Send);
+        }
+    }
+
+    private static void Parse(ReadOnlySpan<byte> data, byte[] header, ref int headerFill, ref long payloadLeft, List<byte> capture, List<string> started)
+    {
+        while (!data.IsEmpty)
+        {
+            if (payloadLeft == 0 && headerFill < 4)
+            {
+                header[headerFill++] = data[0];
+                data = data[1..];
+                if (headerFill == 4)
+                {
+                    payloadLeft = header[0] | (header[1] << 8) | (header[2] << 16);
+                    capture.Clear();
+                    if (payloadLeft == 0)
+                    {
+                        headerFill = 0;
+                    }
+                }
+
+                continue;
+            }
+
+            var take = (int)Math.Min(payloadLeft, data.Length);
+            if (header[3] == 0 && capture.Count < 120)
+            {
+                capture.AddRange(data[..Math.Min(take, 120 - capture.Count)].ToArray());
+            }
+
+            payloadLeft -= take;
+            data = data[take..];
+            if (payloadLeft == 0)
+            {
+                if (header[3] == 0)
+                {
+                    started.Add(Describe(capture));
+                }
+
+                headerFill = 0;
+            }
+        }
+    }
+
+    private static string Describe(List<byte> payload)
+        => payload.Count == 0 ? "?" : payload[0] switch
+        {
+            0x03 => "QUERY " + Encoding.UTF8.GetString(payload.Skip(1).ToArray()),
+            0x0e => "PING",
+            0x1f => "RESET_CONNECTION",
+            0x01 => "QUIT",
+            var other => $"COMMAND 0x{other:x2}",
+        };
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        await _accepting;
+        _stop.Dispose();
+    }
+}
