@@ -40,6 +40,12 @@ Console.CancelKeyPress += (_, e) =>
     cancel.Cancel();
 };
 
+if (Console.IsOutputRedirected)
+{
+    // Logs and CI: keep the table on wide lines instead of wrapping every cell into a column of letters.
+    AnsiConsole.Profile.Width = 260;
+}
+
 var environment = await DescribeEnvironmentAsync(mySql);
 AnsiConsole.MarkupLine($"[bold]DualLock strategy comparison[/]: {Markup.Escape(Report.Describe(options))}");
 AnsiConsole.MarkupLine(Markup.Escape(environment));

@@ -59,6 +59,6 @@ internal sealed record StrategyResult
     public bool LostUpdates => UsersWithLostUpdates > 0 || UsersWithPhantomWrites > 0 || AuditInconsistentUsers > 0;
 
     public string Verdict => LostUpdates
-        ? $"LOST UPDATES ({UsersWithLostUpdates} users, {LostAmount} points; audit inconsistent: {AuditInconsistentUsers})"
+        ? $"LOST UPDATES: {UsersWithLostUpdates} users short by {LostAmount} points, {UsersWithPhantomWrites} over, {AuditInconsistentUsers} audits inconsistent"
         : Ambiguous > 0 ? "no loss (within ambiguous bound)" : "exact";
 }
