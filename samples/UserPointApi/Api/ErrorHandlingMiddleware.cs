@@ -46,6 +46,7 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
         BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge
             => (413, ErrorCodes.PayloadTooLarge, "The body is too large.", null),
         BadHttpRequestException bad => (bad.StatusCode is >= 400 and < 500 ? bad.StatusCode : 400, ErrorCodes.InvalidArgument, "The request is malformed.", null),
+        DualLock.MySql.MySqlRowNotFoundException => (404, ErrorCodes.UserPointNotFound, "No such user.", null),
         LockTimeoutException => (503, ErrorCodes.LockTimeout, "The lock was not acquired in time; nothing was changed.", 1),
         LockLeaseLostException => (503, ErrorCodes.LockLeaseLost, "The lock was lost while the write ran; nothing was committed.", 1),
         LockUnavailableException => (503, ErrorCodes.LockUnavailable, "The lock service is unavailable; nothing was changed.", 2),

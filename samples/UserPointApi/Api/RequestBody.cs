@@ -21,6 +21,11 @@ public static class RequestBody
     /// <summary>Reads the body as one JSON object whose only property is <paramref name="field"/>.</summary>
     public static async Task<JsonElement> ReadSingleFieldAsync(HttpRequest request, string field, CancellationToken cancellationToken)
     {
+        if (request.ContentLength == 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count == 0))
+        {
+            throw ApiException.BadRequest($"A JSON body {{\"{field}\": ...}} is required.");
+        }
+
         RequireJsonContentType(request);
         var bytes = await ReadCappedAsync(request, cancellationToken);
         if (bytes.Length == 0)
@@ -28,18 +33,9 @@ public static class RequestBody
             throw ApiException.BadRequest($"A JSON body {{\"{field}\": ...}} is required.");
         }
 
-        JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(bytes, DocumentOptions);
-        }
-        catch (JsonException)
-        {
-            throw ApiException.BadRequest("The body is not valid JSON.");
-        }
-
-        using (document)
-        {
+            using var document = JsonDocument.Parse(bytes, DocumentOptions);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 throw ApiException.BadRequest($"The body must be a JSON object {{\"{field}\": ...}}.");
@@ -62,6 +58,11 @@ public static class RequestBody
             }
 
             return value ?? throw ApiException.BadRequest($"The field '{field}' is required.");
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException or System.Text.DecoderFallbackException)
+        {
+            // Malformed JSON, and invalid UTF-8 that System.Text.Json only notices when a name or string is decoded.
+            throw ApiException.BadRequest("The body is not valid UTF-8 JSON.");
         }
     }
 

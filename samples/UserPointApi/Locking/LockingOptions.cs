@@ -31,6 +31,10 @@ public sealed class LockingOptions
     /// <value>Default: 10,000.</value>
     public int LeaseMs { get; set; } = 10_000;
 
+    /// <summary>Gets or sets how many times the optimistic strategy runs a write before it gives up (503 LOCK_TIMEOUT).</summary>
+    /// <value>Default: 50.</value>
+    public int OptimisticMaxAttempts { get; set; } = 50;
+
     /// <summary>
     /// Gets or sets an artificial delay between reading the balance and writing it, in milliseconds.
     /// FOR TESTS AND COMPARISONS ONLY: it widens the race window so the negative controls visibly lose
@@ -88,6 +92,11 @@ public sealed class LockingOptions
         if (LeaseMs is < 100 or > 600_000)
         {
             yield return $"Locking:LeaseMs must be between 100 and 600000 (was {LeaseMs}).";
+        }
+
+        if (OptimisticMaxAttempts is < 1 or > 10_000)
+        {
+            yield return $"Locking:OptimisticMaxAttempts must be between 1 and 10000 (was {OptimisticMaxAttempts}).";
         }
 
         if (RaceWindowMs is < 0 or > 10_000)

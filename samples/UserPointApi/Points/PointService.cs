@@ -43,7 +43,7 @@ public sealed class PointService(
             key,
             async (context, ct) =>
             {
-                if (wiring.StageTransaction(context) is { } stage)
+                if (StrategyWiring.StageTransaction(context) is { } stage)
                 {
                     // The pipeline's transaction stage owns the transaction: it commits after the work, inside the outer locks.
                     return await mutations.RunAsync(stage.Connection, stage.Transaction, command, mode, raceWindow, ct);

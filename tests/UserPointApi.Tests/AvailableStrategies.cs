@@ -1,0 +1,7 @@
+namespace UserPointApi.Tests;
+
+/// <summary>The locking strategies the sample wires (the positive side of the oracle).</summary>
+public static class AvailableStrategies
+{
+    public static readonly string[] Locking = ["dual", "pessimistic", "distributed", "named", "optimistic", "atomic"];
+}

@@ -1,0 +1,43 @@
+using UserPointApi.Tests.Infrastructure;
+
+namespace UserPointApi.Tests;
+
+/// <summary>Configuration errors stop the process at start-up with a message, not at the first request.</summary>
+public sealed class StartupTests(SharedDatabaseFixture fixture) : IClassFixture<SharedDatabaseFixture>
+{
+    [Theory]
+    [InlineData("Locking__Strategy", "bogus", "Locking strategy 'bogus'")]
+    [InlineData("Locking__Endpoints__charge", "1", "Locking strategy '1'")]
+    [InlineData("Locking__Endpoints__transfer", "dual", "Locking:Endpoints:transfer")]
+    [InlineData("Points__MaxCharge", "0", "Points:MaxCharge")]
+    public async Task InvalidConfiguration_FailsAtStartWithMessage(string setting, string value, string message)
+    {
+        var (exitCode, output) = await ApiProcess.RunToExitAsync(fixture.Database.ConnectionString, new Dictionary<string, string> { [setting] = value });
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains(message, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PerEndpointStrategies_AreUsedAndReported()
+    {
+        await using var api = await ApiProcess.StartAsync(fixture.Database.ConnectionString, new Dictionary<string, string>
+        {
+            ["Locking__Strategy"] = "pessimistic",
+            ["Locking__Endpoints__charge"] = "distributed",
+            ["Locking__Endpoints__use"] = "atomic",
+            ["Logging__LogLevel__UserPointApi"] = "Information",
+        });
+        var client = new ApiClient(ApiFixture.Http, api.Url);
+        var userId = await client.CreateUserAsync();
+        await client.ChargeAsync(userId, 100);
+        var use = await client.UseAsync(userId, 40);
+        await client.RefundAsync(userId, use.TransactionId);
+        var metrics = await ApiFixture.Http.GetStringAsync(new Uri(api.Url, "/metrics"));
+
+        Assert.Contains("charge=distributed, use=atomic, refund=pessimistic", api.Output, StringComparison.Ordinal);
+        Assert.Contains("duallock_stage=\"redis\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("duallock_stage=\"mysql-row-lock\"", metrics, StringComparison.Ordinal);
+        Assert.Equal((100L, 100L, 3L, true), await client.AuditAsync(userId));
+    }
+}
