@@ -1,0 +1,75 @@
+using DualLock.Redis;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace DualLock.Tests.Redis;
+
+public sealed class RedisLockOptionsTests
+{
+    [Fact]
+    public void Validate_Defaults_AreValid()
+    {
+        new RedisLockOptions().Validate();
+        new RedlockOptions().Validate();
+        Assert.Equal(TimeSpan.FromSeconds(10) / 3, new RedisLockOptions().EffectiveRenewalInterval);
+    }
+
+    [Theory]
+    [InlineData("RenewalInterval", "shorter than the lease")]
+    [InlineData("Lease", "Lease must be between")]
+    [InlineData("MaxHoldTime", "MaxHoldTime must be between")]
+    [InlineData("OperationTimeout", "OperationTimeout must be positive")]
+    [InlineData("MaxLocalWaiters", "MaxLocalWaiters must be at least 1")]
+    [InlineData("KeyPrefix", "KeyPrefix must be non-empty")]
+    [InlineData("RecheckInterval", "RecheckInterval must be between")]
+    [InlineData("MaxConsecutiveHandoffs", "must not be negative")]
+    public void Validate_InvalidOption_FailsNamingIt(string option, string message)
+    {
+        var options = new RedisLockOptions();
+        switch (option)
+        {
+            case "RenewalInterval": options.RenewalInterval = options.Lease; break;
+            case "Lease": options.Lease = TimeSpan.FromMilliseconds(10); break;
+            case "MaxHoldTime": options.MaxHoldTime = TimeSpan.FromSeconds(1); break;
+            case "OperationTimeout": options.OperationTimeout = TimeSpan.Zero; break;
+            case "MaxLocalWaiters": options.MaxLocalWaiters = 0; break;
+            case "KeyPrefix": options.KeyPrefix = "a{b}"; break;
+            case "RecheckInterval": options.RecheckInterval = TimeSpan.Zero; break;
+            case "MaxConsecutiveHandoffs": options.MaxConsecutiveHandoffs = -1; break;
+        }
+
+        var ex = Assert.Throws<ArgumentException>(options.Validate);
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("RedisLockOptions." + option, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RedlockValidate_RenewalNotShorterThanLease_FailsNamingRedlockOptions()
+    {
+        var ex = Assert.Throws<ArgumentException>(new RedlockOptions { RenewalInterval = TimeSpan.FromSeconds(20) }.Validate);
+        Assert.Contains("RedlockOptions.RenewalInterval", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddRedisLock_InvalidOptions_FailsWhenAdded()
+    {
+        var builder = new LockPipelineBuilder();
+        var redis = StackExchange.Redis.ConnectionMultiplexer.Connect("127.0.0.1:1,abortConnect=false,connectTimeout=100");
+        Assert.Throws<ArgumentException>(() => builder.AddRedisLock(redis, new RedisLockOptions { Lease = TimeSpan.FromSeconds(1), RenewalInterval = TimeSpan.FromSeconds(2) }));
+        Assert.Equal(0, builder.StageCount);
+        redis.Dispose();
+    }
+
+    [Fact]
+    public void AddRedis_InvalidOptions_FailValidationAndTwiceIsHarmless()
+    {
+        var services = new ServiceCollection();
+        services.AddDualLock().AddRedis("127.0.0.1:1", o => o.MaxLocalWaiters = 0).AddRedis("127.0.0.1:2");
+        using var provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<RedisLockOptions>>().Value);
+        Assert.Contains("MaxLocalWaiters", ex.Message, StringComparison.Ordinal);
+        Assert.Single(services, d => d.ServiceType == typeof(StackExchange.Redis.IConnectionMultiplexer));
+        Assert.Single(services, d => d.ServiceType == typeof(IValidateOptions<RedisLockOptions>));
+    }
+}
