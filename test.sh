@@ -57,6 +57,12 @@ conf_dir=$(echo "$configuration" | tr '[:upper:]' '[:lower:]')
 check "benchmark dry job (InProcessBenchmarks.DualLockInProcess)" \
   dotnet "$bin/DualLock.Benchmarks/$conf_dir/DualLock.Benchmarks.dll" --filter '*InProcessBenchmarks.DualLockInProcess*' --job Dry --artifacts "$results/benchmark-dry"
 
+# A short smoke of the strategy comparison: two real API instances per strategy, the oracle must
+# see the negative control ("none") lose updates and the dual lock lose none (exit 0), else it fails.
+check "comparison smoke (none and dual, hot user, 2 instances)" \
+  dotnet "$bin/DualLock.Comparison/$conf_dir/DualLock.Comparison.dll" --strategies none,dual --duration 5s --hot --scale 0.5 \
+  --api "$bin/UserPointApi/$conf_dir/UserPointApi.dll" --out "$results/comparison-smoke"
+
 # k6 scripts type-checked against @types/k6 and every compose combination the k6 README shows
 # validated with docker-compose config (no Docker engine or k6 binary here); its counts join ours.
 echo "check: k6-tests/validate.sh" | tee -a "$checks_log"
