@@ -19,6 +19,42 @@ public sealed class StartupTests(SharedDatabaseFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task OperationScopedKeys_WithALockThatDoesNotSerialiseTheRow_AreRefused()
+    {
+        var (exitCode, output) = await ApiProcess.RunToExitAsync(fixture.Database.ConnectionString, new Dictionary<string, string>
+        {
+            ["Locking__Strategy"] = "distributed",
+            ["Locking__KeyScope"] = "user-operation",
+        });
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Locking:KeyScope 'user-operation'", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OperationScopedKeys_WithDual_StayExact()
+    {
+        await using var cluster = await ApiCluster.StartAsync(fixture.Database.ConnectionString, 2, new Dictionary<string, string>
+        {
+            ["Locking__Strategy"] = "dual",
+            ["Locking__KeyScope"] = "user-operation",
+            ["Locking__RaceWindowMs"] = "5",
+            ["Locking__WaitTimeoutMs"] = "30000",
+        });
+        var userId = await cluster.Clients[0].CreateUserAsync();
+        await cluster.Clients[0].ChargeAsync(userId, 100_000);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => i % 2 == 0
+            ? cluster.Clients[i % 4 / 2].ChargeAsync(userId, 7)
+            : cluster.Clients[i % 4 / 2].UseAsync(userId, 3)));
+
+        var expected = 100_000 + results.Select((r, i) => r.Status == System.Net.HttpStatusCode.OK ? (i % 2 == 0 ? 7L : -3L) : 0L).Sum();
+        var audit = await cluster.Clients[1].AuditAsync(userId);
+        Assert.Equal(expected, audit.Balance);
+        Assert.True(audit.Consistent);
+    }
+
+    [Fact]
     public async Task PerEndpointStrategies_AreUsedAndReported()
     {
         await using var api = await ApiProcess.StartAsync(fixture.Database.ConnectionString, new Dictionary<string, string>

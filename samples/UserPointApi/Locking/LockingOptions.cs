@@ -84,6 +84,13 @@ public sealed class LockingOptions
             yield return $"Locking:KeyScope must be 'user' or 'user-operation' (was '{KeyScope}').";
         }
 
+        // A charge and a use of one user share the balance: with per-operation keys, only a strategy that still
+        // serialises the row (or a conditional update) keeps them from racing.
+        if (ScopeByOperation && Operations.Any(o => StrategyProblem(o) is null && StrategyFor(o) is LockStrategy.Local or LockStrategy.Distributed or LockStrategy.Named))
+        {
+            yield return "Locking:KeyScope 'user-operation' lets a charge and a use of one user run at once; use it only with dual, pessimistic, optimistic, atomic or none.";
+        }
+
         if (WaitTimeoutMs is < 0 or > 60_000)
         {
             yield return $"Locking:WaitTimeoutMs must be between 0 and 60000 (was {WaitTimeoutMs}).";
@@ -102,6 +109,19 @@ public sealed class LockingOptions
         if (RaceWindowMs is < 0 or > 10_000)
         {
             yield return $"Locking:RaceWindowMs must be between 0 and 10000 (was {RaceWindowMs}).";
+        }
+    }
+
+    private string? StrategyProblem(string operation)
+    {
+        try
+        {
+            StrategyFor(operation);
+            return null;
+        }
+        catch (InvalidOperationException ex)
+        {
+            return ex.Message;
         }
     }
 
