@@ -35,6 +35,7 @@ internal static partial class Contenders
             "madelson" => new Madelson(redis, options),
             "redlock" => new RedLock(redis, options),
             "duallock" => CreateDualLock(redis, options),
+            "inprocess" => new InProcessContender(redis),
             _ when options.Library.StartsWith("mysql-", StringComparison.Ordinal) => await CreateMySqlAsync(redis, options),
             _ => throw new ArgumentException($"unknown --lib {options.Library}: duallock, madelson or redlock"),
         };

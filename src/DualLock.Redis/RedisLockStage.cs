@@ -127,23 +127,30 @@ public sealed partial class RedisLockStage : LockStage
     {
         try
         {
+            bool periodOver;
             lock (queue)
             {
-                if (!lease.IsLost
-                    && queue.WaiterCount > 0
-                    && lease.Handoffs < _options.MaxConsecutiveHandoffs
-                    && _time.GetElapsedTime(lease.AcquiredAt) < _options.MaxHandoffTime)
+                if (lease.IsLost || queue.WaiterCount == 0)
                 {
-                    lease.Handoffs++;
-                    lease.NewHolder();
-                    queue.TryPassTurn(lease);
-                    RedisLockTelemetry.Handoffs.Add(1, RedisLockTelemetry.Stage(Name));
-                    Log.HandedOff(_logger, Name, key, lease.Handoffs);
+                    periodOver = false;
+                }
+                else if (lease.Handoffs < _options.MaxConsecutiveHandoffs && _time.GetElapsedTime(lease.AcquiredAt) < _options.MaxHandoffTime)
+                {
+                    HandOff(queue, key, lease);
                     return;
+                }
+                else
+                {
+                    periodOver = true;
                 }
             }
 
             await lease.StopAsync().ConfigureAwait(false);
+            if (periodOver && await KeepUnlessWantedAsync(queue, key, lease).ConfigureAwait(false))
+            {
+                return;
+            }
+
             try
             {
                 await ReleaseInRedisAsync(queue.Names, lease.Token).ConfigureAwait(false);
@@ -163,6 +170,66 @@ public sealed partial class RedisLockStage : LockStage
         {
             ExitQueue(queue);
         }
+    }
+
+    /// <summary>
+    /// At the end of a hand-off period, one round trip decides: another process waits (it reserved the
+    /// next turn), so the lock is released for it; or nobody else does, so the lock is kept and local
+    /// waiters go on. True when the lock was kept and handed off, or released by the script.
+    /// </summary>
+    private async ValueTask<bool> KeepUnlessWantedAsync(LocalKeyQueue queue, LockKey key, RedisLease lease)
+    {
+        long kept;
+        try
+        {
+            kept = (long)await RedisCall.BoundedAsync(
+                _redis.GetDatabase().ScriptEvaluateAsync(
+                    RedisLockScripts.KeepUnlessWanted, queue.Names.LockAndNextKeys, [lease.Token, queue.Names.ChannelName, _leaseMs, _contenderId], CommandFlags.DemandMaster),
+                _options.OperationTimeout,
+                _time).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisCall.IsUnavailable(ex))
+        {
+            // Unknown whether the lock is still ours: let the plain release below settle it (or the lease end it).
+            Log.ReleaseFailed(_logger, Name, key.Resource, ex);
+            return false;
+        }
+
+        if (kept == 1)
+        {
+            lease.StartNewPeriod();
+            lease.Resume();
+            lock (queue)
+            {
+                if (queue.WaiterCount > 0)
+                {
+                    HandOff(queue, key, lease);
+                    return true;
+                }
+            }
+
+            // The waiters gave up in the meantime: release as usual.
+            await lease.StopAsync().ConfigureAwait(false);
+            return false;
+        }
+
+        // Released for another process (0), or no longer ours (-1): the next local waiter contends in Redis.
+        lock (queue)
+        {
+            queue.TryPassTurn(null);
+        }
+
+        return true;
+    }
+
+    /// <summary>Passes the held lock to the oldest local waiter; called under the queue's lock.</summary>
+    private void HandOff(LocalKeyQueue queue, LockKey key, RedisLease lease)
+    {
+        lease.Handoffs++;
+        lease.NewHolder();
+        queue.TryPassTurn(lease);
+        RedisLockTelemetry.Handoffs.Add(1, RedisLockTelemetry.Stage(Name));
+        Log.HandedOff(_logger, Name, key, lease.Handoffs);
     }
 
     private static string ValidatedName(ref RedisLockOptions? options)

@@ -18,6 +18,7 @@ internal sealed class RedisKeyNames
         ChannelName = root + ":released";
         AcquireKeys = [Lock, Fence, Next];
         LockKeys = [Lock];
+        LockAndNextKeys = [Lock, Next];
     }
 
     /// <summary>Holds the holder's token, with the lease as its expiry.</summary>
@@ -37,4 +38,6 @@ internal sealed class RedisKeyNames
     public RedisKey[] AcquireKeys { get; }
 
     public RedisKey[] LockKeys { get; }
+
+    public RedisKey[] LockAndNextKeys { get; }
 }

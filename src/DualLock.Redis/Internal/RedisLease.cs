@@ -34,8 +34,8 @@ internal sealed class RedisLease
 
     public long FencingToken { get; }
 
-    /// <summary>When the lock was taken in Redis (hand-offs do not reset it).</summary>
-    public long AcquiredAt { get; }
+    /// <summary>When the lock was taken in Redis, or kept at the end of a hand-off period (hand-offs do not reset it).</summary>
+    public long AcquiredAt { get; private set; }
 
     /// <summary>Consecutive hand-offs since the Redis acquire.</summary>
     public int Handoffs { get; set; }
@@ -48,6 +48,24 @@ internal sealed class RedisLease
     {
         var period = _settings.RenewalInterval;
         _timer = _settings.TimeProvider.CreateTimer(static state => ((RedisLease)state!).OnTick(), this, period, period);
+    }
+
+    /// <summary>The lock was kept in Redis at the end of a hand-off period: the next period starts now.</summary>
+    public void StartNewPeriod()
+    {
+        AcquiredAt = _settings.TimeProvider.GetTimestamp();
+        Handoffs = 0;
+    }
+
+    /// <summary>Renews again after <see cref="StopAsync"/>, for a lock that was kept rather than released.</summary>
+    public void Resume()
+    {
+        lock (_gate)
+        {
+            _stopped = false;
+        }
+
+        Start();
     }
 
     /// <summary>The lock passes to another local holder: its maximum hold time starts again.</summary>

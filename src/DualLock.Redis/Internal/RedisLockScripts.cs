@@ -37,6 +37,24 @@ internal static class RedisLockScripts
         return 0
         """;
 
+    /// <summary>
+    /// KEYS: lock, next. ARGV: token, channel, lease ms, contender id. At the end of a hand-off period:
+    /// when no other process has reserved the next turn, keeps the lock (extends it) and returns 1, so
+    /// local waiters go on without a release and a re-acquire; otherwise releases it, wakes the other
+    /// process's waiters and returns 0. Returns -1 when the lock no longer holds the token.
+    /// </summary>
+    public const string KeepUnlessWanted = """
+        if redis.call('get', KEYS[1]) ~= ARGV[1] then return -1 end
+        local n = redis.call('get', KEYS[2])
+        if not n or n == ARGV[4] then
+          redis.call('pexpire', KEYS[1], ARGV[3])
+          return 1
+        end
+        redis.call('del', KEYS[1])
+        redis.call('publish', ARGV[2], '1')
+        return 0
+        """;
+
     /// <summary>KEYS: lock. ARGV: token, lease ms. Extends the lease only when the lock still holds the token. Returns 1 or 0.</summary>
     public const string Extend = """
         if redis.call('get', KEYS[1]) == ARGV[1] then

@@ -132,6 +132,35 @@ public sealed class RedisLockContentionTests
     }
 
     [Fact]
+    public async Task HandoffPeriodEnds_NoOtherProcessWaits_LockIsKeptNotReacquired()
+    {
+        // With one hand-off per period, every second holder ends a period. Nobody else reserved the
+        // next turn, so the lock is kept in Redis (same fencing token) instead of being released and
+        // re-acquired (a new token each time); waiters are still served in arrival order.
+        var redis = await Servers.SharedRedisAsync();
+        var key = NewKey();
+        var pipeline = Pipeline(redis, new RedisLockOptions { MaxConsecutiveHandoffs = 1 });
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seen = new ConcurrentQueue<(int Order, long? Token)>();
+
+        var holder = pipeline.ExecuteAsync(key, async (ctx, _) => { seen.Enqueue((-1, ctx.FencingToken)); held.SetResult(); await release.Task; }, Ct).AsTask();
+        await held.Task;
+        var waiters = new List<Task>();
+        for (var i = 0; i < 10; i++)
+        {
+            var n = i;
+            waiters.Add(pipeline.ExecuteAsync(key, (ctx, _) => { seen.Enqueue((n, ctx.FencingToken)); return ValueTask.CompletedTask; }, Ct).AsTask());
+            await Task.Delay(10, Ct);
+        }
+
+        release.SetResult();
+        await Task.WhenAll(waiters.Append(holder));
+        Assert.Equal(Enumerable.Range(-1, 11), seen.Select(s => s.Order));
+        Assert.Single(seen.Select(s => s.Token).Distinct());
+    }
+
+    [Fact]
     public async Task LocalWaiters_BeyondBound_AreRefusedAtOnce()
     {
         var redis = await Servers.SharedRedisAsync();
