@@ -20,6 +20,10 @@ public sealed class IdempotencyConcurrencyTests(SharedDatabaseFixture fixture) :
         {
             ["Locking__Strategy"] = strategy,
             ["Locking__RaceWindowMs"] = "20",
+
+            // This test is about duplicates, not lock timeouts: generous waits keep a loaded machine from turning it into one.
+            ["Locking__WaitTimeoutMs"] = "30000",
+            ["Idempotency__WaitMs"] = "30000",
         });
         var clients = cluster.Clients;
         var userId = await clients[0].CreateUserAsync();

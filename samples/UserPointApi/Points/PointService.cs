@@ -32,10 +32,14 @@ public sealed class PointService(
 
         if (strategy == LockStrategy.Optimistic)
         {
-            // Optimistic takes no lock: the executor re-runs the transaction after a lost compare-and-set.
-            return await wiring.ExecuteOptimisticAsync(
+            // Optimistic takes no lock: the executor re-runs the transaction after a lost compare-and-set. The
+            // pipeline (one no-lock stage) only makes the operation visible in the same metrics as the others.
+            return await pipeline.ExecuteAsync(
                 key,
-                (connection, transaction, ct) => mutations.RunAsync(connection, transaction, command, mode, raceWindow, ct),
+                (_, ct) => wiring.ExecuteOptimisticAsync(
+                    key,
+                    (connection, transaction, token) => mutations.RunAsync(connection, transaction, command, mode, raceWindow, token),
+                    ct),
                 cancellationToken);
         }
 
