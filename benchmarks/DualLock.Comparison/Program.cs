@@ -97,7 +97,7 @@ foreach (var row in medians)
     }
     else
     {
-        verdicts.Add($"{row.Strategy}: no lost update ({row.Verdict}).");
+        verdicts.Add($"{row.Strategy}: no lost update; oracle: {row.Verdict}.");
     }
 }
 

@@ -78,10 +78,15 @@ internal static class Report
             md.AppendLine("| " + string.Join(" | ", Cells(row)) + " |");
         }
 
-        md.AppendLine().AppendLine("Errors by code (medians' worst run):").AppendLine();
+        md.AppendLine().AppendLine("Errors by code (of the worst run per strategy):").AppendLine();
         foreach (var row in medians.Where(r => r.ErrorsByCode.Count > 0))
         {
             md.AppendLine(CultureInfo.InvariantCulture, $"- {row.Strategy}: {string.Join(", ", row.ErrorsByCode.Select(e => $"{e.Key} {e.Value}"))}");
+        }
+
+        if (medians.All(r => r.ErrorsByCode.Count == 0))
+        {
+            md.AppendLine("- none");
         }
 
         md.AppendLine().AppendLine("Verdicts:").AppendLine();

@@ -60,5 +60,5 @@ internal sealed record StrategyResult
 
     public string Verdict => LostUpdates
         ? $"LOST UPDATES: {UsersWithLostUpdates} users short by {LostAmount} points, {UsersWithPhantomWrites} over, {AuditInconsistentUsers} audits inconsistent"
-        : Ambiguous > 0 ? "no loss (within ambiguous bound)" : "exact";
+        : Ambiguous > 0 ? $"no loss ({Ambiguous} ambiguous requests widen the bound)" : "exact";
 }

@@ -13,6 +13,11 @@ public sealed partial class RedisLockStage
         {
             return (true, await waiter.Value.Task.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _time, cancellationToken).ConfigureAwait(false));
         }
+        catch (LockUnavailableException ex)
+        {
+            // The caller in turn found Redis unavailable and failed the queue (see FailWaiters).
+            throw new LockUnavailableException(key.Resource, Name, _time.GetElapsedTime(start), ex.InnerException ?? ex);
+        }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
             lock (queue)
@@ -26,6 +31,12 @@ public sealed partial class RedisLockStage
 
                     return (false, null);
                 }
+            }
+
+            // The queue was failed while we gave up: Redis is unavailable.
+            if (waiter.Value.Task.Exception?.InnerException is LockUnavailableException unavailable)
+            {
+                throw new LockUnavailableException(key.Resource, Name, _time.GetElapsedTime(start), unavailable.InnerException ?? unavailable);
             }
 
             // The turn was given to us while we gave up: take it, or pass it on so it is not lost.

@@ -100,6 +100,15 @@ public sealed partial class RedisLockStage : LockStage
                 (lease, var waited) = await ContendAsync(queue, key, start, waitTimeout, cancellationToken).ConfigureAwait(false);
                 contended |= waited;
             }
+            catch (LockUnavailableException unavailable)
+            {
+                lock (queue)
+                {
+                    queue.FailWaiters(unavailable);
+                }
+
+                throw;
+            }
             finally
             {
                 if (lease is null)

@@ -58,6 +58,20 @@ internal sealed class LocalKeyQueue(string key, RedisKeyNames names)
         return true;
     }
 
+    /// <summary>
+    /// Fails every waiter with <paramref name="unavailable"/>: Redis did not answer the caller in turn,
+    /// so each waiter would only wait for its own bounded attempt in turn and end as a timeout instead.
+    /// Guarded by <c>this</c>.
+    /// </summary>
+    public void FailWaiters(LockUnavailableException unavailable)
+    {
+        while (_waiters.First is { } first)
+        {
+            _waiters.RemoveFirst();
+            first.Value.SetException(unavailable);
+        }
+    }
+
     /// <summary>Passes the turn (with <paramref name="lease"/>, or the right to contend) to the oldest waiter; false when none. Guarded by <c>this</c>.</summary>
     public bool TryPassTurn(RedisLease? lease)
     {

@@ -39,6 +39,43 @@ public sealed class RedisNodeOutageTests
     }
 
     [Fact]
+    public async Task RedisLock_ServerStopped_QueuedLocalWaitersAllFailAsUnavailableNotTimeout()
+    {
+        // Ten callers on one key: one contends in Redis, nine queue behind it. When Redis does not
+        // answer, all ten must learn "unavailable" (a dual pipeline then falls back), not wait their
+        // turn one bounded attempt after another until their wait ends as a timeout.
+        var port = Endpoints()[2];
+        await using var redis = await ConnectAsync(port);
+        var pipeline = Pipeline(redis, new RedisLockOptions { OperationTimeout = TimeSpan.FromMilliseconds(500) }, wait: TimeSpan.FromSeconds(2));
+        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct);
+        var key = NewKey();
+
+        Exception?[] outcomes;
+        try
+        {
+            await Services("stop-redis-node", port);
+            outcomes = await Task.WhenAll(Enumerable.Range(0, 10).Select(async _ =>
+            {
+                try
+                {
+                    await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct);
+                    return null;
+                }
+                catch (Exception ex)
+                {
+                    return ex;
+                }
+            }));
+        }
+        finally
+        {
+            await Services("start-redis-node", port);
+        }
+
+        Assert.All(outcomes, ex => Assert.IsType<LockUnavailableException>(ex));
+    }
+
+    [Fact]
     public async Task Redlock_ThreeNodes_ExcludesAndFencesAcrossStages()
     {
         var nodes = await Task.WhenAll(Endpoints().Select(ConnectAsync));
