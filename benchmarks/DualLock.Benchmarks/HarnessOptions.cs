@@ -27,7 +27,9 @@ internal sealed record HarnessOptions
     {
         "madelson" => Tuned ? "BusyWaitSleepTime 1-10 ms (tuned)" : "BusyWaitSleepTime 10-800 ms (library default)",
         "redlock" => Tuned ? "retry every 5 ms (tuned)" : "retry every 50 ms",
-        _ => "defaults (pub/sub wake-up, local queue and hand-off)",
+        "duallock" => "defaults (pub/sub wake-up, local queue and hand-off)",
+        "inprocess" => "in-process stage (harness ceiling)",
+        _ => "MariaDB, durable commits",
     };
 
     public static HarnessOptions Parse(string[] args)
