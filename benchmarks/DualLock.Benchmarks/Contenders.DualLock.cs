@@ -21,7 +21,9 @@ internal static partial class Contenders
     private sealed class DualLockContender(ConnectionMultiplexer redis, HarnessOptions options) : Contender(redis)
     {
         private readonly LockPipeline _pipeline = new LockPipelineBuilder { WaitTimeout = Wait }
-            .AddRedisLock(redis, new Redis.RedisLockOptions { Lease = Lease })
+            .AddRedisLock(redis, options.Handoffs is { } handoffs
+                ? new Redis.RedisLockOptions { Lease = Lease, MaxConsecutiveHandoffs = handoffs }
+                : new Redis.RedisLockOptions { Lease = Lease })
             .Build();
 
         private readonly LockKey _key = new("bench", options.Key);

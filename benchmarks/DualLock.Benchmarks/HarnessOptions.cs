@@ -21,6 +21,9 @@ internal sealed record HarnessOptions
 
     public bool IsChild { get; init; }
 
+    /// <summary>DualLock's MaxConsecutiveHandoffs, when not the default.</summary>
+    public int? Handoffs { get; init; }
+
     public DateTimeOffset StartAt { get; init; }
 
     public string Settings => Library switch
@@ -49,6 +52,7 @@ internal sealed record HarnessOptions
                 case "--duration": options = options with { Duration = TimeSpan.FromSeconds(double.Parse(Value(), CultureInfo.InvariantCulture)) }; break;
                 case "--processes": options = options with { Processes = int.Parse(Value(), CultureInfo.InvariantCulture) }; break;
                 case "--key": options = options with { Key = Value() }; keyGiven = true; break;
+                case "--handoffs": options = options with { Handoffs = int.Parse(Value(), CultureInfo.InvariantCulture) }; break;
                 case "--child":
                     options = options with { IsChild = true, StartAt = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(Value(), CultureInfo.InvariantCulture)) };
                     break;

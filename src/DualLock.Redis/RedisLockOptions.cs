@@ -38,11 +38,18 @@ public sealed class RedisLockOptions
     /// <value>Default: 1,000. At least 1.</value>
     public int MaxLocalWaiters { get; set; } = 1000;
 
-    /// <summary>Gets or sets how many times in a row the lock may pass to a waiter of this process without going back to Redis.</summary>
-    /// <value>Default: 16. Zero disables local hand-off.</value>
-    public int MaxConsecutiveHandoffs { get; set; } = 16;
+    /// <summary>
+    /// Gets or sets how many times in a row the lock may pass to a waiter of this process without going
+    /// back to Redis. At the end of such a period one round trip keeps the lock when no other process
+    /// waits, or releases it to the one that does.
+    /// </summary>
+    /// <value>
+    /// Default: 32 (with 16, two processes x 32 callers holding 1 ms reached 0.89x of the limit on the
+    /// development machine; with 32, 0.93x, slowest waiter 113-161 ms; see benchmarks/results). Zero disables local hand-off.
+    /// </value>
+    public int MaxConsecutiveHandoffs { get; set; } = 32;
 
-    /// <summary>Gets or sets how long after a Redis acquire the lock may still pass to a waiter of this process without going back to Redis.</summary>
+    /// <summary>Gets or sets how long after a Redis acquire (or after the lock was last kept) the lock may still pass to a waiter of this process without going back to Redis.</summary>
     /// <value>Default: 50 ms. Other processes wait at most about this long (plus one hold) for their turn.</value>
     public TimeSpan MaxHandoffTime { get; set; } = TimeSpan.FromMilliseconds(50);
 
