@@ -29,6 +29,7 @@ public sealed partial class LockPipeline
         var held = new HeldStage[_stages.Length];
         var acquiredCount = 0;
         LockStage? timedOut = null;
+        LockTimeoutException? stageTimeout = null;
         var start = _timeProvider.GetTimestamp();
         try
         {
@@ -36,8 +37,20 @@ public sealed partial class LockPipeline
             {
                 var stage = _stages[acquiredCount];
                 var remaining = waitTimeout - _timeProvider.GetElapsedTime(start);
-                var handle = await AcquireStageAsync(stage, context, remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining, cancellationToken)
-                    .ConfigureAwait(false);
+                LockStageHandle? handle;
+                try
+                {
+                    handle = await AcquireStageAsync(stage, context, remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining, cancellationToken)
+                        .ConfigureAwait(false);
+                }
+                catch (LockTimeoutException ex)
+                {
+                    // A stage that reports its own timeout (a database lock-wait timeout) is still a
+                    // timeout: TryExecuteAsync reports it as not acquired, ExecuteAsync rethrows it.
+                    stageTimeout = ex;
+                    handle = null;
+                }
+
                 if (handle is null)
                 {
                     timedOut = stage;
@@ -63,6 +76,11 @@ public sealed partial class LockPipeline
             await ReleaseAsync(context, held, acquiredCount, workSucceeded: false, failing: true).ConfigureAwait(false);
             if (throwOnTimeout)
             {
+                if (stageTimeout is not null)
+                {
+                    ExceptionDispatchInfo.Throw(stageTimeout);
+                }
+
                 throw new LockTimeoutException(key.Resource, timedOut.Name, _timeProvider.GetElapsedTime(start), waitTimeout);
             }
 

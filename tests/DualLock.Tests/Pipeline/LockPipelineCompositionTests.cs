@@ -65,6 +65,21 @@ public sealed class LockPipelineCompositionTests
     }
 
     [Fact]
+    public async Task TryExecuteAsync_StageThrowsItsOwnTimeout_ReportsNotAcquiredAndReleasesOuter()
+    {
+        var serverTimeout = new LockTimeoutException("account", "row", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), new InvalidOperationException("1205"));
+        var pipeline = Build(Stage("outer"), new RecordingStage("row", _log) { AcquireFailure = serverTimeout });
+
+        var acquired = await pipeline.TryExecuteAsync(Key, (_, _) => ValueTask.CompletedTask, TestContext.Current.CancellationToken);
+        var thrown = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
+            await pipeline.ExecuteAsync(Key, (_, _) => ValueTask.CompletedTask, TestContext.Current.CancellationToken));
+
+        Assert.False(acquired);
+        Assert.Same(serverTimeout, thrown);
+        Assert.Equal(2, _log.Count(e => e == "release outer rollback"));
+    }
+
+    [Fact]
     public async Task TryExecuteAsync_Acquired_ReturnsResult()
     {
         var pipeline = Build(Stage("only"));
