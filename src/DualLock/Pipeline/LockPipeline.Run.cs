@@ -9,10 +9,12 @@ public sealed partial class LockPipeline
     /// <summary>The longest wait a caller may ask for: waits are bounded, never infinite.</summary>
     public static readonly TimeSpan MaxWaitTimeout = TimeSpan.FromMinutes(10);
 
-    private async ValueTask<LockAttempt<TResult>> RunAsync<TResult>(
+    /// <summary>The one execution path; the work comes with a state so the public overloads need no closure per call.</summary>
+    private async ValueTask<LockAttempt<TResult>> RunAsync<TState, TResult>(
         LockKey key,
         TimeSpan waitTimeout,
-        Func<LockContext, CancellationToken, ValueTask<TResult>> work,
+        Func<LockContext, TState, CancellationToken, ValueTask<TResult>> work,
+        TState state,
         bool throwOnTimeout,
         CancellationToken cancellationToken)
     {
@@ -93,7 +95,7 @@ public sealed partial class LockPipeline
             : null;
         try
         {
-            result = await work(context, linked?.Token ?? cancellationToken).ConfigureAwait(false);
+            result = await work(context, state, linked?.Token ?? cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

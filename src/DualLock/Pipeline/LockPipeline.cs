@@ -64,7 +64,8 @@ public sealed partial class LockPipeline
         Func<LockContext, CancellationToken, ValueTask<TResult>> work,
         CancellationToken cancellationToken = default)
     {
-        var attempt = await RunAsync(key, waitTimeout, work, throwOnTimeout: true, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(work);
+        var attempt = await RunAsync(key, waitTimeout, Invoke, work, throwOnTimeout: true, cancellationToken).ConfigureAwait(false);
         return attempt.Result!;
     }
 
@@ -93,7 +94,7 @@ public sealed partial class LockPipeline
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        await RunAsync(key, waitTimeout, WrapVoid(work), throwOnTimeout: true, cancellationToken).ConfigureAwait(false);
+        await RunAsync(key, waitTimeout, InvokeVoid, work, throwOnTimeout: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Runs <paramref name="work"/> if the lock is acquired within <see cref="WaitTimeout"/>; reports a timeout instead of throwing.</summary>
@@ -107,7 +108,7 @@ public sealed partial class LockPipeline
         LockKey key,
         Func<LockContext, CancellationToken, ValueTask<TResult>> work,
         CancellationToken cancellationToken = default)
-        => RunAsync(key, WaitTimeout, work, throwOnTimeout: false, cancellationToken);
+        => TryExecuteAsync(key, WaitTimeout, work, cancellationToken);
 
     /// <summary>Runs <paramref name="work"/> if the lock is acquired within <paramref name="waitTimeout"/>; reports a timeout instead of throwing.</summary>
     /// <typeparam name="TResult">What the work returns.</typeparam>
@@ -122,7 +123,10 @@ public sealed partial class LockPipeline
         TimeSpan waitTimeout,
         Func<LockContext, CancellationToken, ValueTask<TResult>> work,
         CancellationToken cancellationToken = default)
-        => RunAsync(key, waitTimeout, work, throwOnTimeout: false, cancellationToken);
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return RunAsync(key, waitTimeout, Invoke, work, throwOnTimeout: false, cancellationToken);
+    }
 
     /// <summary>Runs <paramref name="work"/> if the lock is acquired within <see cref="WaitTimeout"/>.</summary>
     /// <param name="key">The key to lock.</param>
@@ -147,14 +151,24 @@ public sealed partial class LockPipeline
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        var attempt = await RunAsync(key, waitTimeout, WrapVoid(work), throwOnTimeout: false, cancellationToken).ConfigureAwait(false);
+        var attempt = await RunAsync(key, waitTimeout, InvokeVoid, work, throwOnTimeout: false, cancellationToken).ConfigureAwait(false);
         return attempt.Acquired;
     }
 
-    private static Func<LockContext, CancellationToken, ValueTask<bool>> WrapVoid(Func<LockContext, CancellationToken, ValueTask> work)
-        => async (context, token) =>
+    private static ValueTask<TResult> Invoke<TResult>(LockContext context, Func<LockContext, CancellationToken, ValueTask<TResult>> work, CancellationToken token)
+        => work(context, token);
+
+    private static ValueTask<bool> InvokeVoid(LockContext context, Func<LockContext, CancellationToken, ValueTask> work, CancellationToken token)
+    {
+        var task = work(context, token);
+
+        // The common case, work that completed synchronously, costs no state machine.
+        return task.IsCompletedSuccessfully ? new ValueTask<bool>(true) : AwaitAsync(task);
+
+        static async ValueTask<bool> AwaitAsync(ValueTask pending)
         {
-            await work(context, token).ConfigureAwait(false);
+            await pending.ConfigureAwait(false);
             return true;
-        };
+        }
+    }
 }
