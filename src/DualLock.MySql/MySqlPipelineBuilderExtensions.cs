@@ -43,16 +43,7 @@ public static class MySqlPipelineBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        var copy = new MySqlTransactionOptions
-        {
-            Name = options.Name,
-            ConnectionString = options.ConnectionString,
-            IsolationLevel = options.IsolationLevel,
-            EnforceFencing = options.EnforceFencing,
-            FenceTable = options.FenceTable,
-            CreateFenceTable = options.CreateFenceTable,
-        };
+        var copy = options.ValidatedCopy();
         return builder.AddStage(context => new MySqlTransactionStage(copy, context.TimeProvider, context.LoggerFactory.CreateLogger(LoggerCategory)));
     }
 
@@ -85,17 +76,7 @@ public static class MySqlPipelineBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        var copy = new MySqlRowLockOptions
-        {
-            Name = options.Name,
-            Table = options.Table,
-            KeyColumn = options.KeyColumn,
-            Sql = options.Sql,
-            WaitMode = options.WaitMode,
-            RetryDelay = options.RetryDelay,
-            MaxRetryDelay = options.MaxRetryDelay,
-        };
+        var copy = options.ValidatedCopy();
         return builder.AddStage(context => new MySqlRowLockStage(copy, context.TimeProvider, context.LoggerFactory.CreateLogger(LoggerCategory)));
     }
 
@@ -126,15 +107,7 @@ public static class MySqlPipelineBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        var copy = new MySqlNamedLockOptions
-        {
-            Name = options.Name,
-            ConnectionString = options.ConnectionString,
-            Prefix = options.Prefix,
-            RetryDelay = options.RetryDelay,
-            MaxRetryDelay = options.MaxRetryDelay,
-        };
+        var copy = options.ValidatedCopy();
         return builder.AddStage(context => new MySqlNamedLockStage(copy, context.TimeProvider, context.LoggerFactory.CreateLogger(LoggerCategory)));
     }
 }

@@ -29,6 +29,13 @@ public sealed class MySqlNamedLockOptions
     /// <value>Default: 100 ms.</value>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Validates and returns a copy the stage keeps, so later changes by the caller do not reach it.</summary>
+    internal MySqlNamedLockOptions ValidatedCopy()
+    {
+        Validate();
+        return (MySqlNamedLockOptions)MemberwiseClone();
+    }
+
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(Name))

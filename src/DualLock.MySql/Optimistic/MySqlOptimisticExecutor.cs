@@ -29,16 +29,7 @@ public sealed class MySqlOptimisticExecutor
     public MySqlOptimisticExecutor(MySqlOptimisticOptions options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        _options = new MySqlOptimisticOptions
-        {
-            Name = options.Name,
-            ConnectionString = options.ConnectionString,
-            IsolationLevel = options.IsolationLevel,
-            MaxAttempts = options.MaxAttempts,
-            RetryDelay = options.RetryDelay,
-            MaxRetryDelay = options.MaxRetryDelay,
-        };
+        _options = options.ValidatedCopy();
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("DualLock.MySql");
     }

@@ -29,6 +29,13 @@ public sealed class MySqlOptimisticOptions
     /// <value>Default: 200 ms.</value>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>Validates and returns a copy the stage keeps, so later changes by the caller do not reach it.</summary>
+    internal MySqlOptimisticOptions ValidatedCopy()
+    {
+        Validate();
+        return (MySqlOptimisticOptions)MemberwiseClone();
+    }
+
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(Name))

@@ -39,6 +39,13 @@ public sealed class MySqlRowLockOptions
     /// <value>Default: 100 ms.</value>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Validates and returns a copy the stage keeps, so later changes by the caller do not reach it.</summary>
+    internal MySqlRowLockOptions ValidatedCopy()
+    {
+        Validate();
+        return (MySqlRowLockOptions)MemberwiseClone();
+    }
+
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(Name))

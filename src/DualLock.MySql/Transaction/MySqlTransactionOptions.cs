@@ -55,6 +55,13 @@ public sealed class MySqlTransactionOptions
         return FenceSql.CreateTable(SqlIdentifier.Quote(FenceTable));
     }
 
+    /// <summary>Validates and returns a copy the stage keeps, so later changes by the caller do not reach it.</summary>
+    internal MySqlTransactionOptions ValidatedCopy()
+    {
+        Validate();
+        return (MySqlTransactionOptions)MemberwiseClone();
+    }
+
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(Name))
