@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DualLock.Tests.Pipeline;
 
 namespace DualLock.Tests.Stages;
 
@@ -64,22 +65,14 @@ public sealed class InProcessLockStageTests
     {
         var pipeline = new LockPipelineBuilder { WaitTimeout = TimeSpan.FromMilliseconds(100) }.AddInProcessLock().Build();
         var key = new LockKey("account", "1");
-        var release = new TaskCompletionSource();
-        var held = new TaskCompletionSource();
-        var holder = pipeline.ExecuteAsync(key, TimeSpan.FromSeconds(5), async (_, _) =>
-        {
-            held.SetResult();
-            await release.Task;
-        }).AsTask();
-        await held.Task;
+        var holder = await HeldLock.TakeAsync(pipeline, key, TimeSpan.FromSeconds(5));
 
         var watch = Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
             await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask));
         watch.Stop();
 
-        release.SetResult();
-        await holder;
+        await holder.ReleaseAsync();
         Assert.Equal("in-process", ex.Stage);
         Assert.Equal(TimeSpan.FromMilliseconds(100), ex.WaitTimeout);
         Assert.True(ex.Elapsed >= TimeSpan.FromMilliseconds(90), $"gave up after {ex.Elapsed}");
@@ -92,21 +85,13 @@ public sealed class InProcessLockStageTests
         var stage = new InProcessLockStage();
         var pipeline = new LockPipelineBuilder { WaitTimeout = TimeSpan.FromSeconds(30) }.AddStage(stage).Build();
         var key = new LockKey("account", "1");
-        var release = new TaskCompletionSource();
-        var held = new TaskCompletionSource();
-        var holder = pipeline.ExecuteAsync(key, async (_, _) =>
-        {
-            held.SetResult();
-            await release.Task;
-        }).AsTask();
-        await held.Task;
+        var holder = await HeldLock.TakeAsync(pipeline, key);
 
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
             await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cts.Token));
 
-        release.SetResult();
-        await holder;
+        await holder.ReleaseAsync();
         Assert.Equal(0, stage.ActiveKeyCount);
     }
 
@@ -115,19 +100,11 @@ public sealed class InProcessLockStageTests
     {
         var pipeline = new LockPipelineBuilder().AddInProcessLock().Build();
         var key = new LockKey("account", "1");
-        var release = new TaskCompletionSource();
-        var held = new TaskCompletionSource();
-        var holder = pipeline.ExecuteAsync(key, async (_, _) =>
-        {
-            held.SetResult();
-            await release.Task;
-        }).AsTask();
-        await held.Task;
+        var holder = await HeldLock.TakeAsync(pipeline, key);
 
         var acquired = await pipeline.TryExecuteAsync(key, TimeSpan.Zero, (_, _) => ValueTask.CompletedTask);
 
-        release.SetResult();
-        await holder;
+        await holder.ReleaseAsync();
         Assert.False(acquired);
     }
 
@@ -136,15 +113,8 @@ public sealed class InProcessLockStageTests
     {
         var pipeline = new LockPipelineBuilder { WaitTimeout = TimeSpan.FromSeconds(30) }.AddInProcessLock().Build();
         var key = new LockKey("account", "1");
-        var release = new TaskCompletionSource();
-        var held = new TaskCompletionSource();
         var order = new List<int>();
-        var holder = pipeline.ExecuteAsync(key, async (_, _) =>
-        {
-            held.SetResult();
-            await release.Task;
-        }).AsTask();
-        await held.Task;
+        var holder = await HeldLock.TakeAsync(pipeline, key);
 
         var waiters = new List<Task>();
         for (var i = 0; i < 20; i++)
@@ -157,8 +127,7 @@ public sealed class InProcessLockStageTests
             }).AsTask());
         }
 
-        release.SetResult();
-        await holder;
+        await holder.ReleaseAsync();
         await Task.WhenAll(waiters);
         Assert.Equal(Enumerable.Range(0, 20), order);
     }
@@ -169,22 +138,15 @@ public sealed class InProcessLockStageTests
         var pipeline = new LockPipelineBuilder { WaitTimeout = TimeSpan.FromSeconds(30) }
             .AddInProcessLock(new InProcessLockOptions { MaxQueueLength = 2 }).Build();
         var key = new LockKey("account", "1");
-        var release = new TaskCompletionSource();
-        var held = new TaskCompletionSource();
-        var holder = pipeline.ExecuteAsync(key, async (_, _) =>
-        {
-            held.SetResult();
-            await release.Task;
-        }).AsTask();
-        await held.Task;
+        var holder = await HeldLock.TakeAsync(pipeline, key);
         var queued = pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask).AsTask();
 
         var watch = Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<LockTimeoutException>(async () => await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask));
 
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "a full queue must refuse without waiting for the 30 s wait");
-        release.SetResult();
-        await Task.WhenAll(holder, queued);
+        await holder.ReleaseAsync();
+        await queued;
         Assert.Equal("in-process", ex.Stage);
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DualLock.Telemetry;
+using DualLock.Tests.Pipeline;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace DualLock.Tests.Telemetry;
@@ -31,18 +32,10 @@ public sealed class TelemetryTests
         using var contended = new MetricCollector<long>(null, DualLockTelemetry.Name, "duallock.acquire.contended");
         var pipeline = new LockPipelineBuilder { Name = pipelineName, WaitTimeout = TimeSpan.FromMilliseconds(20) }.AddInProcessLock().Build();
         var key = new LockKey("account", "1");
-        var release = new TaskCompletionSource();
-        var held = new TaskCompletionSource();
-        var holder = pipeline.ExecuteAsync(key, async (_, _) =>
-        {
-            held.SetResult();
-            await release.Task;
-        }).AsTask();
-        await held.Task;
+        var holder = await HeldLock.TakeAsync(pipeline, key);
 
         await Assert.ThrowsAsync<LockTimeoutException>(async () => await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask));
-        release.SetResult();
-        await holder;
+        await holder.ReleaseAsync();
 
         Assert.Contains(acquire.GetMeasurementSnapshot(), m => Equals(m.Tags[DualLockTelemetry.PipelineTag], pipelineName)
             && Equals(m.Tags[DualLockTelemetry.OutcomeTag], AcquireOutcome.Timeout));
