@@ -50,6 +50,9 @@ public sealed partial class RedisLockStage : LockStage
     /// <summary>Gets the number of keys this process currently holds or waits for (idle keys are forgotten).</summary>
     internal int ActiveKeyCount => _queues.Count;
 
+    /// <summary>A lock of its own (released independently of any transaction) that issues fencing tokens.</summary>
+    protected override LockStageTraits Traits => LockStageTraits.Excludes | LockStageTraits.IssuesFencingToken;
+
     /// <inheritdoc />
     public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {

@@ -32,6 +32,10 @@ internal sealed class MySqlNamedLockStage : LockStage
         _logger = logger;
     }
 
+    /// <summary>A lock on a connection of its own: it must sit outside the transaction stage.</summary>
+    protected override LockStageTraits Traits => LockStageTraits.Excludes;
+
+    /// <inheritdoc />
     public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -44,6 +44,10 @@ internal sealed class MySqlRowLockStage : LockStage
         _logger = logger;
     }
 
+    /// <summary>The row stays locked until the transaction of the outer transaction stage ends.</summary>
+    protected override LockStageTraits Traits => LockStageTraits.Excludes | LockStageTraits.HeldByTransaction;
+
+    /// <inheritdoc />
     public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -37,6 +37,10 @@ internal sealed class MySqlTransactionStage : LockStage
         _logger = logger;
     }
 
+    /// <summary>Opens the transaction; with EnforceFencing it also enforces the outer stage's token.</summary>
+    protected override LockStageTraits Traits => _fenceSql is null ? LockStageTraits.OpensTransaction : LockStageTraits.OpensTransaction | LockStageTraits.EnforcesFencingToken;
+
+    /// <inheritdoc />
     public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -43,6 +43,9 @@ public sealed class RedlockStage : LockStage
         _leaseMs = ((long)Math.Ceiling(_options.Lease.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);
     }
 
+    /// <summary>A lock of its own (released independently of any transaction) that issues fencing tokens.</summary>
+    protected override LockStageTraits Traits => LockStageTraits.Excludes | LockStageTraits.IssuesFencingToken;
+
     /// <inheritdoc />
     public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {

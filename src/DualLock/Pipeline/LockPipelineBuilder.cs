@@ -109,7 +109,11 @@ public sealed class LockPipelineBuilder
 
     /// <summary>Creates the pipeline.</summary>
     /// <returns>The immutable pipeline.</returns>
-    /// <exception cref="InvalidOperationException">No stage was added, or two stages share a name.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// No stage was added, two stages share a name, or the order of the stages cannot be safe (see
+    /// <see cref="LockStageTraits"/>): a lock inside a transaction stage, a row lock without one, a
+    /// fenced transaction with no token issuer outside it, a fallback with no lock inside it.
+    /// </exception>
     /// <exception cref="ArgumentException">The name or the wait timeout is invalid.</exception>
     public LockPipeline Build()
     {
@@ -136,6 +140,7 @@ public sealed class LockPipelineBuilder
             }
         }
 
+        CompositionRules.Check(Name, stages);
         return new LockPipeline(Name, stages, WaitTimeout, TimeProvider, LoggerFactory.CreateLogger(DualLockTelemetry.Name));
     }
 }

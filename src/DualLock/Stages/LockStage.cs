@@ -23,6 +23,14 @@ public abstract class LockStage
     /// <summary>Gets the stage name used in exceptions, metrics and traces.</summary>
     public string Name { get; }
 
+    /// <summary>Gets what the stage does, for the composition checks <see cref="LockPipelineBuilder.Build"/> makes.</summary>
+    /// <value>
+    /// Default: <see cref="LockStageTraits.None"/>. A custom stage that locks should return at least
+    /// <see cref="LockStageTraits.Excludes"/>, or a pipeline that relies on it as the lock inside a
+    /// fallback does not build.
+    /// </value>
+    protected internal virtual LockStageTraits Traits => LockStageTraits.None;
+
     /// <summary>Acquires this stage's lock for <see cref="LockContext.Key"/>.</summary>
     /// <param name="context">The execution context; outer stages have already acquired theirs.</param>
     /// <param name="waitTimeout">

@@ -15,6 +15,11 @@ internal sealed class RecordingStage(string name, List<string> log) : LockStage(
 
     public TimeSpan? LastWait { get; private set; }
 
+    /// <summary>What the fake declares it does; composition rules read it at Build().</summary>
+    public LockStageTraits DeclaredTraits { get; init; }
+
+    protected internal override LockStageTraits Traits => DeclaredTraits;
+
     public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         LastWait = waitTimeout;

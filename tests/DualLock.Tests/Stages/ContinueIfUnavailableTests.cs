@@ -13,7 +13,7 @@ public sealed class ContinueIfUnavailableTests
         var pipeline = new LockPipelineBuilder()
             .AddStage(new RecordingStage("redis", _log) { AcquireFailure = Unavailable() })
             .ContinueIfUnavailable()
-            .AddStage(new RecordingStage("row", _log))
+            .AddStage(new RecordingStage("row", _log) { DeclaredTraits = LockStageTraits.Excludes })
             .Build();
 
         var skipped = await pipeline.ExecuteAsync(Key, (ctx, _) => ValueTask.FromResult(ctx.GetFeature<SkippedStages>()?.Names));
@@ -27,7 +27,7 @@ public sealed class ContinueIfUnavailableTests
     {
         var pipeline = new LockPipelineBuilder()
             .AddStage(new RecordingStage("redis", _log) { AcquireFailure = Unavailable() })
-            .AddStage(new RecordingStage("row", _log))
+            .AddStage(new RecordingStage("row", _log) { DeclaredTraits = LockStageTraits.Excludes })
             .Build();
 
         await Assert.ThrowsAsync<LockUnavailableException>(async () => await pipeline.ExecuteAsync(Key, (_, _) => ValueTask.CompletedTask));
@@ -40,7 +40,7 @@ public sealed class ContinueIfUnavailableTests
         var pipeline = new LockPipelineBuilder()
             .AddStage(new RecordingStage("redis", _log) { TimeOut = true })
             .ContinueIfUnavailable()
-            .AddStage(new RecordingStage("row", _log))
+            .AddStage(new RecordingStage("row", _log) { DeclaredTraits = LockStageTraits.Excludes })
             .Build();
 
         await Assert.ThrowsAsync<LockTimeoutException>(async () => await pipeline.ExecuteAsync(Key, (_, _) => ValueTask.CompletedTask));
@@ -53,7 +53,7 @@ public sealed class ContinueIfUnavailableTests
             .AddDual(
                 EmptyServices.Instance,
                 (b, _) => b.AddStage(new RecordingStage("redis", _log) { AcquireFailure = Unavailable() }),
-                (b, _) => b.AddStage(new RecordingStage("row", _log)),
+                (b, _) => b.AddStage(new RecordingStage("row", _log) { DeclaredTraits = LockStageTraits.Excludes }),
                 fallbackToDatabase: false)
             .Build();
 
@@ -67,7 +67,7 @@ public sealed class ContinueIfUnavailableTests
             .AddDual(
                 EmptyServices.Instance,
                 (b, _) => b.AddStage(new RecordingStage("redis", _log) { AcquireFailure = Unavailable() }),
-                (b, _) => b.AddStage(new RecordingStage("row", _log)))
+                (b, _) => b.AddStage(new RecordingStage("row", _log) { DeclaredTraits = LockStageTraits.Excludes }))
             .Build();
 
         await pipeline.ExecuteAsync(Key, (_, _) => ValueTask.CompletedTask);

@@ -24,6 +24,9 @@ internal sealed class ContinueIfUnavailableStage : LockStage
         _logger = logger;
     }
 
+    /// <summary>Gets the wrapped stage's traits: what it does when its service is up.</summary>
+    protected internal override LockStageTraits Traits => _inner.Traits;
+
     public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         try

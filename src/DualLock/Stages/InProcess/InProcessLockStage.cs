@@ -22,6 +22,9 @@ public sealed class InProcessLockStage : LockStage
     /// <summary>Gets the number of keys currently held or waited for (idle keys are forgotten).</summary>
     internal int ActiveKeyCount => _semaphores.Count;
 
+    /// <summary>A lock of this process only.</summary>
+    protected internal override LockStageTraits Traits => LockStageTraits.Excludes;
+
     /// <inheritdoc />
     public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
