@@ -28,6 +28,9 @@ internal sealed class PrivateRedlockNodes : IAsyncDisposable
 
     public IDatabase Node(int index) => Connections[index].GetDatabase();
 
+    /// <summary>Stops one node (its connection stays, failing to reach it).</summary>
+    public Task StopAsync(int index) => _servers[index].StopAsync();
+
     /// <summary>Restarts every node empty (no persistence) and connects afresh.</summary>
     public async Task RestartEmptyAsync()
     {

@@ -76,6 +76,21 @@ public sealed class RedlockFaultTests
     }
 
     [Fact]
+    public async Task Acquire_OneNodeDownThenTwo_AcquiresThenUnavailable()
+    {
+        await using var nodes = await PrivateRedlockNodes.StartAsync();
+        var pipeline = Pipeline(new RedlockStage(nodes.Connections, new RedlockOptions { OperationTimeout = TimeSpan.FromMilliseconds(300) }), TimeSpan.FromSeconds(20));
+
+        await nodes.StopAsync(2);
+        var fence = await pipeline.ExecuteAsync(NewKey(), (ctx, _) => ValueTask.FromResult(ctx.FencingToken), Ct);
+        await nodes.StopAsync(1);
+        var outcome = await Record.ExceptionAsync(async () => await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct));
+
+        Assert.True(fence > 0);
+        Assert.IsType<LockUnavailableException>(outcome); // a majority is down: an outage, at once, not after the 20 s wait
+    }
+
+    [Fact]
     public async Task Acquire_NodesSlowerThanTheWait_TimesOutNotUnavailable()
     {
         await using var nodes = await PrivateRedlockNodes.StartAsync();
