@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
@@ -7,11 +8,13 @@ namespace DualLock.Redis;
 
 /// <summary>
 /// The Redlock algorithm over independent Redis masters: the lock is held only when a majority
-/// granted it within its validity (lease minus elapsed time minus clock drift); otherwise it is
-/// released on every node. Renewal needs a majority too. The fencing token is the highest counter
-/// of the granting majority, raised on the nodes that were behind so the next majority sees it.
+/// granted it and is still within its validity (lease minus elapsed time minus clock drift) once
+/// the fence is raised; otherwise it is released on every node, whatever each node answered.
+/// A node that is down or answers with an error counts as not granting; renewal needs a majority too.
+/// The fencing token is the highest counter of the granting majority, raised on the nodes that were
+/// behind so the next majority sees it.
 /// </summary>
-public sealed class RedlockStage : LockStage
+public sealed partial class RedlockStage : LockStage
 {
     private readonly IConnectionMultiplexer[] _nodes;
     private readonly RedlockOptions _options;
@@ -59,30 +62,47 @@ public sealed class RedlockStage : LockStage
             cancellationToken.ThrowIfCancellationRequested();
             var token = Guid.NewGuid().ToString("N");
             var attemptStart = _time.GetTimestamp();
-            var answers = await Task.WhenAll(_nodes.Select(node => AcquireOnNodeAsync(node, names, token))).ConfigureAwait(false);
-            var granted = answers.Count(a => a.Fence > 0);
-            var unreachable = answers.Count(a => a.Fence < 0);
-            var drift = (_options.Lease * _options.ClockDriftFactor) + TimeSpan.FromMilliseconds(2);
-            var validity = _options.Lease - _time.GetElapsedTime(attemptStart) - drift;
-            if (granted >= _quorum && validity > TimeSpan.Zero && await RaiseFenceAsync(names, answers).ConfigureAwait(false) is { } fence)
+            var bound = CallBound(start, waitTimeout);
+            var answers = await Task.WhenAll(_nodes.Select(node => AcquireOnNodeAsync(node, names, token, bound))).ConfigureAwait(false);
+            var granted = answers.Count(a => a.Outcome == NodeOutcome.Granted);
+            foreach (var failed in answers.Where(a => a.Outcome == NodeOutcome.Failed))
             {
-                var lease = new RedisLease(token, fence, Settings(key), _ => ExtendAsync(names, token), attemptStart);
-                lease.Start();
-                return new RedlockHandle(this, names, lease, contended);
+                Log.NodeFailed(_logger, Name, key.Resource, failed.Error!);
             }
 
-            if (granted > 0)
+            Exception? failure = null;
+            var held = false;
+            try
             {
-                Log.QuorumMissed(_logger, Name, key.Resource, granted, _nodes.Length, _quorum);
+                if (granted >= _quorum && Validity(attemptStart) > TimeSpan.Zero)
+                {
+                    (var fence, failure) = await RaiseFenceAsync(key.Resource, names, answers, Min(CallBound(start, waitTimeout), Validity(attemptStart))).ConfigureAwait(false);
+
+                    // The raise is another round trip: the majority's grants may have run out meanwhile.
+                    if (fence is { } f && Validity(attemptStart) > TimeSpan.Zero)
+                    {
+                        var lease = new RedisLease(token, f, Settings(key), _ => ExtendAsync(names, key, token), attemptStart);
+                        lease.Start();
+                        held = true;
+                        return new RedlockHandle(this, names, lease, contended);
+                    }
+                }
+                else if (granted > 0)
+                {
+                    Log.QuorumMissed(_logger, Name, key.Resource, granted, _nodes.Length, _quorum);
+                }
+            }
+            finally
+            {
+                if (!held)
+                {
+                    // Every node that may have granted, also one that answered with an error: a script
+                    // that failed half way (its SET ran, its INCR did not) still holds the lock there.
+                    await ReleaseAfterFailedAttemptAsync(key, names, token, answers).ConfigureAwait(false);
+                }
             }
 
-            await ReleaseAllAsync(names, token).ConfigureAwait(false);
-            if (unreachable > _nodes.Length - _quorum)
-            {
-                throw new LockUnavailableException(
-                    key.Resource, Name, _time.GetElapsedTime(start), new RedisConnectionException(ConnectionFailureType.UnableToConnect, $"{unreachable} of {_nodes.Length} Redlock nodes did not answer; a majority of {_quorum} is impossible."));
-            }
-
+            ThrowIfMajorityImpossible(key, start, answers, failure);
             var remaining = waitTimeout - _time.GetElapsedTime(start);
             if (remaining <= TimeSpan.Zero)
             {
@@ -110,99 +130,54 @@ public sealed class RedlockStage : LockStage
         return options.Name;
     }
 
-    /// <summary>Returns the fencing token granted by the node (&gt; 0), 0 when the node refused, -1 when it did not answer.</summary>
-    private async Task<(IConnectionMultiplexer Node, long Fence)> AcquireOnNodeAsync(IConnectionMultiplexer node, RedisKeyNames names, string token)
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>
+    /// The bound of each node call in an attempt: the operation timeout, cut to the time left of the
+    /// wait; a call without a wait (try once) still gets one whole round trip.
+    /// </summary>
+    private TimeSpan CallBound(long start, TimeSpan waitTimeout)
     {
-        try
+        if (waitTimeout <= TimeSpan.Zero)
         {
-            var result = (RedisResult[])(await RedisCall.BoundedAsync(
-                node.GetDatabase().ScriptEvaluateAsync(RedisLockScripts.Acquire, names.AcquireKeys, [token, _leaseMs, token, "0"], CommandFlags.DemandMaster),
-                _options.OperationTimeout,
-                _time).ConfigureAwait(false))!;
-            return (node, (long)result[0] == 1 ? (long)result[1] : 0);
+            return _options.OperationTimeout;
         }
-        catch (Exception ex) when (RedisCall.IsUnavailable(ex))
-        {
-            return (node, -1);
-        }
+
+        var left = waitTimeout - _time.GetElapsedTime(start);
+        return left <= TimeSpan.Zero ? TimeSpan.Zero : Min(left, _options.OperationTimeout);
     }
 
-    /// <summary>Raises the fence counter on the granting nodes that are behind, so any later majority sees the token; null when that fails.</summary>
-    private async Task<long?> RaiseFenceAsync(RedisKeyNames names, (IConnectionMultiplexer Node, long Fence)[] answers)
+    /// <summary>The lease minus what the attempt took minus the clock drift between the nodes.</summary>
+    private TimeSpan Validity(long attemptStart)
+        => _options.Lease - _time.GetElapsedTime(attemptStart) - (_options.Lease * _options.ClockDriftFactor) - TimeSpan.FromMilliseconds(2);
+
+    /// <summary>
+    /// Too many nodes failed for any majority to grant. A node error that is not an outage (-OOM,
+    /// -NOREPLICAS, WRONGTYPE, a script error) counts as a node that did not grant, so a minority of
+    /// them is tolerated like a minority that is down; when they make the majority impossible, the
+    /// error itself is thrown (it needs fixing, and waiting or falling back would hide it).
+    /// </summary>
+    private void ThrowIfMajorityImpossible(LockKey key, long start, NodeAnswer[] answers, Exception? raiseFailure)
     {
-        var fence = answers.Max(a => a.Fence);
-        var behind = answers.Where(a => a.Fence > 0 && a.Fence < fence).ToArray();
-        if (behind.Length == 0)
+        if (raiseFailure is not null)
         {
-            return fence;
+            ExceptionDispatchInfo.Throw(raiseFailure);
         }
 
-        var raised = await Task.WhenAll(behind.Select(async a =>
+        var down = answers.Count(a => a.Outcome == NodeOutcome.Unavailable);
+        var failed = answers.Where(a => a.Outcome == NodeOutcome.Failed).ToArray();
+        if (down + failed.Length <= _nodes.Length - _quorum)
         {
-            try
-            {
-                await RedisCall.BoundedAsync(
-                    a.Node.GetDatabase().ScriptEvaluateAsync(RedisLockScripts.RaiseFence, [names.Fence], [fence], CommandFlags.DemandMaster),
-                    _options.OperationTimeout,
-                    _time).ConfigureAwait(false);
-                return true;
-            }
-            catch (Exception ex) when (RedisCall.IsUnavailable(ex))
-            {
-                return false;
-            }
-        })).ConfigureAwait(false);
-        var atFence = answers.Count(a => a.Fence == fence) + raised.Count(r => r);
-        return atFence >= _quorum ? fence : null;
-    }
-
-    private async Task<bool> ExtendAsync(RedisKeyNames names, string token)
-    {
-        var answers = await Task.WhenAll(_nodes.Select(async node =>
-        {
-            try
-            {
-                var result = await RedisCall.BoundedAsync(
-                    node.GetDatabase().ScriptEvaluateAsync(RedisLockScripts.Extend, names.LockKeys, [token, _leaseMs], CommandFlags.DemandMaster),
-                    _options.OperationTimeout,
-                    _time).ConfigureAwait(false);
-                return (long)result == 1 ? 1 : 0;
-            }
-            catch (Exception ex) when (RedisCall.IsUnavailable(ex))
-            {
-                return -1;
-            }
-        })).ConfigureAwait(false);
-
-        if (answers.Count(a => a == 1) >= _quorum)
-        {
-            return true;
+            return;
         }
 
-        if (answers.Count(a => a == 0) > _nodes.Length - _quorum)
+        if (failed.Length > 0)
         {
-            return false; // a majority no longer holds our token
+            ExceptionDispatchInfo.Throw(failed[0].Error!);
         }
 
-        throw new TimeoutException("Too few Redlock nodes answered the renewal to confirm a majority.");
-    }
-
-    private async Task ReleaseAllAsync(RedisKeyNames names, string token)
-    {
-        await Task.WhenAll(_nodes.Select(async node =>
-        {
-            try
-            {
-                await RedisCall.BoundedAsync(
-                    node.GetDatabase().ScriptEvaluateAsync(RedisLockScripts.Release, names.LockKeys, [token, names.ChannelName], CommandFlags.DemandMaster),
-                    _options.OperationTimeout,
-                    _time).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (RedisCall.IsUnavailable(ex))
-            {
-                // A node that is down lets the key expire with its lease.
-            }
-        })).ConfigureAwait(false);
+        throw new LockUnavailableException(
+            key.Resource, Name, _time.GetElapsedTime(start), new RedisConnectionException(ConnectionFailureType.UnableToConnect, $"{down} of {_nodes.Length} Redlock nodes did not answer; a majority of {_quorum} is impossible."));
     }
 
     private LeaseSettings Settings(LockKey key) => new(

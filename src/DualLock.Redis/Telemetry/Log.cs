@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(2006, LogLevel.Warning, "The '{Stage}' lock on resource '{Resource}' got {Granted} of {Nodes} nodes (quorum {Quorum}); released")]
     public static partial void QuorumMissed(ILogger logger, string stage, string resource, int granted, int nodes, int quorum);
+
+    [LoggerMessage(2050, LogLevel.Warning, "A Redlock node of the '{Stage}' lock on resource '{Resource}' answered with an error; counted as a node that did not grant")]
+    public static partial void NodeFailed(ILogger logger, string stage, string resource, Exception exception);
 }
