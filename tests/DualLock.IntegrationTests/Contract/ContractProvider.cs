@@ -1,0 +1,355 @@
+using System.Globalization;
+using Dapper;
+using DualLock.IntegrationTests.MySql;
+using DualLock.IntegrationTests.Redis;
+using DualLock.MySql;
+using DualLock.TestWorker;
+using MySqlConnector;
+using StackExchange.Redis;
+
+namespace DualLock.IntegrationTests.Contract;
+
+/// <summary>What a provider's pipeline locks with, so the base knows what to create, break, probe and clean up.</summary>
+[Flags]
+public enum ContractBackends
+{
+    None = 0,
+
+    /// <summary>Lock keys in the main Redis.</summary>
+    MainRedis = 1,
+
+    /// <summary>Lock keys on the three Redlock masters.</summary>
+    Redlock = 2,
+
+    /// <summary>Lock keys in the Redis Cluster.</summary>
+    Cluster = 4,
+
+    /// <summary>A transaction on the test table (the work writes its mark there).</summary>
+    Transaction = 8,
+
+    /// <summary>A row lock: the table needs one row per key.</summary>
+    RowLock = 16,
+
+    /// <summary>A <c>GET_LOCK</c> named lock.</summary>
+    NamedLock = 32,
+
+    /// <summary>Fencing tokens recorded in the fence table.</summary>
+    Fence = 64,
+}
+
+/// <summary>
+/// One stage (or composition) under the contract suite: builds its pipelines on the real servers for a
+/// key prefix and table unique to one test, breaks its lease, and probes the per-key state it leaves.
+/// </summary>
+public abstract class ContractProvider : IAsyncDisposable
+{
+    /// <summary>A lease short enough that a lost one is noticed within a fraction of a second.</summary>
+    public static readonly ContractLease ShortLease = new(TimeSpan.FromMilliseconds(1500), TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(250));
+
+    private static readonly Lazy<Task<IConnectionMultiplexer[]>> RedlockNodes = new(async () =>
+        await Task.WhenAll(Servers.RedlockEndpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(async e => (IConnectionMultiplexer)await RedisTestKit.ConnectAsync(e))));
+
+    private static readonly Lazy<Task<IConnectionMultiplexer>> ClusterConnection = new(async () =>
+    {
+        var cluster = await RedisTestKit.ConnectAsync(Servers.RedisCluster);
+        return await RedisTestKit.EventuallyAsync(() => Task.FromResult(cluster.IsConnected), TimeSpan.FromSeconds(10))
+            ? cluster
+            : throw new InvalidOperationException("The Redis Cluster did not connect.");
+    });
+
+    private readonly InProcessLockStage _inProcess = new();
+    private ContractTargets? _targets;
+    private MySqlTestTable? _table;
+
+    protected ContractProvider(string name, ContractBackends backends, string? leasedStage = null, int leakCheckKeys = 10_000)
+    {
+        Name = name;
+        Backends = backends;
+        LeasedStage = leasedStage;
+        LeakCheckKeys = leakCheckKeys;
+    }
+
+    /// <summary>Gets the provider's name, also the worker's argument (<see cref="ContractPipelines"/>).</summary>
+    public string Name { get; }
+
+    public ContractBackends Backends { get; }
+
+    /// <summary>Gets the stage whose lease the lease-loss case breaks, or null when nothing has a lease.</summary>
+    public string? LeasedStage { get; }
+
+    /// <summary>Gets how many distinct keys the leak case runs.</summary>
+    public int LeakCheckKeys { get; }
+
+    /// <summary>Gets this test's Redis key prefix and named-lock prefix.</summary>
+    public string Prefix { get; } = "dlc" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>Gets the test table's name, or "-" when the provider uses none.</summary>
+    public string TableName => _table?.Name ?? "-";
+
+    public bool HasTransaction => Backends.HasFlag(ContractBackends.Transaction);
+
+    private ContractTargets Targets => _targets ?? throw new InvalidOperationException("InitializeAsync has not run.");
+
+    private bool UsesRedis => (Backends & (ContractBackends.MainRedis | ContractBackends.Redlock | ContractBackends.Cluster)) != 0;
+
+    public async ValueTask InitializeAsync()
+    {
+        var redis = await Servers.SharedRedisAsync(); // the counter of the cross-process case lives here for every provider
+        var redlock = Backends.HasFlag(ContractBackends.Redlock) ? await RedlockNodes.Value : null;
+        var cluster = Backends.HasFlag(ContractBackends.Cluster) ? await ClusterConnection.Value : null;
+        if (HasTransaction)
+        {
+            _table = await MySqlTestTable.CreateAsync();
+        }
+
+        _targets = new ContractTargets(Prefix, TableName, HasTransaction ? Servers.MySql : string.Empty, redis, redlock, cluster, _inProcess);
+    }
+
+    /// <summary>Builds a pipeline with its own stage instances (but this "process's" in-process stage), like another instance of the app.</summary>
+    public LockPipeline CreatePipeline(ContractLease? lease = null, TimeSpan? wait = null)
+        => ContractPipelines.Build(Name, Targets, lease, wait ?? TimeSpan.FromSeconds(30));
+
+    /// <summary>A key with a distinctive id (so a message that leaks it is caught), ready to lock.</summary>
+    public async Task<LockKey> NewKeyAsync()
+    {
+        var key = new LockKey("contract", Guid.NewGuid().ToString("N")[..16]);
+        await PrepareKeysAsync([key]);
+        return key;
+    }
+
+    /// <summary>Creates what the keys need before they can be locked (the row a row lock selects).</summary>
+    public async Task PrepareKeysAsync(IReadOnlyList<LockKey> keys)
+    {
+        if (!Backends.HasFlag(ContractBackends.RowLock))
+        {
+            return;
+        }
+
+        await using var connection = await Servers.OpenMySqlAsync();
+        foreach (var chunk in keys.Chunk(500))
+        {
+            var values = string.Join(',', chunk.Select((_, i) => $"(@id{i})"));
+            var parameters = new DynamicParameters();
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                parameters.Add($"id{i}", chunk[i].Id);
+            }
+
+            await connection.ExecuteAsync($"INSERT INTO `{TableName}` (id) VALUES {values}", parameters);
+        }
+    }
+
+    /// <summary>Writes a mark for the key through the work's transaction (value + 1, note); nothing without a transaction.</summary>
+    public async ValueTask WriteMarkAsync(LockContext context, string note)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!HasTransaction)
+        {
+            return;
+        }
+
+        var tx = context.GetRequiredFeature<MySqlTransactionFeature>();
+        await tx.Connection.ExecuteAsync(new CommandDefinition(
+            $"INSERT INTO `{TableName}` (id, value, note) VALUES (@id, 1, @note) ON DUPLICATE KEY UPDATE value = value + 1, note = @note",
+            new { id = context.Key.Id, note },
+            tx.Transaction));
+    }
+
+    /// <summary>Gets the committed note of the key (what a committed mark wrote).</summary>
+    public async Task<string?> CommittedNoteAsync(LockKey key)
+    {
+        await using var connection = await Servers.OpenMySqlAsync();
+        return await connection.ExecuteScalarAsync<string?>($"SELECT note FROM `{TableName}` WHERE id = @id", new { id = key.Id });
+    }
+
+    /// <summary>Gets the number of committed marks over all keys.</summary>
+    public async Task<long> CommittedMarksAsync()
+    {
+        await using var connection = await Servers.OpenMySqlAsync();
+        return await connection.ExecuteScalarAsync<long>($"SELECT COALESCE(SUM(value), 0) FROM `{TableName}`");
+    }
+
+    /// <summary>Redis name of the key's lock, as the Redis stages document it: <c>{prefix}:{resource:id}</c>.</summary>
+    public RedisKey LockName(LockKey key) => $"{Prefix}:{{{key}}}";
+
+    /// <summary>Takes the lock away from its holder behind its back: deletes the lock key (on a majority of the Redlock nodes).</summary>
+    public async Task BreakLeaseAsync(LockKey key)
+    {
+        var deleted = 0;
+        if (Targets.Redlock is { } nodes)
+        {
+            foreach (var node in nodes.Take((nodes.Count / 2) + 1))
+            {
+                deleted += await node.GetDatabase().KeyDeleteAsync(LockName(key)) ? 1 : 0;
+            }
+
+            Assert.Equal((nodes.Count / 2) + 1, deleted);
+            return;
+        }
+
+        var db = (Targets.Cluster ?? Targets.Redis).GetDatabase();
+        Assert.True(await db.KeyDeleteAsync(LockName(key)), $"The lock key {LockName(key)} was not there to delete: the holder did not hold it in Redis.");
+    }
+
+    /// <summary>
+    /// Describes the per-key state the stages keep for <paramref name="keys"/> right now, where it can be
+    /// seen from outside: in-process entries, Redis lock and turn keys and release channels, locked rows,
+    /// used named locks. Empty when nothing is held; the leak case also calls it while a key is held, to
+    /// show it can see state.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> FindHeldStateAsync(IReadOnlyList<LockKey> keys)
+    {
+        var found = new List<string>();
+        if (Name == ContractPipelines.InProcess && _inProcess.ActiveKeyCount is var active and > 0)
+        {
+            found.Add($"{active} in-process key entries");
+        }
+
+        if (UsesRedis)
+        {
+            await FindRedisStateAsync(found);
+        }
+
+        if (HasTransaction)
+        {
+            await FindLockedRowsAsync(TableName, found);
+            if (Backends.HasFlag(ContractBackends.Fence))
+            {
+                await FindLockedRowsAsync(Targets.FenceTable, found);
+            }
+        }
+
+        if (Backends.HasFlag(ContractBackends.NamedLock))
+        {
+            await FindUsedNamedLocksAsync(keys, found);
+        }
+
+        return found;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        if (_targets is null)
+        {
+            return;
+        }
+
+        foreach (var server in RedisServers(includeMain: true))
+        {
+            var keys = new List<RedisKey>();
+            await foreach (var key in server.KeysAsync(pattern: Prefix + "*", pageSize: 1000))
+            {
+                keys.Add(key);
+            }
+
+            foreach (var chunk in keys.Chunk(500))
+            {
+                // One slot per command on a cluster node: delete key by key there.
+                await Task.WhenAll(chunk.Select(k => server.Multiplexer.GetDatabase().KeyDeleteAsync(k)));
+            }
+        }
+
+        if (_table is not null)
+        {
+            await using (var connection = await Servers.OpenMySqlAsync())
+            {
+                await connection.ExecuteAsync($"DROP TABLE IF EXISTS `{Targets.FenceTable}`");
+            }
+
+            await _table.DisposeAsync();
+        }
+    }
+
+    private IEnumerable<IServer> RedisServers(bool includeMain)
+    {
+        var connections = new List<IConnectionMultiplexer>();
+        if (includeMain || Backends.HasFlag(ContractBackends.MainRedis))
+        {
+            connections.Add(Targets.Redis);
+        }
+
+        connections.AddRange(Targets.Redlock ?? []);
+        if (Targets.Cluster is { } cluster)
+        {
+            connections.Add(cluster);
+        }
+
+        return connections.SelectMany(c => c.GetServers()).Where(s => s.IsConnected && !s.IsReplica);
+    }
+
+    private async Task FindRedisStateAsync(List<string> found)
+    {
+        foreach (var server in RedisServers(includeMain: false))
+        {
+            var keys = new List<string>();
+            await foreach (var key in server.KeysAsync(pattern: Prefix + ":*", pageSize: 1000))
+            {
+                // Fencing counters are kept on purpose so tokens keep increasing: not per-key lock state.
+                if (!key.ToString().EndsWith(":fence", StringComparison.Ordinal))
+                {
+                    keys.Add(key!);
+                }
+            }
+
+            if (keys.Count > 0)
+            {
+                found.Add($"{keys.Count} Redis keys on {server.EndPoint} (e.g. {string.Join(", ", keys.Take(3))})");
+            }
+
+            var channels = (RedisResult[])(await server.ExecuteAsync("PUBSUB", "CHANNELS", Prefix + ":*"))!;
+            if (channels.Length > 0)
+            {
+                found.Add($"{channels.Length} subscribed release channels on {server.EndPoint} (e.g. {channels[0]})");
+            }
+        }
+    }
+
+    private static async Task FindLockedRowsAsync(string table, List<string> found)
+    {
+        await using var connection = await Servers.OpenMySqlAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        try
+        {
+            // Any row still locked by a transaction the stages left open makes NOWAIT fail at once.
+            await connection.ExecuteAsync($"SELECT * FROM `{table}` FOR UPDATE NOWAIT", transaction: tx);
+        }
+        catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.LockWaitTimeout or (MySqlErrorCode)3572)
+        {
+            found.Add($"rows of {table} still locked ({ex.Message})");
+        }
+        catch (MySqlException ex) when (ex.ErrorCode == MySqlErrorCode.NoSuchTable)
+        {
+            // The fence table is created on the first fenced acquire.
+        }
+
+        await tx.RollbackAsync();
+    }
+
+    private async Task FindUsedNamedLocksAsync(IReadOnlyList<LockKey> keys, List<string> found)
+    {
+        await using var connection = await Servers.OpenMySqlAsync();
+        var used = 0L;
+        foreach (var chunk in keys.Chunk(200))
+        {
+            var parameters = new DynamicParameters();
+            var terms = new List<string>();
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                // The stage's documented lock name: prefix + key text (hashed only beyond 64 characters, which these keys never reach).
+                var name = $"{Prefix}:{chunk[i]}";
+                Assert.True(name.Length <= MySqlNamedLockOptions.MaxLockNameLength, $"named lock name '{name}' is too long for the probe");
+                parameters.Add($"n{i}", name);
+                terms.Add(string.Create(CultureInfo.InvariantCulture, $"(IS_USED_LOCK(@n{i}) IS NOT NULL)"));
+            }
+
+            used += await connection.ExecuteScalarAsync<long>($"SELECT {string.Join(" + ", terms)}", parameters);
+        }
+
+        if (used > 0)
+        {
+            found.Add($"{used} named locks still in use");
+        }
+    }
+}
