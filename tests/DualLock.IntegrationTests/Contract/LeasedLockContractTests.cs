@@ -42,6 +42,6 @@ public abstract class LeasedLockContractTests<TProvider> : ExclusiveLockContract
             Assert.Null(await Provider.CommittedNoteAsync(key));
         }
 
-        Assert.True(await TryOnceAsync(Provider.CreatePipeline(), key), "After the lost holder ended, the key must be free at once.");
+        await AssertAcquiresAtOnceAsync(Provider.CreatePipeline(), key, "After the lost holder ended, the key must be free at once.");
     }
 }

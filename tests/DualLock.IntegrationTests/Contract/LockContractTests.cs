@@ -42,7 +42,7 @@ public abstract class LockContractTests<TProvider> : IAsyncLifetime
         var holding = Provider.CreatePipeline();
         var trying = contender == Contender.SamePipeline ? holding : Provider.CreatePipeline();
 
-        Assert.True(await TryOnceAsync(trying, key), "A zero wait on a free key must acquire.");
+        await AssertAcquiresAtOnceAsync(trying, key, "A zero wait on a free key must acquire.");
 
         await using (var holder = await Holder.StartAsync(holding, key))
         {
@@ -57,7 +57,7 @@ public abstract class LockContractTests<TProvider> : IAsyncLifetime
             await holder.ReleaseAsync();
         }
 
-        Assert.True(await TryOnceAsync(trying, key), "A zero wait right after the holder released must acquire.");
+        await AssertAcquiresAtOnceAsync(trying, key, "A zero wait right after the holder released must acquire.");
     }
 
     [Theory]
@@ -92,6 +92,9 @@ public abstract class LockContractTests<TProvider> : IAsyncLifetime
         Assert.False(await TryOnceAsync(Provider.CreatePipeline(), key), "The key must still be held after waiters timed out.");
         Assert.False(holder.WorkToken.IsCancellationRequested, "A waiter's timeout must not cancel the holder's work.");
         await holder.ReleaseAsync();
+
+        // Waiters that gave up left nothing behind: anyone takes the key at once.
+        await AssertAcquiresAtOnceAsync(Provider.CreatePipeline(), key, "After the holder released, another pipeline must acquire at once.");
     }
 
     [Theory]
@@ -123,8 +126,8 @@ public abstract class LockContractTests<TProvider> : IAsyncLifetime
         await holder.ReleaseAsync();
 
         // Nothing of the cancelled waiter is left: anyone takes the key at once.
-        Assert.True(await TryOnceAsync(Provider.CreatePipeline(), key), "After the holder released, another pipeline must acquire at once.");
-        Assert.True(await TryOnceAsync(waiting, key), "After the holder released, the cancelled waiter's pipeline must acquire at once.");
+        await AssertAcquiresAtOnceAsync(Provider.CreatePipeline(), key, "After the holder released, another pipeline must acquire at once.");
+        await AssertAcquiresAtOnceAsync(waiting, key, "After the holder released, the cancelled waiter's pipeline must acquire at once.");
     }
 
     [Fact]
@@ -149,8 +152,8 @@ public abstract class LockContractTests<TProvider> : IAsyncLifetime
         Assert.True(workToken.IsCancellationRequested, "The caller's cancellation must reach the work's token.");
         Assert.IsNotType<LockLeaseLostException>(ex.InnerException);
 
-        Assert.True(await TryOnceAsync(Provider.CreatePipeline(), key), "Another pipeline must acquire at once after the cancelled holder.");
-        Assert.True(await TryOnceAsync(pipeline, key), "The same pipeline must acquire at once after the cancelled holder.");
+        await AssertAcquiresAtOnceAsync(Provider.CreatePipeline(), key, "Another pipeline must acquire at once after the cancelled holder.");
+        await AssertAcquiresAtOnceAsync(pipeline, key, "The same pipeline must acquire at once after the cancelled holder.");
         if (Provider.HasTransaction)
         {
             Assert.Null(await Provider.CommittedNoteAsync(key));
@@ -172,7 +175,7 @@ public abstract class LockContractTests<TProvider> : IAsyncLifetime
         }, Ct));
         Assert.Same(failure, ex);
 
-        Assert.True(await TryOnceAsync(Provider.CreatePipeline(), key), "Another pipeline must acquire at once after the work threw.");
+        await AssertAcquiresAtOnceAsync(Provider.CreatePipeline(), key, "Another pipeline must acquire at once after the work threw.");
         Assert.True(
             await pipeline.TryExecuteAsync(key, TimeSpan.Zero, (ctx, _) => Provider.WriteMarkAsync(ctx, "committed"), Ct),
             "The same pipeline must acquire at once after the work threw.");
@@ -249,6 +252,15 @@ public abstract class LockContractTests<TProvider> : IAsyncLifetime
         Assert.Equal(tasks * iterations, local);
         Assert.Equal(tasks * iterations, remote);
         return ((long?)await db.StringGetAsync(counter) ?? 0, local + remote);
+    }
+
+    /// <summary>One zero-wait attempt must acquire; when it does not, the message shows the state the stages still keep for the key.</summary>
+    protected async Task AssertAcquiresAtOnceAsync(LockPipeline pipeline, LockKey key, string because)
+    {
+        if (!await TryOnceAsync(pipeline, key))
+        {
+            Assert.Fail($"{because} State still kept for the key: {string.Join("; ", await Provider.FindHeldStateAsync([key]))}");
+        }
     }
 
     /// <summary>One zero-wait attempt; true when it acquired and the work ran.</summary>
