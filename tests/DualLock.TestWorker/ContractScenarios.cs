@@ -125,7 +125,10 @@ public static class ContractPipelines
 
     private static RedisLockOptions RedisOptions(ContractTargets targets, ContractLease? lease)
     {
-        var options = new RedisLockOptions { KeyPrefix = targets.Prefix };
+        // A waiter re-checks (and renews its claim on the next turn) once a second instead of every 100 ms:
+        // waiters still wake on the release message, and state a waiter that gave up leaves behind then
+        // lives long enough to be seen every time, not only when the machine is fast.
+        var options = new RedisLockOptions { KeyPrefix = targets.Prefix, RecheckInterval = TimeSpan.FromSeconds(1) };
         if (lease is not null)
         {
             options.Lease = lease.Lease;
