@@ -44,7 +44,8 @@ public enum ContractBackends
 public abstract class ContractProvider : IAsyncDisposable
 {
     /// <summary>A lease short enough that a lost one is noticed within a fraction of a second.</summary>
-    public static readonly ContractLease ShortLease = new(TimeSpan.FromMilliseconds(1500), TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(250));
+    /// <remarks>Renewal every 400 ms, calls bounded by 200 ms: max(renewal, bound) + bound stays well under the lease.</remarks>
+    public static readonly ContractLease ShortLease = new(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(200));
 
     private static readonly Lazy<Task<IConnectionMultiplexer[]>> RedlockNodes = new(async () =>
         await Task.WhenAll(Servers.RedlockEndpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -173,9 +174,21 @@ public abstract class ContractProvider : IAsyncDisposable
     /// <summary>Redis name of the key's lock, as the Redis stages document it: <c>{prefix}:{resource:id}</c>.</summary>
     public RedisKey LockName(LockKey key) => $"{Prefix}:{{{key}}}";
 
-    /// <summary>Takes the lock away from its holder behind its back: deletes the lock key (on a majority of the Redlock nodes).</summary>
+    /// <summary>
+    /// Takes the lock away from its holder behind its back: deletes the lock key (on a majority of the
+    /// Redlock nodes), or kills the session that holds the named lock (as a dropped connection would).
+    /// </summary>
     public async Task BreakLeaseAsync(LockKey key)
     {
+        if (Backends.HasFlag(ContractBackends.NamedLock))
+        {
+            await using var connection = await Servers.OpenMySqlAsync();
+            var session = await connection.ExecuteScalarAsync<long?>("SELECT IS_USED_LOCK(@name)", new { name = $"{Prefix}:{key}" });
+            Assert.True(session is not null, $"The named lock of {key} was not held: nothing to take away.");
+            await connection.ExecuteAsync($"KILL CONNECTION {session!.Value.ToString(CultureInfo.InvariantCulture)}");
+            return;
+        }
+
         var deleted = 0;
         if (Targets.Redlock is { } nodes)
         {

@@ -35,7 +35,7 @@ public abstract class LeasedLockContractTests<TProvider> : ExclusiveLockContract
         Assert.DoesNotContain(key.Id, ex.Message, StringComparison.Ordinal);
         Assert.Equal(leased, context.LeaseLostStage);
 
-        // Noticed within the lease (1.5 s) with slack for a loaded machine, not when the work would have ended (60 s).
+        // Noticed within the lease (2 s) with slack for a loaded machine, not when the work would have ended (60 s).
         Assert.True(clock.Elapsed < ContractProvider.ShortLease.Lease + Prompt, $"The loss was reported after {clock.ElapsedMilliseconds} ms.");
         if (Provider.HasTransaction)
         {

@@ -251,7 +251,9 @@ public abstract class LockContractTests<TProvider> : IAsyncLifetime
 
         Assert.Equal(tasks * iterations, local);
         Assert.Equal(tasks * iterations, remote);
-        return ((long?)await db.StringGetAsync(counter) ?? 0, local + remote);
+        var final = (long?)await db.StringGetAsync(counter) ?? 0;
+        TestContext.Current.TestOutputHelper?.WriteLine($"{Provider.Name}: counter {final} after {local + remote} increments over two processes");
+        return (final, local + remote);
     }
 
     /// <summary>One zero-wait attempt must acquire; when it does not, the message shows the state the stages still keep for the key.</summary>
