@@ -17,9 +17,12 @@ internal static partial class Scenarios
     {
         RegisterRedis(All);
         RegisterMySql(All);
+        RegisterContract(All);
     }
 
     static partial void RegisterRedis(Dictionary<string, Func<string[], CancellationToken, Task<int>>> scenarios);
 
     static partial void RegisterMySql(Dictionary<string, Func<string[], CancellationToken, Task<int>>> scenarios);
+
+    static partial void RegisterContract(Dictionary<string, Func<string[], CancellationToken, Task<int>>> scenarios);
 }
