@@ -24,12 +24,12 @@ public sealed class FenceTable : IAsyncDisposable
         return await connection.ExecuteScalarAsync<long?>($"SELECT token FROM `{Name}` WHERE lock_key = @key", new { key = key.ToString() });
     }
 
-    /// <summary>Whether a transaction is waiting in the server for a lock while running a statement on this table.</summary>
+    /// <summary>Whether a transaction is waiting in the server for a row lock of this table.</summary>
     public async Task<bool> HasLockWaitAsync()
     {
         await using var connection = await Servers.OpenMySqlAsync();
         return await connection.ExecuteScalarAsync<long>(
-            "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT' AND trx_query LIKE @pattern",
+            "SELECT COUNT(*) FROM information_schema.INNODB_LOCK_WAITS w JOIN information_schema.INNODB_LOCKS l ON l.lock_id = w.requested_lock_id WHERE l.lock_table LIKE @pattern",
             new { pattern = $"%{Name}%" }) > 0;
     }
 

@@ -38,7 +38,7 @@ public sealed class MySqlFenceAtBeginTests
             {
                 var balance = await ReadValueAsync(ctx, table);
                 aRead.SetResult();
-                await aResume.Task.WaitAsync(TimeSpan.FromSeconds(20), CancellationToken.None); // the pause
+                await aResume.Task.WaitAsync(TimeSpan.FromSeconds(40), CancellationToken.None); // the pause
                 await WriteValueAsync(ctx, table, balance + 10);
             }, CancellationToken.None);
             aCommitted.SetResult();
@@ -46,19 +46,19 @@ public sealed class MySqlFenceAtBeginTests
         await aRead.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
 
         var runB = Task.Run(async () =>
-            await pipelineB.ExecuteAsync(key, TimeSpan.FromSeconds(10), async (ctx, _) =>
+            await pipelineB.ExecuteAsync(key, TimeSpan.FromSeconds(30), async (ctx, _) =>
             {
                 var balance = await ReadValueAsync(ctx, table);
                 bRead.TrySetResult();
-                await aCommitted.Task.WaitAsync(TimeSpan.FromSeconds(20), CancellationToken.None);
+                await aCommitted.Task.WaitAsync(TimeSpan.FromSeconds(40), CancellationToken.None);
                 await WriteValueAsync(ctx, table, balance + 20);
             }, CancellationToken.None));
 
         // B has either read already (fence compared at commit only) or waits on A's fence row in the server.
         await WaitUntilAsync(async () => bRead.Task.IsCompleted || await fence.HasLockWaitAsync());
         aResume.SetResult();
-        await runA.WaitAsync(TimeSpan.FromSeconds(20), Ct);
-        await runB.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        await runA.WaitAsync(TimeSpan.FromSeconds(40), Ct);
+        await runB.WaitAsync(TimeSpan.FromSeconds(40), Ct);
 
         Assert.Equal(130, await table.ValueAsync("acct"));
     }
@@ -149,10 +149,10 @@ public sealed class MySqlFenceAtBeginTests
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not become true within 10 s");
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not become true within 20 s");
             await Task.Delay(20, Ct);
         }
     }
