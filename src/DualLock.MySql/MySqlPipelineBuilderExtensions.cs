@@ -38,6 +38,15 @@ public static class MySqlPipelineBuilderExtensions
     /// It commits when the work returns and rolls back when the work throws or is cancelled. Stages
     /// added after it (a row lock) and the work use its transaction; stages added before it (a Redis
     /// lock, a named lock) are released only after the commit.
+    /// <para>
+    /// Opening the connection (including a wait for a free pooled connection), BEGIN and, with
+    /// <see cref="MySqlTransactionOptions.EnforceFencing"/>, the wait on the key's fence row are bounded by
+    /// what is left of the pipeline's wait, but never by less than 100 ms (a round trip needs that much
+    /// even when an outer stage used the whole wait). A wait that runs out there is a timeout; a server that
+    /// refuses or drops the connection is <see cref="LockUnavailableException"/>. Before committing, the
+    /// transaction is rolled back with <see cref="LockLeaseLostException"/> when an outer stage's lock is
+    /// already known lost or an outer named lock can no longer be confirmed.
+    /// </para>
     /// </remarks>
     public static LockPipelineBuilder AddMySqlTransaction(this LockPipelineBuilder builder, MySqlTransactionOptions options)
     {
