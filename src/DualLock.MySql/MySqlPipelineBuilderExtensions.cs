@@ -38,6 +38,15 @@ public static class MySqlPipelineBuilderExtensions
     /// It commits when the work returns and rolls back when the work throws or is cancelled. Stages
     /// added after it (a row lock) and the work use its transaction; stages added before it (a Redis
     /// lock, a named lock) are released only after the commit.
+    /// <para>
+    /// Opening the connection (including a wait for a free pooled connection), BEGIN and, with
+    /// <see cref="MySqlTransactionOptions.EnforceFencing"/>, the wait on the key's fence row are bounded by
+    /// what is left of the pipeline's wait, but never by less than 100 ms (a round trip needs that much
+    /// even when an outer stage used the whole wait). A wait that runs out there is a timeout; a server that
+    /// refuses or drops the connection is <see cref="LockUnavailableException"/>. Before committing, the
+    /// transaction is rolled back with <see cref="LockLeaseLostException"/> when an outer stage's lock is
+    /// already known lost or an outer named lock can no longer be confirmed.
+    /// </para>
     /// </remarks>
     public static LockPipelineBuilder AddMySqlTransaction(this LockPipelineBuilder builder, MySqlTransactionOptions options)
     {
@@ -102,6 +111,16 @@ public static class MySqlPipelineBuilderExtensions
     /// The lock lives on a connection of its own. Add it <em>before</em> a transaction stage, never
     /// after: released after the commit, the next holder always reads the committed data. An
     /// execution that finds it inside a transaction stage fails with <see cref="InvalidOperationException"/>.
+    /// <para>
+    /// The server frees the lock when its session drops, without telling anyone. So before the transaction
+    /// inside commits, the lock is confirmed on its own session (<c>IS_USED_LOCK(name) = CONNECTION_ID()</c>,
+    /// one round trip); when it is gone the transaction is rolled back and <see cref="LockLeaseLostException"/>
+    /// thrown. The handle's lease-lost token fires when the loss is learnt, and a <c>RELEASE_LOCK</c> that
+    /// finds the lock gone is logged as a warning and counted (<c>duallock.mysql.named_lock.lost</c>).
+    /// Residual window: a session that drops after that confirmation and before the commit reaches the
+    /// server (one round trip) lets the next holder in while the commit is still arriving. Without a
+    /// transaction stage inside, a loss is only learnt at release.
+    /// </para>
     /// </remarks>
     public static LockPipelineBuilder AddMySqlNamedLock(this LockPipelineBuilder builder, MySqlNamedLockOptions options)
     {

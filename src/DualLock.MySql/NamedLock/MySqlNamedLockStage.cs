@@ -9,6 +9,16 @@ namespace DualLock.MySql;
 /// transaction stage: the lock is then released only after the transaction committed, so the next
 /// holder cannot read the data the previous holder is still committing.
 /// </summary>
+/// <remarks>
+/// The lock lives as long as its session. A session that drops frees it on the server and nobody is
+/// told, so the stage puts a <see cref="NamedLockGuard"/> in the context: a transaction stage inside
+/// confirms the lock on this session (one round trip) before committing and refuses the commit when it
+/// is gone. The handle's <see cref="LockStageHandle.LeaseLost"/> fires when the stage learns of the loss
+/// (at that confirmation or at release), and a release that finds the lock gone is logged and counted.
+/// Residual window: a session that drops after the confirmation and before the commit reaches the server
+/// (one round trip) lets the next holder in while that commit is still arriving; it may read the data
+/// as it was before the commit.
+/// </remarks>
 internal sealed class MySqlNamedLockStage : LockStage
 {
     private const string GetLockSql = "SELECT GET_LOCK(@name, @seconds)";
@@ -19,7 +29,6 @@ internal sealed class MySqlNamedLockStage : LockStage
     private readonly TimeSpan _retryDelay;
     private readonly TimeSpan _maxRetryDelay;
     private readonly TimeProvider _timeProvider;
-    private readonly ILogger _logger;
 
     public MySqlNamedLockStage(MySqlNamedLockOptions options, TimeProvider timeProvider, ILogger logger)
         : base(options.Name)
@@ -29,8 +38,10 @@ internal sealed class MySqlNamedLockStage : LockStage
         _retryDelay = options.RetryDelay;
         _maxRetryDelay = options.MaxRetryDelay;
         _timeProvider = timeProvider;
-        _logger = logger;
+        Logger = logger;
     }
+
+    internal ILogger Logger { get; }
 
     /// <summary>A lock on a connection of its own: it must sit outside the transaction stage.</summary>
     protected override LockStageTraits Traits => LockStageTraits.Excludes;
@@ -52,19 +63,34 @@ internal sealed class MySqlNamedLockStage : LockStage
         var acquired = false;
         try
         {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            // A pool at its maximum waits for a free connection: that wait is bounded by what is left of ours.
+            using (var deadline = WaitDeadline.After(Max(waitTimeout, WaitDeadline.MinimumRoundTrip), _timeProvider, cancellationToken))
+            {
+                try
+                {
+                    await connection.OpenAsync(deadline.Token).ConfigureAwait(false);
+                }
+                catch (Exception) when (deadline.Expired)
+                {
+                    Log.OpenTimedOut(Logger, Name, context.Key.Resource);
+                    return null;
+                }
+            }
+
             for (var attempt = 0; ; attempt++)
             {
                 var remaining = waitTimeout - _timeProvider.GetElapsedTime(started);
 
-                // GET_LOCK takes whole seconds on MySQL; the server waits the whole seconds, the remainder is polled.
+                // GET_LOCK takes whole seconds on MySQL; the server waits the whole seconds left (never more than is left), the remainder is polled.
                 var seconds = remaining > TimeSpan.Zero ? (int)Math.Floor(remaining.TotalSeconds) : 0;
                 var result = await connection.ExecuteScalarAsync<long?>(
                     new CommandDefinition(GetLockSql, new { name, seconds }, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 if (result == 1)
                 {
                     acquired = true;
-                    return new Handle(this, context.Key.Resource, connection, name, attempt > 0);
+                    var guard = new NamedLockGuard(this, context, connection, name, context.GetFeature<NamedLockGuard>());
+                    context.SetFeature(guard);
+                    return new Handle(this, context.Key.Resource, connection, name, guard, attempt > 0);
                 }
 
                 if (result is null)
@@ -84,7 +110,7 @@ internal sealed class MySqlNamedLockStage : LockStage
         }
         catch (MySqlException ex) when (MySqlErrors.IsDeadlock(ex))
         {
-            Log.LockFailed(_logger, Name, context.Key.Resource, (int)ex.ErrorCode);
+            Log.LockFailed(Logger, Name, context.Key.Resource, (int)ex.ErrorCode);
             throw new LockTimeoutException(context.Key.Resource, Name, _timeProvider.GetElapsedTime(started), waitTimeout, ex);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && MySqlErrors.IsUnavailable(ex))
@@ -100,24 +126,35 @@ internal sealed class MySqlNamedLockStage : LockStage
         }
     }
 
-    private sealed class Handle(MySqlNamedLockStage stage, string resource, MySqlConnection connection, string name, bool contended) : LockStageHandle
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private sealed class Handle(MySqlNamedLockStage stage, string resource, MySqlConnection connection, string name, NamedLockGuard guard, bool contended) : LockStageHandle
     {
         public override bool Contended => contended;
+
+        public override CancellationToken LeaseLost => guard.LeaseLost;
 
         public override async ValueTask ReleaseAsync(bool workSucceeded)
         {
             try
             {
-                await connection.ExecuteScalarAsync<long?>(new CommandDefinition(ReleaseLockSql, new { name })).ConfigureAwait(false);
+                // 1 released; 0 held by another session, NULL free: either way this session had already lost it.
+                var released = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(ReleaseLockSql, new { name })).ConfigureAwait(false);
+                if (released != 1)
+                {
+                    guard.ReportLost(released is null ? "RELEASE_LOCK found no such lock" : "RELEASE_LOCK found it held by another session");
+                }
             }
             catch (Exception ex) when (ex is MySqlException || MySqlErrors.IsUnavailable(ex))
             {
-                // A lost session has released its named locks already: nothing is left held.
-                Log.NamedLockReleaseFailed(stage._logger, stage.Name, resource, ex);
+                // A lost session has released its named locks already: nothing is left held, but the lock may have ended before the work did.
+                Log.NamedLockReleaseFailed(stage.Logger, stage.Name, resource, ex);
+                guard.ReportLost("its session broke before RELEASE_LOCK");
             }
             finally
             {
                 await connection.DisposeAsync().ConfigureAwait(false);
+                guard.Dispose();
             }
         }
     }

@@ -11,6 +11,10 @@ namespace DualLock.MySql;
 /// </summary>
 internal sealed class MySqlRowLockStage : LockStage
 {
+    private const int Unknown = 0;
+    private const int Off = 1;
+    private const int On = 2;
+
     private readonly string _waitSql;
     private readonly string _noWaitSql;
     private readonly string _target;
@@ -19,6 +23,7 @@ internal sealed class MySqlRowLockStage : LockStage
     private readonly TimeSpan _maxRetryDelay;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private volatile int _rollbackOnTimeout;
 
     public MySqlRowLockStage(MySqlRowLockOptions options, TimeProvider timeProvider, ILogger logger)
         : base(options.Name)
@@ -58,9 +63,14 @@ internal sealed class MySqlRowLockStage : LockStage
         for (var attempt = 0; ; attempt++)
         {
             var remaining = waitTimeout - _timeProvider.GetElapsedTime(started);
+            MySqlException missed;
+            var serverWait = _waitMode == MySqlRowLockWaitMode.LockWaitTimeout && remaining > TimeSpan.Zero;
+
+            // The server counts the lock wait in whole seconds; the deadline interrupts it (KILL QUERY) when what is left of the wait is over.
+            using var deadline = serverWait ? WaitDeadline.After(remaining, _timeProvider, cancellationToken) : null;
             try
             {
-                var found = await LockAsync(transaction, CommandText(remaining), parameters, cancellationToken).ConfigureAwait(false);
+                var found = await LockAsync(transaction, CommandText(remaining), parameters, deadline?.Token ?? cancellationToken).ConfigureAwait(false);
                 if (!found)
                 {
                     throw new MySqlRowNotFoundException(context.Key.Resource, Name, _timeProvider.GetElapsedTime(started), _target);
@@ -68,18 +78,14 @@ internal sealed class MySqlRowLockStage : LockStage
 
                 return contended ? ContendedHandle : UncontendedHandle;
             }
+            catch (Exception ex) when (deadline is { Expired: true } && ex is not MySqlRowNotFoundException)
+            {
+                // Interrupted at the deadline: MySqlConnector reports the server's QueryInterrupted inside an OperationCanceledException.
+                throw Timeout(context, waitTimeout, started, ex is OperationCanceledException { InnerException: MySqlException interrupted } ? interrupted : ex);
+            }
             catch (MySqlException ex) when (MySqlErrors.IsLockWait(ex) && _waitMode == MySqlRowLockWaitMode.NoWaitRetry)
             {
-                // A lock-wait error rolls back the statement only, so the transaction can try again.
-                contended = true;
-                remaining = waitTimeout - _timeProvider.GetElapsedTime(started);
-                if (remaining <= TimeSpan.Zero)
-                {
-                    throw Timeout(context, waitTimeout, started, ex);
-                }
-
-                var delay = Backoff.Delay(attempt, _retryDelay, _maxRetryDelay);
-                await Task.Delay(delay < remaining ? delay : remaining, _timeProvider, cancellationToken).ConfigureAwait(false);
+                missed = ex;
             }
             catch (MySqlException ex) when (MySqlErrors.IsLockWait(ex) || MySqlErrors.IsDeadlock(ex))
             {
@@ -90,7 +96,49 @@ internal sealed class MySqlRowLockStage : LockStage
             {
                 throw new LockUnavailableException(context.Key.Resource, Name, _timeProvider.GetElapsedTime(started), ex);
             }
+
+            // A lock-wait error rolls back the statement only, so the transaction can try again, unless the server
+            // runs with innodb_rollback_on_timeout=ON: then the whole transaction is gone and a retry would run in
+            // autocommit, its lock ending with the statement. That is a timeout, not a retry.
+            contended = true;
+            remaining = waitTimeout - _timeProvider.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero || await RollsBackOnTimeoutAsync(transaction, cancellationToken).ConfigureAwait(false))
+            {
+                throw Timeout(context, waitTimeout, started, missed);
+            }
+
+            var delay = Backoff.Delay(attempt, _retryDelay, _maxRetryDelay);
+            await Task.Delay(delay < remaining ? delay : remaining, _timeProvider, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Reads <c>innodb_rollback_on_timeout</c> (a server start-up option) once per stage, at the first miss.</summary>
+    private async ValueTask<bool> RollsBackOnTimeoutAsync(MySqlTransactionFeature transaction, CancellationToken cancellationToken)
+    {
+        var known = _rollbackOnTimeout;
+        if (known != Unknown)
+        {
+            return known == On;
+        }
+
+        bool on;
+        try
+        {
+            on = await transaction.Connection.ExecuteScalarAsync<bool>(
+                new CommandDefinition("SELECT @@innodb_rollback_on_timeout", transaction: transaction.Transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+        catch (MySqlException)
+        {
+            return true; // unknown: a retry that might run without the transaction is not worth the risk
+        }
+
+        _rollbackOnTimeout = on ? On : Off;
+        if (on)
+        {
+            Log.RollbackOnTimeoutOn(_logger, Name);
+        }
+
+        return on;
     }
 
     private string CommandText(TimeSpan remaining)
@@ -100,9 +148,8 @@ internal sealed class MySqlRowLockStage : LockStage
             return _noWaitSql;
         }
 
-        // The variable is whole seconds, at least 1; batching it with the locking read keeps one round trip.
-        var seconds = Math.Max(1, (int)Math.Ceiling(remaining.TotalSeconds));
-        return string.Create(CultureInfo.InvariantCulture, $"SET SESSION innodb_lock_wait_timeout = {seconds}; {_waitSql}");
+        // The variable is whole seconds, at least 1 (the deadline ends the wait on time); batching it with the locking read keeps one round trip.
+        return string.Create(CultureInfo.InvariantCulture, $"SET SESSION innodb_lock_wait_timeout = {WaitDeadline.ServerSeconds(remaining)}; {_waitSql}");
     }
 
     private static async Task<bool> LockAsync(MySqlTransactionFeature transaction, string sql, object parameters, CancellationToken cancellationToken)
@@ -115,9 +162,9 @@ internal sealed class MySqlRowLockStage : LockStage
         }
     }
 
-    private LockTimeoutException Timeout(LockContext context, TimeSpan waitTimeout, long started, MySqlException ex)
+    private LockTimeoutException Timeout(LockContext context, TimeSpan waitTimeout, long started, Exception ex)
     {
-        Log.LockFailed(_logger, Name, context.Key.Resource, (int)ex.ErrorCode);
+        Log.LockFailed(_logger, Name, context.Key.Resource, ex is MySqlException mysql ? (int)mysql.ErrorCode : (int)MySqlErrorCode.QueryInterrupted);
         return new LockTimeoutException(context.Key.Resource, Name, _timeProvider.GetElapsedTime(started), waitTimeout, ex);
     }
 

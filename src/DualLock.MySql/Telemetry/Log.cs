@@ -5,7 +5,7 @@ namespace DualLock.MySql;
 /// <summary>Log messages of the MySQL package: event ids 3000-3099. Keys appear only at Debug.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(3000, LogLevel.Warning, "The '{Stage}' stage refused to commit on resource '{Resource}': fencing token {Token} is older than the recorded {StoredToken}; rolled back")]
+    [LoggerMessage(3000, LogLevel.Warning, "The '{Stage}' stage refused the transaction on resource '{Resource}' when it began: fencing token {Token} is older than the recorded {StoredToken}; rolled back")]
     public static partial void FenceRejected(ILogger logger, string stage, string resource, long token, long storedToken);
 
     [LoggerMessage(3001, LogLevel.Debug, "The '{Stage}' stage created fence table {Table} if it did not exist")]
@@ -22,4 +22,16 @@ internal static partial class Log
 
     [LoggerMessage(3005, LogLevel.Error, "Releasing the '{Stage}' named lock on resource '{Resource}' failed; the server releases it when the session ends")]
     public static partial void NamedLockReleaseFailed(ILogger logger, string stage, string resource, Exception exception);
+
+    [LoggerMessage(3006, LogLevel.Warning, "The '{Stage}' stage rolled back instead of committing on resource '{Resource}': the lock of stage '{LostStage}' was lost before the commit")]
+    public static partial void CommitRefusedLeaseLost(ILogger logger, string stage, string resource, string lostStage);
+
+    [LoggerMessage(3007, LogLevel.Warning, "The '{Stage}' named lock on resource '{Resource}' was lost while held: {How}")]
+    public static partial void NamedLockLost(ILogger logger, string stage, string resource, string how);
+
+    [LoggerMessage(3008, LogLevel.Debug, "The '{Stage}' stage ran out of its wait while opening a connection or beginning on resource '{Resource}' (a pool at its maximum, or a slow server)")]
+    public static partial void OpenTimedOut(ILogger logger, string stage, string resource);
+
+    [LoggerMessage(3009, LogLevel.Information, "The '{Stage}' stage found innodb_rollback_on_timeout ON: a lock-wait error rolls back the whole transaction, so NoWaitRetry fails at the first miss instead of retrying")]
+    public static partial void RollbackOnTimeoutOn(ILogger logger, string stage);
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace DualLock.MySql;
 
 /// <summary>The fence table's SQL; runs unchanged on MariaDB 10.x and MySQL 8.</summary>
@@ -12,9 +14,24 @@ internal static class FenceSql
         ) ENGINE=InnoDB
         """;
 
-    // One round trip: record max(stored, ours) and read back what is stored. The upsert locks the key's
-    // fence row until commit, so two fenced commits of one key are serialised and compare correctly.
-    public static string RecordAndRead(string table) =>
+    /// <summary>
+    /// Whether the table exists, asked before <see cref="CreateTable"/>: even <c>IF NOT EXISTS</c> DDL waits for
+    /// the metadata lock that every open fenced transaction holds on the table, so a stage's first
+    /// transaction would queue behind all of them.
+    /// </summary>
+    public const string TableExists =
+        "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = @table";
+
+    /// <summary>
+    /// One round trip, run right after BEGIN: record max(stored, ours) and read back what is stored. The
+    /// upsert keeps the key's fence row locked until the transaction ends, so a newer holder's upsert
+    /// waits for this one's commit (or rollback) and an older holder that comes later reads the higher
+    /// token. The row wait is bounded in the server by <paramref name="lockWaitSeconds"/> (whole seconds,
+    /// the caller's deadline ends it sooner); the session's own setting is restored for the work.
+    /// </summary>
+    public static string RecordAndRead(string table, int lockWaitSeconds) =>
+        "SET SESSION innodb_lock_wait_timeout = " + lockWaitSeconds.ToString(CultureInfo.InvariantCulture) + "; " +
         $"INSERT INTO {table} (lock_key, token) VALUES (@key, @token) ON DUPLICATE KEY UPDATE token = GREATEST(token, @token); " +
+        "SET SESSION innodb_lock_wait_timeout = DEFAULT; " +
         $"SELECT token FROM {table} WHERE lock_key = @key";
 }

@@ -24,12 +24,15 @@ public sealed class MySqlTransactionOptions
 
     /// <summary>
     /// Gets or sets a value indicating whether the fencing token of an outer stage (a Redis lock) is
-    /// enforced in the database: at commit, in the same transaction, the token is recorded for the key
-    /// in <see cref="FenceTable"/> and the commit is refused (rolled back, <see cref="LockLeaseLostException"/>)
-    /// when a higher token was already recorded.
+    /// enforced in the database: right after BEGIN, in the same transaction, the token is recorded for
+    /// the key in <see cref="FenceTable"/> (the highest one wins) and read back. When a higher token was
+    /// already recorded, a newer holder has been through: the transaction is rolled back before the work
+    /// runs (<see cref="LockLeaseLostException"/>). Otherwise the key's fence row stays locked until this
+    /// transaction ends, so a newer holder waits for it (within what is left of its own wait, then
+    /// <see cref="LockTimeoutException"/>) and a stale holder can no longer commit after a newer one read.
     /// </summary>
     /// <value>
-    /// Default: <see langword="false"/>. Costs one round trip per commit when the context carries a
+    /// Default: <see langword="false"/>. Costs one round trip per transaction when the context carries a
     /// token; an execution without a token (for example after a fallback) is not fenced.
     /// </value>
     public bool EnforceFencing { get; set; }

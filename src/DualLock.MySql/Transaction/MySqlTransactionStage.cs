@@ -7,15 +7,21 @@ namespace DualLock.MySql;
 
 /// <summary>
 /// Opens a connection and a transaction for the work (<see cref="MySqlTransactionFeature"/>), commits
-/// when the work returns and rolls back when it throws or is cancelled. Optionally enforces the
-/// outer stage's fencing token at commit.
+/// when the work returns and rolls back when it throws or is cancelled. Optionally enforces the outer
+/// stage's fencing token from the moment the transaction begins.
 /// </summary>
+/// <remarks>
+/// Opening (including a wait for a free pooled connection), BEGIN and the fence are bounded by what is
+/// left of the wait, but never less than <see cref="WaitDeadline.MinimumRoundTrip"/>. Before committing,
+/// the transaction is rolled back and <see cref="LockLeaseLostException"/> thrown when an outer stage's
+/// lease is already known lost or an outer named lock can no longer be confirmed.
+/// </remarks>
 internal sealed class MySqlTransactionStage : LockStage
 {
     private readonly string _connectionString;
     private readonly IsolationLevel _isolationLevel;
     private readonly string? _fenceTable;
-    private readonly string? _fenceSql;
+    private readonly string _fenceTableName;
     private readonly bool _createFenceTable;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -29,9 +35,9 @@ internal sealed class MySqlTransactionStage : LockStage
         if (options.EnforceFencing)
         {
             _fenceTable = SqlIdentifier.Quote(options.FenceTable);
-            _fenceSql = FenceSql.RecordAndRead(_fenceTable);
         }
 
+        _fenceTableName = options.FenceTable;
         _createFenceTable = options.CreateFenceTable;
         _timeProvider = timeProvider;
         _logger = logger;
@@ -45,26 +51,79 @@ internal sealed class MySqlTransactionStage : LockStage
     {
         ArgumentNullException.ThrowIfNull(context);
         var started = _timeProvider.GetTimestamp();
-        var fenced = _fenceSql is not null && context.FencingToken is not null;
+        var fencingToken = _fenceTable is not null ? context.FencingToken : null;
+        var bound = waitTimeout > WaitDeadline.MinimumRoundTrip ? waitTimeout : WaitDeadline.MinimumRoundTrip;
+        using var deadline = WaitDeadline.After(bound, _timeProvider, cancellationToken);
         var connection = new MySqlConnection(_connectionString);
+        MySqlTransaction? transaction = null;
+        var fencing = false;
         try
         {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            if (fenced && _createFenceTable && !_fenceTableReady)
+            await connection.OpenAsync(deadline.Token).ConfigureAwait(false);
+            if (fencingToken is not null && _createFenceTable && !_fenceTableReady)
             {
-                // DDL commits implicitly, so it runs before the transaction starts, once per stage.
-                await connection.ExecuteAsync(new CommandDefinition(FenceSql.CreateTable(_fenceTable!), cancellationToken: cancellationToken)).ConfigureAwait(false);
+                // DDL commits implicitly, so it runs before the transaction starts, once per stage, and only when the table is missing.
+                var exists = await connection.ExecuteScalarAsync<long>(
+                    new CommandDefinition(FenceSql.TableExists, new { table = _fenceTableName }, cancellationToken: deadline.Token)).ConfigureAwait(false);
+                if (exists == 0)
+                {
+                    await connection.ExecuteAsync(new CommandDefinition(FenceSql.CreateTable(_fenceTable!), cancellationToken: deadline.Token)).ConfigureAwait(false);
+                }
+
                 _fenceTableReady = true;
                 Log.FenceTableEnsured(_logger, Name, _fenceTable!);
             }
 
-            var transaction = await connection.BeginTransactionAsync(_isolationLevel, cancellationToken).ConfigureAwait(false);
+            transaction = await connection.BeginTransactionAsync(_isolationLevel, deadline.Token).ConfigureAwait(false);
+            if (fencingToken is { } token)
+            {
+                fencing = true;
+                var left = bound - _timeProvider.GetElapsedTime(started);
+                var stored = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                    FenceSql.RecordAndRead(_fenceTable!, WaitDeadline.ServerSeconds(left)),
+                    new { key = context.Key.ToString(), token },
+                    transaction,
+                    cancellationToken: deadline.Token)).ConfigureAwait(false);
+                if (stored > token)
+                {
+                    throw FenceRefused(context, token, stored, started);
+                }
+            }
+
             context.SetFeature(new MySqlTransactionFeature(connection, transaction));
-            return new Handle(this, context, connection, transaction, fenced ? context.FencingToken : null, started);
+
+            // Captured now: the pipeline disposes the source behind it before releasing, and a token still reports a cancellation after that.
+            return new Handle(this, context, connection, transaction, context.GetFeature<NamedLockGuard>(), started, context.LeaseLost);
         }
         catch (Exception ex)
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
+            await DisposeAsync(connection, transaction).ConfigureAwait(false);
+            if (ex is LockException)
+            {
+                throw;
+            }
+
+            if (deadline.Expired)
+            {
+                // The wait ran out: for a pooled connection or BEGIN the lock was simply not acquired; at the fence a
+                // holder of the key (with an older token, still in its transaction) was in the way.
+                if (fencing)
+                {
+                    Log.LockFailed(_logger, Name, context.Key.Resource, (int)MySqlErrorCode.QueryInterrupted);
+                    throw new LockTimeoutException(
+                        context.Key.Resource, Name, _timeProvider.GetElapsedTime(started), waitTimeout, ex is OperationCanceledException { InnerException: MySqlException interrupted } ? interrupted : ex);
+                }
+
+                Log.OpenTimedOut(_logger, Name, context.Key.Resource);
+                return null;
+            }
+
+            if (ex is MySqlException mysql && (MySqlErrors.IsLockWait(mysql) || MySqlErrors.IsDeadlock(mysql)))
+            {
+                Log.LockFailed(_logger, Name, context.Key.Resource, (int)mysql.ErrorCode);
+                throw new LockTimeoutException(context.Key.Resource, Name, _timeProvider.GetElapsedTime(started), waitTimeout, ex);
+            }
+
             if (ex is not OperationCanceledException && MySqlErrors.IsUnavailable(ex))
             {
                 throw new LockUnavailableException(context.Key.Resource, Name, _timeProvider.GetElapsedTime(started), ex);
@@ -74,13 +133,36 @@ internal sealed class MySqlTransactionStage : LockStage
         }
     }
 
+    private LockLeaseLostException FenceRefused(LockContext context, long token, long stored, long started)
+    {
+        MySqlTelemetry.FenceRejected.Add(1, new(DualLock.Telemetry.DualLockTelemetry.PipelineTag, context.PipelineName), new(DualLock.Telemetry.DualLockTelemetry.StageTag, Name));
+        Log.FenceRejected(_logger, Name, context.Key.Resource, token, stored);
+        return new LockLeaseLostException(
+            context.Key.Resource,
+            Name,
+            _timeProvider.GetElapsedTime(started),
+            $"a holder with the newer fencing token {stored} has already been through (this holder's token is {token}); the transaction was rolled back before the work ran.");
+    }
+
+    private static async ValueTask DisposeAsync(MySqlConnection connection, MySqlTransaction? transaction)
+    {
+        // Disposing an open transaction rolls it back; a broken connection is discarded by the pool.
+        if (transaction is not null)
+        {
+            await transaction.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await connection.DisposeAsync().ConfigureAwait(false);
+    }
+
     private sealed class Handle(
         MySqlTransactionStage stage,
         LockContext context,
         MySqlConnection connection,
         MySqlTransaction transaction,
-        long? fencingToken,
-        long started) : LockStageHandle
+        NamedLockGuard? namedLock,
+        long started,
+        CancellationToken outerLeaseLost) : LockStageHandle
     {
         public override async ValueTask ReleaseAsync(bool workSucceeded)
         {
@@ -92,9 +174,19 @@ internal sealed class MySqlTransactionStage : LockStage
                     return;
                 }
 
-                if (fencingToken is { } token)
+                // The fence (when enforced) was taken at BEGIN and its row stays locked until now, so no newer token
+                // can have been recorded since: comparing again here would cost a round trip and could not fail.
+                if (outerLeaseLost.IsCancellationRequested)
                 {
-                    await EnforceFenceAsync(token).ConfigureAwait(false);
+                    await RefuseAsync(context.LeaseLostStage ?? stage.Name, "the lock of an outer stage was lost before the commit").ConfigureAwait(false);
+                }
+
+                for (var guard = namedLock; guard is not null; guard = guard.Outer)
+                {
+                    if (!await guard.ConfirmHeldAsync().ConfigureAwait(false))
+                    {
+                        await RefuseAsync(guard.StageName, "the named lock's session lost the lock before the commit").ConfigureAwait(false);
+                    }
                 }
 
                 await transaction.CommitAsync().ConfigureAwait(false);
@@ -107,22 +199,15 @@ internal sealed class MySqlTransactionStage : LockStage
             }
         }
 
-        private async ValueTask EnforceFenceAsync(long token)
+        private async ValueTask RefuseAsync(string lostStage, string reason)
         {
-            var key = context.Key.ToString();
-            var stored = await connection.ExecuteScalarAsync<long>(
-                new CommandDefinition(stage._fenceSql!, new { key, token }, transaction)).ConfigureAwait(false);
-            if (stored > token)
-            {
-                await transaction.RollbackAsync().ConfigureAwait(false);
-                MySqlTelemetry.FenceRejected.Add(1, new(DualLock.Telemetry.DualLockTelemetry.PipelineTag, context.PipelineName), new(DualLock.Telemetry.DualLockTelemetry.StageTag, stage.Name));
-                Log.FenceRejected(stage._logger, stage.Name, context.Key.Resource, token, stored);
-                throw new LockLeaseLostException(
-                    context.Key.Resource,
-                    stage.Name,
-                    stage._timeProvider.GetElapsedTime(started),
-                    $"a holder with the newer fencing token {stored} has already committed (this holder's token is {token}); the transaction was rolled back.");
-            }
+            await transaction.RollbackAsync().ConfigureAwait(false);
+            Log.CommitRefusedLeaseLost(stage._logger, stage.Name, context.Key.Resource, lostStage);
+            throw new LockLeaseLostException(
+                context.Key.Resource,
+                lostStage,
+                stage._timeProvider.GetElapsedTime(started),
+                reason + "; the transaction was rolled back instead of committed.");
         }
     }
 }

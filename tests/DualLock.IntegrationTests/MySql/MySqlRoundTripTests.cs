@@ -108,9 +108,10 @@ public sealed class MySqlRoundTripTests
         // + one locking read (SET SESSION innodb_lock_wait_timeout batched into it)
         "transaction+row-lock" => (4, 0),
         "transaction+row-lock-nowait" => (4, 0),
-        // a second connection: reset + GET_LOCK + RELEASE_LOCK, plus the transaction's 3
-        "named-lock+transaction" => (6, 0),
-        // + the fence upsert-and-read, batched into one round trip before COMMIT
+        // a second connection: reset + GET_LOCK + RELEASE_LOCK, plus the transaction's 3, plus the
+        // confirmation on the lock's session that the lock is still held, just before COMMIT
+        "named-lock+transaction" => (7, 0),
+        // + the fence upsert-and-read, batched into one round trip right after BEGIN
         "redis+fenced-transaction" => (4, 2),
         "redis+transaction+row-lock" => (4, 2),
         _ => throw new ArgumentOutOfRangeException(nameof(composition)),

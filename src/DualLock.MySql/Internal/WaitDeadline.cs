@@ -1,0 +1,45 @@
+namespace DualLock.MySql;
+
+/// <summary>
+/// The end of what is left of a pipeline's wait, as a token that fires at that time or when the caller
+/// cancels. Passed to MySqlConnector, it ends a pool wait, and a statement waiting in the server for a
+/// lock is interrupted with <c>KILL QUERY</c> (the connection stays usable): waits end on time even where
+/// the server only counts whole seconds.
+/// </summary>
+internal sealed class WaitDeadline : IDisposable
+{
+    /// <summary>
+    /// The least a step that is not only a wait (opening a connection, BEGIN, a round trip) is given, so
+    /// a pipeline that spent its whole wait on an outer stage can still open its transaction.
+    /// </summary>
+    public static readonly TimeSpan MinimumRoundTrip = TimeSpan.FromMilliseconds(100);
+
+    private readonly CancellationTokenSource _source;
+    private readonly CancellationTokenRegistration _caller;
+    private readonly CancellationToken _callerToken;
+
+    private WaitDeadline(TimeSpan after, TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        _source = new CancellationTokenSource(after > TimeSpan.Zero ? after : TimeSpan.Zero, timeProvider);
+        _callerToken = cancellationToken;
+        _caller = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _source);
+    }
+
+    /// <summary>Gets the token to pass to MySqlConnector.</summary>
+    public CancellationToken Token => _source.Token;
+
+    /// <summary>Gets a value indicating whether the deadline passed (and not the caller's cancellation).</summary>
+    public bool Expired => _source.IsCancellationRequested && !_callerToken.IsCancellationRequested;
+
+    public static WaitDeadline After(TimeSpan after, TimeProvider timeProvider, CancellationToken cancellationToken)
+        => new(after, timeProvider, cancellationToken);
+
+    /// <summary>Whole seconds for a server-side wait (<c>innodb_lock_wait_timeout</c>) that ends no earlier than the deadline: the deadline ends it on time.</summary>
+    public static int ServerSeconds(TimeSpan remaining) => Math.Max(1, (int)Math.Ceiling(remaining.TotalSeconds));
+
+    public void Dispose()
+    {
+        _caller.Dispose();
+        _source.Dispose();
+    }
+}
