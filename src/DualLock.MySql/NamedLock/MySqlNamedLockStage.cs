@@ -95,6 +95,8 @@ internal sealed class MySqlNamedLockStage : LockStage
 
                 if (result is null)
                 {
+                    // A cancelled GET_LOCK is ended with KILL QUERY, which MariaDB answers with NULL, not an error.
+                    cancellationToken.ThrowIfCancellationRequested();
                     throw new InvalidOperationException($"GET_LOCK returned NULL for the '{Name}' lock on resource '{context.Key.Resource}' (the server ran out of memory or the query was killed).");
                 }
 

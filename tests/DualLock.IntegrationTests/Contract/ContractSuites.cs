@@ -55,7 +55,7 @@ public sealed class MySqlRowLockContractTests : ExclusiveLockContractTests<MySql
 // When the named lock signals lease loss (issue 10 finding 5, in progress on another branch), derive this suite
 // from LeasedLockContractTests and drop the attribute: the provider already breaks the lease by killing the
 // session that holds GET_LOCK, and names the stage.
-[NotApplicable(ContractCase.LeaseLoss, "the named lock stage gives no lease-lost signal yet (issue 10 finding 5): a dropped connection frees GET_LOCK and nobody is told")]
+[NotApplicable(ContractCase.LeaseLoss, "the named lock learns a lost session before the commit (the commit is refused and LeaseLost fires, see MySqlNamedLockLossTests), not while the work runs: nothing polls its idle session")]
 public sealed class MySqlNamedLockContractTests : ExclusiveLockContractTests<MySqlNamedLockContractProvider>;
 
 public sealed class DualLockContractTests : LeasedLockContractTests<DualContractProvider>;
