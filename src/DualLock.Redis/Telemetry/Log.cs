@@ -25,4 +25,10 @@ internal static partial class Log
 
     [LoggerMessage(2006, LogLevel.Warning, "The '{Stage}' lock on resource '{Resource}' got {Granted} of {Nodes} nodes (quorum {Quorum}); released")]
     public static partial void QuorumMissed(ILogger logger, string stage, string resource, int granted, int nodes, int quorum);
+
+    [LoggerMessage(2007, LogLevel.Warning, "Redis is unavailable for the '{Stage}' lock; acquires there fail at once until a probe (every {ProbeIntervalMs} ms) gets an answer")]
+    public static partial void OutageKnown(ILogger logger, string stage, double probeIntervalMs, Exception exception);
+
+    [LoggerMessage(2008, LogLevel.Information, "Redis answers the '{Stage}' lock again after an outage of {OutageMs:0} ms")]
+    public static partial void OutageOver(ILogger logger, string stage, double outageMs);
 }

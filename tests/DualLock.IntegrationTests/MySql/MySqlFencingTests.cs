@@ -96,7 +96,7 @@ public sealed class MySqlFencingTests
 
     private static LockPipeline Pipeline(string name, TimeProvider time, MySqlTestTable table, bool enforceFencing, string fenceTable, StackExchange.Redis.IConnectionMultiplexer redis)
         => new LockPipelineBuilder { Name = $"fenced-{name}", TimeProvider = time, WaitTimeout = TimeSpan.FromSeconds(5) }
-            .AddRedisLock(redis, new RedisLockOptions { KeyPrefix = "duallock-test", Lease = Lease, OperationTimeout = TimeSpan.FromMilliseconds(200) })
+            .AddRedisLock(redis, new RedisLockOptions { KeyPrefix = "duallock-test", Lease = Lease, OperationTimeout = TimeSpan.FromMilliseconds(100) })
             .AddMySqlTransaction(Servers.MySql, o =>
             {
                 o.EnforceFencing = enforceFencing;
