@@ -65,17 +65,18 @@ public sealed partial class RedisLockStage
         var names = turn.Names;
         var token = Guid.NewGuid().ToString("N");
         var sent = _time.GetTimestamp();
-        var call = _redis.GetDatabase().ScriptEvaluateAsync(
-            RedisLockScripts.Acquire,
-            names.AcquireKeys,
-            [token, _leaseMs, _contenderId, remaining > TimeSpan.Zero ? _reserveMs : (RedisValue)"0"],
-            CommandFlags.DemandMaster);
+        Task<RedisResult>? call = null;
         RedisResult result;
         try
         {
+            call = _redis.GetDatabase().ScriptEvaluateAsync(
+                RedisLockScripts.Acquire,
+                names.AcquireKeys,
+                [token, _leaseMs, _contenderId, remaining > TimeSpan.Zero ? _reserveMs : (RedisValue)"0"],
+                CommandFlags.DemandMaster);
             result = await RedisCall.BoundedAsync(call, boundByWait ? remaining : _options.OperationTimeout, _time).ConfigureAwait(false);
         }
-        catch (TimeoutException) when (boundByWait)
+        catch (TimeoutException) when (boundByWait && call is not null)
         {
             // Cut short by the caller's wait, not by the operation timeout: no outage is known from it.
             UndoLateAcquire(call, names, token);
@@ -83,7 +84,11 @@ public sealed partial class RedisLockStage
         }
         catch (Exception ex) when (RedisCall.IsUnavailable(ex))
         {
-            UndoLateAcquire(call, names, token);
+            if (call is not null)
+            {
+                UndoLateAcquire(call, names, token);
+            }
+
             NoteUnavailable(turn.Slot, names.Lock, ex);
             throw new LockUnavailableException(key.Resource, Name, _time.GetElapsedTime(start), ex);
         }

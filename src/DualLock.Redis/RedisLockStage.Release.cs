@@ -114,15 +114,16 @@ public sealed partial class RedisLockStage
     /// </summary>
     private async Task ReleaseInRedisAsync(KeyTurn turn, LockKey key, string token)
     {
-        var call = ReleaseCall(turn.Names, token);
-        if (_outages.Find(turn.Slot) is not null)
-        {
-            RedisCall.Observe(call);
-            return;
-        }
-
+        var outage = _outages.Find(turn.Slot) is not null;
         try
         {
+            var call = ReleaseCall(turn.Names, token);
+            if (outage)
+            {
+                RedisCall.Observe(call);
+                return;
+            }
+
             await RedisCall.BoundedAsync(call, _options.OperationTimeout, _time).ConfigureAwait(false);
         }
         catch (Exception ex) when (RedisCall.IsUnavailable(ex))
