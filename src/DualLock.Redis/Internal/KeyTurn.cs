@@ -1,45 +1,6 @@
-using System.Collections.Concurrent;
 using StackExchange.Redis;
 
 namespace DualLock.Redis;
-
-/// <summary>How a holder's turn with the lock ends (see <see cref="KeyTurn.EndTurn"/>).</summary>
-internal enum TurnEnd
-{
-    /// <summary>The lock passed to the oldest local waiter; nothing to do in Redis.</summary>
-    HandedOff,
-
-    /// <summary>Nobody waits here (or the lease is lost): release the lock in Redis.</summary>
-    Release,
-
-    /// <summary>Waiters remain but the hand-off period is over: ask Redis whether another process wants the lock.</summary>
-    EndPeriod,
-}
-
-/// <summary>What a waiter got (see <see cref="KeyTurn.WaitForTurnAsync"/>).</summary>
-internal enum TurnOutcome
-{
-    /// <summary>The turn came without the lock: contend for it in Redis.</summary>
-    Contend,
-
-    /// <summary>The turn came with the lock (<see cref="TurnGrant.Lease"/>).</summary>
-    HandedOff,
-
-    /// <summary>The wait ran out first.</summary>
-    TimedOut,
-
-    /// <summary>The waiter was cancelled just as the lock was handed to it: it must end that turn (hand off or release) and then report the cancellation.</summary>
-    CancelledHolding,
-}
-
-/// <summary>The result of a wait for the turn.</summary>
-internal readonly record struct TurnGrant(TurnOutcome Outcome, RedisLease? Lease);
-
-/// <summary>A caller waiting for the turn; completed with the lock (a hand-off) or <see langword="null"/> (the right to contend).</summary>
-internal sealed class TurnWaiter() : TaskCompletionSource<RedisLease?>(TaskCreationOptions.RunContinuationsAsynchronously)
-{
-    internal LinkedListNode<TurnWaiter>? Node { get; set; }
-}
 
 /// <summary>
 /// Everything this process knows locally about one key, owned here alone: who uses it, who is in
@@ -355,56 +316,6 @@ internal sealed class KeyTurn
         _waiters.RemoveFirst();
         first.Value.Node = null;
         first.Value.SetResult(lease);
-        return true;
-    }
-}
-
-/// <summary>The live <see cref="KeyTurn"/> per key; a key nobody uses is forgotten.</summary>
-internal sealed class KeyTurns
-{
-    private readonly ConcurrentDictionary<string, KeyTurn> _turns = new(StringComparer.Ordinal);
-
-    public int Count => _turns.Count;
-
-    public KeyTurn? Find(string key) => _turns.TryGetValue(key, out var turn) ? turn : null;
-
-    /// <summary>Registers a caller of <paramref name="key"/>; <see langword="null"/> when <paramref name="maxWaiters"/> already wait.</summary>
-    public KeyTurn? Enter<TState>(string key, Func<string, TState, KeyTurn> create, TState state, int maxWaiters)
-    {
-        var spin = default(SpinWait);
-        while (true)
-        {
-            if (_turns.TryGetValue(key, out var turn))
-            {
-                switch (turn.TryJoin(maxWaiters))
-                {
-                    case true:
-                        return turn;
-                    case false:
-                        return null;
-                    default:
-                        spin.SpinOnce(); // its last user is removing it
-                        continue;
-                }
-            }
-
-            var created = create(key, state);
-            if (_turns.TryAdd(key, created))
-            {
-                return created;
-            }
-        }
-    }
-
-    /// <summary>Unregisters a caller; true when it was the last, and the key is forgotten.</summary>
-    public bool Exit(KeyTurn turn)
-    {
-        if (!turn.Leave())
-        {
-            return false;
-        }
-
-        _turns.TryRemove(new KeyValuePair<string, KeyTurn>(turn.Key, turn));
         return true;
     }
 }

@@ -11,7 +11,7 @@ namespace DualLock.IntegrationTests.MySql;
 /// </summary>
 public sealed class MySqlFencingTests
 {
-    private static readonly TimeSpan Lease = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan Lease = TimeSpan.FromMilliseconds(600); // with OperationTimeout 200 ms: max(renewal 200, 200) + 200 < 600, as RedisLockOptions requires
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -96,7 +96,7 @@ public sealed class MySqlFencingTests
 
     private static LockPipeline Pipeline(string name, TimeProvider time, MySqlTestTable table, bool enforceFencing, string fenceTable, StackExchange.Redis.IConnectionMultiplexer redis)
         => new LockPipelineBuilder { Name = $"fenced-{name}", TimeProvider = time, WaitTimeout = TimeSpan.FromSeconds(5) }
-            .AddRedisLock(redis, new RedisLockOptions { KeyPrefix = "duallock-test", Lease = Lease, OperationTimeout = TimeSpan.FromMilliseconds(100) })
+            .AddRedisLock(redis, new RedisLockOptions { KeyPrefix = "duallock-test", Lease = Lease, OperationTimeout = TimeSpan.FromMilliseconds(200) })
             .AddMySqlTransaction(Servers.MySql, o =>
             {
                 o.EnforceFencing = enforceFencing;
