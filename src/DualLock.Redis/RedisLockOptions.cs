@@ -23,7 +23,12 @@ public sealed class RedisLockOptions
     public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Gets or sets how often the lease is extended while the work runs.</summary>
-    /// <value>Default: <see langword="null"/>, meaning a third of <see cref="Lease"/>. Must be shorter than <see cref="Lease"/>.</value>
+    /// <value>
+    /// Default: <see langword="null"/>, meaning a third of <see cref="Lease"/>. Together with
+    /// <see cref="OperationTimeout"/> it must satisfy
+    /// <c>max(RenewalInterval, OperationTimeout) + OperationTimeout &lt; Lease</c>, so a lost lease is
+    /// noticed before it can end (see <see cref="OperationTimeout"/>).
+    /// </value>
     public TimeSpan? RenewalInterval { get; set; }
 
     /// <summary>Gets or sets the longest time one holder may keep the lock; after it renewal stops and the lease-lost token fires.</summary>
@@ -31,7 +36,13 @@ public sealed class RedisLockOptions
     public TimeSpan MaxHoldTime { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Gets or sets the bound on every Redis call: a call that does not answer in time makes the acquire fail with <see cref="LockUnavailableException"/>.</summary>
-    /// <value>Default: 1 second. Positive and shorter than <see cref="Lease"/>.</value>
+    /// <value>
+    /// Default: 1 second. Positive, and <c>max(RenewalInterval, OperationTimeout) + OperationTimeout &lt; Lease</c>:
+    /// a renewal starts <see cref="RenewalInterval"/> after the previous one was sent (at once if that one took
+    /// longer) and fails within this bound; after a failed renewal the lease is declared lost when the next
+    /// could answer only after the lease may have ended, and this inequality makes that declaration come
+    /// while the lease still runs. An acquire attempt is bounded by the smaller of this and the wait left.
+    /// </value>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Gets or sets how many callers of this process may wait for one key; more are refused at once (a <see cref="LockTimeoutException"/>).</summary>
@@ -56,6 +67,15 @@ public sealed class RedisLockOptions
     /// <summary>Gets or sets how often a waiter re-checks Redis when no release message arrives (a lost pub/sub message costs at most this much).</summary>
     /// <value>Default: 100 ms. Between 1 ms and <see cref="Lease"/>.</value>
     public TimeSpan RecheckInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Gets or sets how often, while Redis is known to be unavailable for a key's server, one probe checks
+    /// whether it is back. Meanwhile acquires on that server fail at once with <see cref="LockUnavailableException"/>
+    /// instead of each waiting <see cref="OperationTimeout"/> (a dual pipeline falls back at once). The outage is
+    /// known after one call failed or timed out, or as soon as the connection reports the server disconnected.
+    /// </summary>
+    /// <value>Default: 200 ms. Between 10 ms and 10 seconds. Acquires resume about this long (plus the probe's round trip) after Redis answers again.</value>
+    public TimeSpan OutageProbeInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
     internal TimeSpan EffectiveRenewalInterval => RenewalInterval ?? Lease / 3;
 
@@ -103,6 +123,16 @@ public sealed class RedisLockOptions
             return $"RedisLockOptions.OperationTimeout must be positive and shorter than the lease ({Lease}) (was {OperationTimeout}).";
         }
 
+        if (RenewalProblem("RedisLockOptions", Lease, renewal, OperationTimeout, "OperationTimeout") is { } lossTooLate)
+        {
+            return lossTooLate;
+        }
+
+        if (OutageProbeInterval < TimeSpan.FromMilliseconds(10) || OutageProbeInterval > TimeSpan.FromSeconds(10))
+        {
+            return $"RedisLockOptions.OutageProbeInterval must be between 10 ms and 10 seconds (was {OutageProbeInterval}).";
+        }
+
         if (MaxLocalWaiters < 1)
         {
             return $"RedisLockOptions.MaxLocalWaiters must be at least 1 (was {MaxLocalWaiters}).";
@@ -124,5 +154,19 @@ public sealed class RedisLockOptions
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The rule that a lost lease is noticed before it can end: <c>max(renewal, callBound) + callBound &lt; lease</c>,
+    /// where <paramref name="callBound"/> bounds one renewal call. See <see cref="OperationTimeout"/>.
+    /// </summary>
+    internal static string? RenewalProblem(string type, TimeSpan lease, TimeSpan renewal, TimeSpan callBound, string callBoundName)
+    {
+        var latest = (renewal > callBound ? renewal : callBound) + callBound;
+        return latest < lease
+            ? null
+            : $"{type}.RenewalInterval ({renewal}) and OperationTimeout must satisfy max(RenewalInterval, {callBoundName}) + {callBoundName} < Lease " +
+              $"(was {latest} >= {lease}): after a failed renewal the next starts RenewalInterval later (at once if the failed one took longer) " +
+              $"and may take {callBoundName} to answer, so a lost lease could be noticed only after it ended. Shorten RenewalInterval or OperationTimeout, or lengthen Lease.";
     }
 }

@@ -4,99 +4,34 @@ namespace DualLock.Redis;
 
 public sealed partial class RedisLockStage
 {
-    /// <summary>Waits in the local queue; returns whether the turn came, and the lock when it was handed over.</summary>
-    private async Task<(bool Granted, RedisLease? Lease)> WaitForTurnAsync(
-        LocalKeyQueue queue, LockKey key, LinkedListNode<TaskCompletionSource<RedisLease?>> waiter, long start, TimeSpan waitTimeout, CancellationToken cancellationToken)
-    {
-        var remaining = waitTimeout - _time.GetElapsedTime(start);
-        try
-        {
-            return (true, await waiter.Value.Task.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _time, cancellationToken).ConfigureAwait(false));
-        }
-        catch (LockUnavailableException ex)
-        {
-            // The caller in turn found Redis unavailable and failed the queue (see FailWaiters).
-            throw new LockUnavailableException(key.Resource, Name, _time.GetElapsedTime(start), ex.InnerException ?? ex);
-        }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
-        {
-            lock (queue)
-            {
-                if (queue.TryRemove(waiter))
-                {
-                    if (ex is OperationCanceledException)
-                    {
-                        throw;
-                    }
-
-                    return (false, null);
-                }
-            }
-
-            // The queue was failed while we gave up: Redis is unavailable.
-            if (waiter.Value.Task.Exception?.InnerException is LockUnavailableException unavailable)
-            {
-                throw new LockUnavailableException(key.Resource, Name, _time.GetElapsedTime(start), unavailable.InnerException ?? unavailable);
-            }
-
-            // The turn was given to us while we gave up: take it, or pass it on so it is not lost.
-            var lease = waiter.Value.Task.Result;
-            if (ex is TimeoutException && lease is not null)
-            {
-                return (true, lease);
-            }
-
-            if (lease is not null)
-            {
-                lock (queue)
-                {
-                    queue.Users++; // ReleaseAsync leaves the queue once more; our own exit follows in the caller
-                }
-
-                await ReleaseAsync(queue, key, lease).ConfigureAwait(false);
-            }
-            else
-            {
-                lock (queue)
-                {
-                    queue.TryPassTurn(null);
-                }
-            }
-
-            if (ex is OperationCanceledException)
-            {
-                throw;
-            }
-
-            return (false, null);
-        }
-    }
+    private const long CutShort = long.MinValue;
+    private static readonly TimeSpan ReservedRetryDelay = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan MinAttempt = TimeSpan.FromMilliseconds(1);
 
     /// <summary>The one caller of this process in turn for the key contends in Redis until it gets the lock or its wait ends.</summary>
-    private async Task<(RedisLease? Lease, bool Waited)> ContendAsync(LocalKeyQueue queue, LockKey key, long start, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    private async Task<(RedisLease? Lease, bool Waited)> ContendAsync(KeyTurn turn, LockKey key, long start, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         var waited = false;
         while (true)
         {
-            var wake = queue.NextWake;
-            var willWait = waitTimeout - _time.GetElapsedTime(start) > TimeSpan.Zero;
-            var (lease, retryMs) = await TryAcquireOnceAsync(queue.Names, key, start, reserve: willWait).ConfigureAwait(false);
+            var wake = turn.NextWake;
+            var (lease, retryMs) = await TryAcquireOnceAsync(turn, key, start, waitTimeout).ConfigureAwait(false);
             if (lease is not null)
             {
                 return (lease, waited);
             }
 
             var remaining = waitTimeout - _time.GetElapsedTime(start);
-            if (remaining <= TimeSpan.Zero)
+            if (retryMs == CutShort || remaining <= TimeSpan.Zero)
             {
                 return (null, waited);
             }
 
             waited = true;
-            if (queue.Subscribed is null)
+            if (turn.TryBeginSubscription(out var handler))
             {
                 // Subscribe, then check again at once: a release between the attempt and the subscription sent no message we could see.
-                await SubscribeAsync(queue, key).ConfigureAwait(false);
+                await SubscribeAsync(turn, key, handler).ConfigureAwait(false);
                 continue;
             }
 
@@ -112,23 +47,49 @@ public sealed partial class RedisLockStage
         }
     }
 
-    /// <summary>One acquire round trip. Returns the lease, or how many ms until a retry is worth it (negative: free but another process's turn).</summary>
-    private async Task<(RedisLease? Lease, long RetryMs)> TryAcquireOnceAsync(RedisKeyNames names, LockKey key, long start, bool reserve)
+    /// <summary>
+    /// One acquire round trip, bounded by the operation timeout or, when less is left, by the wait left.
+    /// Returns the lease, or how many ms until a retry is worth it (negative: free but another process's
+    /// turn; <see cref="CutShort"/>: the wait ended first, which is a timeout, not an outage).
+    /// </summary>
+    private async Task<(RedisLease? Lease, long RetryMs)> TryAcquireOnceAsync(KeyTurn turn, LockKey key, long start, TimeSpan waitTimeout)
     {
+        ThrowIfKnownUnavailable(turn, key, start);
+        var remaining = waitTimeout - _time.GetElapsedTime(start);
+        var boundByWait = waitTimeout > TimeSpan.Zero && remaining < _options.OperationTimeout;
+        if (boundByWait && remaining < MinAttempt)
+        {
+            return (null, CutShort);
+        }
+
+        var names = turn.Names;
         var token = Guid.NewGuid().ToString("N");
-        var call = _redis.GetDatabase().ScriptEvaluateAsync(
-            RedisLockScripts.Acquire,
-            names.AcquireKeys,
-            [token, _leaseMs, _contenderId, reserve ? _reserveMs : (RedisValue)"0"],
-            CommandFlags.DemandMaster);
+        var sent = _time.GetTimestamp();
+        Task<RedisResult>? call = null;
         RedisResult result;
         try
         {
-            result = await RedisCall.BoundedAsync(call, _options.OperationTimeout, _time).ConfigureAwait(false);
+            call = _redis.GetDatabase().ScriptEvaluateAsync(
+                RedisLockScripts.Acquire,
+                names.AcquireKeys,
+                [token, _leaseMs, _contenderId, remaining > TimeSpan.Zero ? _reserveMs : (RedisValue)"0"],
+                CommandFlags.DemandMaster);
+            result = await RedisCall.BoundedAsync(call, boundByWait ? remaining : _options.OperationTimeout, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException) when (boundByWait && call is not null)
+        {
+            // Cut short by the caller's wait, not by the operation timeout: no outage is known from it.
+            UndoLateAcquire(call, names, token);
+            return (null, CutShort);
         }
         catch (Exception ex) when (RedisCall.IsUnavailable(ex))
         {
-            UndoLateAcquire(call, names, token);
+            if (call is not null)
+            {
+                UndoLateAcquire(call, names, token);
+            }
+
+            NoteUnavailable(turn.Slot, names.Lock, ex);
             throw new LockUnavailableException(key.Resource, Name, _time.GetElapsedTime(start), ex);
         }
 
@@ -138,7 +99,9 @@ public sealed partial class RedisLockStage
             return (null, (long)values[1]);
         }
 
-        var lease = new RedisLease(token, (long)values[1], Settings(key), l => ExtendAsync(names, l), _time.GetTimestamp());
+        turn.BeginPeriod(_time.GetTimestamp());
+        var slot = turn.Slot;
+        var lease = new RedisLease(token, (long)values[1], Settings(key), l => ExtendAsync(slot, names, l), sent);
         lease.Start();
         return (lease, 0);
     }
@@ -146,49 +109,46 @@ public sealed partial class RedisLockStage
     /// <summary>An acquire abandoned after its bound may still succeed in Redis: release it then, so the key is not held by nobody for a whole lease.</summary>
     private void UndoLateAcquire(Task<RedisResult> call, RedisKeyNames names, string token)
         => call.ContinueWith(
-            t =>
+            (t, state) =>
             {
                 if (t.IsCompletedSuccessfully && (long)((RedisResult[])t.Result!)[0] == 1)
                 {
-                    RedisCall.Observe(ReleaseInRedisAsync(names, token));
+                    var (stage, n, tk) = ((RedisLockStage, RedisKeyNames, string))state!;
+                    RedisCall.Observe(stage.ReleaseCall(n, tk));
                 }
             },
+            (this, names, token),
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
 
-    private async Task<bool> ExtendAsync(RedisKeyNames names, RedisLease lease)
+    private async Task<bool> ExtendAsync(int slot, RedisKeyNames names, RedisLease lease)
     {
-        var result = await RedisCall.BoundedAsync(
-            _redis.GetDatabase().ScriptEvaluateAsync(RedisLockScripts.Extend, names.LockKeys, [lease.Token, _leaseMs], CommandFlags.DemandMaster),
-            _options.OperationTimeout,
-            _time).ConfigureAwait(false);
-        return (long)result == 1;
-    }
-
-    private Task<RedisResult> ReleaseInRedisAsync(RedisKeyNames names, string token)
-        => RedisCall.BoundedAsync(
-            _redis.GetDatabase().ScriptEvaluateAsync(RedisLockScripts.Release, names.LockKeys, [token, names.ChannelName], CommandFlags.DemandMaster),
-            _options.OperationTimeout,
-            _time);
-
-    private async Task SubscribeAsync(LocalKeyQueue queue, LockKey key)
-    {
-        Task subscribed;
-        lock (queue)
+        if (_outages.Find(slot) is { } outage)
         {
-            if (queue.Subscribed is not null)
-            {
-                return;
-            }
-
-            queue.Handler = (_, _) => queue.Wake();
-            subscribed = queue.Subscribed = _redis.GetSubscriber().SubscribeAsync(queue.Names.Channel, queue.Handler);
+            throw KnownOutage(outage);
         }
 
         try
         {
-            await RedisCall.BoundedAsync(subscribed, _options.OperationTimeout, _time).ConfigureAwait(false);
+            var result = await RedisCall.BoundedAsync(
+                _redis.GetDatabase().ScriptEvaluateAsync(RedisLockScripts.Extend, names.LockKeys, [lease.Token, _leaseMs], CommandFlags.DemandMaster),
+                _options.OperationTimeout,
+                _time).ConfigureAwait(false);
+            return (long)result == 1;
+        }
+        catch (Exception ex) when (RedisCall.IsUnavailable(ex))
+        {
+            NoteUnavailable(slot, names.Lock, ex);
+            throw;
+        }
+    }
+
+    private async Task SubscribeAsync(KeyTurn turn, LockKey key, Action<RedisChannel, RedisValue> handler)
+    {
+        try
+        {
+            await RedisCall.BoundedAsync(_redis.GetSubscriber().SubscribeAsync(turn.Names.Channel, handler), _options.OperationTimeout, _time).ConfigureAwait(false);
         }
         catch (Exception ex) when (RedisCall.IsUnavailable(ex))
         {
@@ -211,7 +171,4 @@ public sealed partial class RedisLockStage
         cancellationToken.ThrowIfCancellationRequested();
         return first == wake;
     }
-
-    private LeaseSettings Settings(LockKey key) => new(
-        Name, key, _options.Lease, _options.EffectiveRenewalInterval, _options.MaxHoldTime, _options.OperationTimeout, _time, _logger);
 }

@@ -9,6 +9,7 @@ namespace DualLock.Redis;
 /// A lock per key in one Redis server (or a Redis Cluster): atomic acquire that issues a fencing
 /// token, compare-token release and renewal, a renewal watchdog, release messages that wake waiters,
 /// and a first-come-first-served queue per key inside the process with bounded local hand-off.
+/// While Redis is known to be unavailable for a key's server, acquires fail at once.
 /// </summary>
 /// <remarks>
 /// Redis keys for <c>user-point:42</c> with the default prefix: the lock <c>duallock:{user-point:42}</c>,
@@ -18,13 +19,18 @@ namespace DualLock.Redis;
 /// </remarks>
 public sealed partial class RedisLockStage : LockStage
 {
-    private static readonly TimeSpan ReservedRetryDelay = TimeSpan.FromMilliseconds(5);
+    private static readonly Func<string, (RedisLockStage Stage, LockKey Key), KeyTurn> NewTurn = static (id, s) =>
+    {
+        var names = new RedisKeyNames(s.Stage._options.KeyPrefix, s.Key);
+        return new KeyTurn(id, names, s.Stage._redis.HashSlot(names.Lock));
+    };
 
     private readonly IConnectionMultiplexer _redis;
     private readonly RedisLockOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly LocalKeyQueues _queues = new();
+    private readonly KeyTurns _turns = new();
+    private readonly RedisOutages _outages = new();
     private readonly RedisValue _contenderId = Guid.NewGuid().ToString("N");
     private readonly RedisValue _leaseMs;
     private readonly RedisValue _reserveMs;
@@ -48,7 +54,10 @@ public sealed partial class RedisLockStage : LockStage
     }
 
     /// <summary>Gets the number of keys this process currently holds or waits for (idle keys are forgotten).</summary>
-    internal int ActiveKeyCount => _queues.Count;
+    internal int ActiveKeyCount => _turns.Count;
+
+    /// <summary>Gets the number of Redis servers (hash slots, on a cluster) known to be unavailable now.</summary>
+    internal int KnownOutageCount => _outages.Count;
 
     /// <summary>A lock of its own (released independently of any transaction) that issues fencing tokens.</summary>
     protected override LockStageTraits Traits => LockStageTraits.Excludes | LockStageTraits.IssuesFencingToken;
@@ -60,8 +69,8 @@ public sealed partial class RedisLockStage : LockStage
         cancellationToken.ThrowIfCancellationRequested();
         var start = _time.GetTimestamp();
         var key = context.Key;
-        var queue = _queues.Enter(key.ToString(), () => new RedisKeyNames(_options.KeyPrefix, key), _options.MaxLocalWaiters);
-        if (queue is null)
+        var turn = _turns.Enter(key.ToString(), NewTurn, (this, key), _options.MaxLocalWaiters);
+        if (turn is null)
         {
             RedisLockTelemetry.QueueFull.Add(1, RedisLockTelemetry.Stage(Name));
             Log.LocalQueueFull(_logger, Name, key.Resource, _options.MaxLocalWaiters);
@@ -71,178 +80,74 @@ public sealed partial class RedisLockStage : LockStage
         LockStageHandle? handle = null;
         try
         {
-            LinkedListNode<TaskCompletionSource<RedisLease?>>? waiter;
-            lock (queue)
+            var contended = false;
+            if (!turn.TryTakeTurn(mayQueue: waitTimeout > TimeSpan.Zero, out var waiter))
             {
-                waiter = queue.TakeTurnOrQueue();
-                if (waiter is not null && waitTimeout <= TimeSpan.Zero)
+                if (waiter is null)
                 {
-                    queue.TryRemove(waiter);
-                    return null;
-                }
-            }
-
-            var contended = waiter is not null;
-            if (waiter is not null)
-            {
-                var (granted, handedOff) = await WaitForTurnAsync(queue, key, waiter, start, waitTimeout, cancellationToken).ConfigureAwait(false);
-                if (!granted)
-                {
-                    return null;
+                    return null; // held here, and the caller may not wait
                 }
 
-                if (handedOff is not null)
+                contended = true;
+                var grant = await WaitForTurnAsync(turn, key, waiter, start, waitTimeout, cancellationToken).ConfigureAwait(false);
+                switch (grant.Outcome)
                 {
-                    return handle = new RedisLockHandle(this, queue, key, handedOff, contended: true);
+                    case TurnOutcome.TimedOut:
+                        return null;
+                    case TurnOutcome.HandedOff:
+                        return handle = new RedisLockHandle(this, turn, key, grant.Lease!, contended: true);
+                    case TurnOutcome.CancelledHolding:
+                        await EndTurnAsync(turn, key, grant.Lease!).ConfigureAwait(false);
+                        cancellationToken.ThrowIfCancellationRequested();
+                        throw new OperationCanceledException(cancellationToken);
                 }
             }
 
             RedisLease? lease = null;
             try
             {
-                (lease, var waited) = await ContendAsync(queue, key, start, waitTimeout, cancellationToken).ConfigureAwait(false);
+                (lease, var waited) = await ContendAsync(turn, key, start, waitTimeout, cancellationToken).ConfigureAwait(false);
                 contended |= waited;
             }
             catch (LockUnavailableException unavailable)
             {
-                lock (queue)
-                {
-                    queue.FailWaiters(unavailable);
-                }
-
+                turn.FailWaiters(unavailable);
                 throw;
             }
             finally
             {
                 if (lease is null)
                 {
-                    lock (queue)
-                    {
-                        queue.TryPassTurn(null);
-                    }
+                    turn.PassTurn(null);
                 }
             }
 
-            return lease is null ? null : handle = new RedisLockHandle(this, queue, key, lease, contended);
+            return lease is null ? null : handle = new RedisLockHandle(this, turn, key, lease, contended);
         }
         finally
         {
             if (handle is null)
             {
-                ExitQueue(queue);
+                ExitTurn(turn);
             }
         }
     }
 
-    /// <summary>Ends a holder's turn: hands the lock to the oldest local waiter when the bounds allow, else releases it in Redis.</summary>
-    internal async ValueTask ReleaseAsync(LocalKeyQueue queue, LockKey key, RedisLease lease)
+    /// <summary>Ends a holder's turn (see <see cref="EndTurnAsync"/>) and its use of the key.</summary>
+    internal async ValueTask ReleaseAsync(KeyTurn turn, LockKey key, RedisLease lease)
     {
         try
         {
-            bool periodOver;
-            lock (queue)
-            {
-                if (lease.IsLost || queue.WaiterCount == 0)
-                {
-                    periodOver = false;
-                }
-                else if (lease.Handoffs < _options.MaxConsecutiveHandoffs && _time.GetElapsedTime(lease.AcquiredAt) < _options.MaxHandoffTime)
-                {
-                    HandOff(queue, key, lease);
-                    return;
-                }
-                else
-                {
-                    periodOver = true;
-                }
-            }
-
-            await lease.StopAsync().ConfigureAwait(false);
-            if (periodOver && await KeepUnlessWantedAsync(queue, key, lease).ConfigureAwait(false))
-            {
-                return;
-            }
-
-            try
-            {
-                await ReleaseInRedisAsync(queue.Names, lease.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (RedisCall.IsUnavailable(ex))
-            {
-                // The work is done; failing it now would mislead the caller. The lock ends with its lease.
-                Log.ReleaseFailed(_logger, Name, key.Resource, ex);
-            }
-
-            lock (queue)
-            {
-                queue.TryPassTurn(null);
-            }
+            await EndTurnAsync(turn, key, lease).ConfigureAwait(false);
         }
         finally
         {
-            ExitQueue(queue);
+            ExitTurn(turn);
         }
     }
 
-    /// <summary>
-    /// At the end of a hand-off period, one round trip decides: another process waits (it reserved the
-    /// next turn), so the lock is released for it; or nobody else does, so the lock is kept and local
-    /// waiters go on. True when the lock was kept and handed off, or released by the script.
-    /// </summary>
-    private async ValueTask<bool> KeepUnlessWantedAsync(LocalKeyQueue queue, LockKey key, RedisLease lease)
-    {
-        long kept;
-        try
-        {
-            kept = (long)await RedisCall.BoundedAsync(
-                _redis.GetDatabase().ScriptEvaluateAsync(
-                    RedisLockScripts.KeepUnlessWanted, queue.Names.LockAndNextKeys, [lease.Token, queue.Names.ChannelName, _leaseMs, _contenderId], CommandFlags.DemandMaster),
-                _options.OperationTimeout,
-                _time).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (RedisCall.IsUnavailable(ex))
-        {
-            // Unknown whether the lock is still ours: let the plain release below settle it (or the lease end it).
-            Log.ReleaseFailed(_logger, Name, key.Resource, ex);
-            return false;
-        }
-
-        if (kept == 1)
-        {
-            lease.StartNewPeriod();
-            lease.Resume();
-            lock (queue)
-            {
-                if (queue.WaiterCount > 0)
-                {
-                    HandOff(queue, key, lease);
-                    return true;
-                }
-            }
-
-            // The waiters gave up in the meantime: release as usual.
-            await lease.StopAsync().ConfigureAwait(false);
-            return false;
-        }
-
-        // Released for another process (0), or no longer ours (-1): the next local waiter contends in Redis.
-        lock (queue)
-        {
-            queue.TryPassTurn(null);
-        }
-
-        return true;
-    }
-
-    /// <summary>Passes the held lock to the oldest local waiter; called under the queue's lock.</summary>
-    private void HandOff(LocalKeyQueue queue, LockKey key, RedisLease lease)
-    {
-        lease.Handoffs++;
-        lease.NewHolder();
-        queue.TryPassTurn(lease);
-        RedisLockTelemetry.Handoffs.Add(1, RedisLockTelemetry.Stage(Name));
-        Log.HandedOff(_logger, Name, key, lease.Handoffs);
-    }
+    /// <summary>Gets how many callers of this process wait for <paramref name="key"/> behind the one in turn (for tests).</summary>
+    internal int WaiterCount(LockKey key) => _turns.Find(key.ToString())?.WaiterCount ?? 0;
 
     private static string ValidatedName(ref RedisLockOptions? options)
     {
@@ -253,11 +158,28 @@ public sealed partial class RedisLockStage : LockStage
 
     private static string Ms(TimeSpan value) => ((long)Math.Ceiling(value.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);
 
-    private void ExitQueue(LocalKeyQueue queue)
+    /// <summary>Waits in the local queue for the turn.</summary>
+    private async Task<TurnGrant> WaitForTurnAsync(KeyTurn turn, LockKey key, TurnWaiter waiter, long start, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
-        if (_queues.Exit(queue) && queue.Handler is { } handler)
+        try
         {
-            RedisCall.Observe(_redis.GetSubscriber().UnsubscribeAsync(queue.Names.Channel, handler));
+            return await turn.WaitForTurnAsync(waiter, waitTimeout - _time.GetElapsedTime(start), _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LockUnavailableException ex)
+        {
+            // The caller in turn found Redis unavailable and failed the queue: report it as this caller's own.
+            throw new LockUnavailableException(key.Resource, Name, _time.GetElapsedTime(start), ex.InnerException ?? ex);
         }
     }
+
+    private void ExitTurn(KeyTurn turn)
+    {
+        if (_turns.Exit(turn) && turn.Handler is { } handler)
+        {
+            RedisCall.Observe(_redis.GetSubscriber().UnsubscribeAsync(turn.Names.Channel, handler));
+        }
+    }
+
+    private LeaseSettings Settings(LockKey key) => new(
+        Name, key, _options.Lease, _options.EffectiveRenewalInterval, _options.MaxHoldTime, _options.OperationTimeout, _time, _logger);
 }

@@ -6,6 +6,16 @@ namespace DualLock.Redis;
 /// One ownership of a lock in Redis: its token and fencing token, and the watchdog that extends it
 /// while it is held. It outlives a single holder when the lock is handed to a local waiter.
 /// </summary>
+/// <remarks>
+/// The lease in Redis ends no earlier than <see cref="LeaseSettings.Lease"/> after the last renewal
+/// Redis confirmed was <em>sent</em> (or the acquire, for the first): that moment is what
+/// <see cref="LastConfirmed"/> holds. Each renewal starts <see cref="LeaseSettings.RenewalInterval"/> after
+/// the previous one was sent (at once if that one took longer) and ends within
+/// <see cref="LeaseSettings.OperationTimeout"/>. After a failed renewal the lease is declared lost when
+/// the next renewal could answer only at or after the lease's possible end; options that keep
+/// max(RenewalInterval, OperationTimeout) + OperationTimeout &lt; Lease make that declaration come
+/// before the lease can end, never after.
+/// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The lease-lost source has no timer; holders may still observe its token after release, so it is never disposed.")]
 internal sealed class RedisLease
 {
@@ -19,50 +29,49 @@ internal sealed class RedisLease
     private long _holderSince;
     private bool _stopped;
 
-    public RedisLease(string token, long fencingToken, LeaseSettings settings, Func<RedisLease, Task<bool>> extend, long acquiredAt)
+    /// <param name="token">The lock's value in Redis.</param>
+    /// <param name="fencingToken">The fencing token the acquire issued.</param>
+    /// <param name="settings">Lease, renewal and bounds.</param>
+    /// <param name="extend">One renewal call: true when extended, false when the lock is not ours; throws when Redis did not answer.</param>
+    /// <param name="confirmedAt">The timestamp taken before the acquire was sent (the lease in Redis started after it).</param>
+    public RedisLease(string token, long fencingToken, LeaseSettings settings, Func<RedisLease, Task<bool>> extend, long confirmedAt)
     {
         Token = token;
         FencingToken = fencingToken;
         _settings = settings;
         _extend = extend;
-        AcquiredAt = acquiredAt;
-        _lastConfirmed = acquiredAt;
-        _holderSince = acquiredAt;
+        _lastConfirmed = confirmedAt;
+        _holderSince = settings.TimeProvider.GetTimestamp();
     }
 
     public string Token { get; }
 
     public long FencingToken { get; }
 
-    /// <summary>When the lock was taken in Redis, or kept at the end of a hand-off period (hand-offs do not reset it).</summary>
-    public long AcquiredAt { get; private set; }
-
-    /// <summary>Consecutive hand-offs since the Redis acquire.</summary>
-    public int Handoffs { get; set; }
-
     public CancellationToken LeaseLost => _lost.Token;
 
     public bool IsLost => _lost.IsCancellationRequested;
 
+    /// <summary>Gets the timestamp taken before the last call that Redis confirmed extended (or acquired) the lock was sent.</summary>
+    public long LastConfirmed => Volatile.Read(ref _lastConfirmed);
+
+    /// <summary>Starts renewing: the first renewal is due <see cref="LeaseSettings.RenewalInterval"/> after <see cref="LastConfirmed"/>.</summary>
     public void Start()
-    {
-        var period = _settings.RenewalInterval;
-        _timer = _settings.TimeProvider.CreateTimer(static state => ((RedisLease)state!).OnTick(), this, period, period);
-    }
-
-    /// <summary>The lock was kept in Redis at the end of a hand-off period: the next period starts now.</summary>
-    public void StartNewPeriod()
-    {
-        AcquiredAt = _settings.TimeProvider.GetTimestamp();
-        Handoffs = 0;
-    }
-
-    /// <summary>Renews again after <see cref="StopAsync"/>, for a lock that was kept rather than released.</summary>
-    public void Resume()
     {
         lock (_gate)
         {
             _stopped = false;
+            _timer ??= _settings.TimeProvider.CreateTimer(static state => ((RedisLease)state!).OnTick(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            ScheduleLocked(_lastConfirmed);
+        }
+    }
+
+    /// <summary>Renews again after <see cref="StopAsync"/>, for a lock that Redis kept (extended) by a call sent at <paramref name="confirmedAt"/>.</summary>
+    public void Resume(long confirmedAt)
+    {
+        if (confirmedAt - Volatile.Read(ref _lastConfirmed) > 0)
+        {
+            Volatile.Write(ref _lastConfirmed, confirmedAt);
         }
 
         Start();
@@ -75,15 +84,18 @@ internal sealed class RedisLease
     public async Task StopAsync()
     {
         Task renewal;
+        ITimer? timer;
         lock (_gate)
         {
             _stopped = true;
             renewal = _renewal;
+            timer = _timer;
+            _timer = null;
         }
 
-        if (_timer is not null)
+        if (timer is not null)
         {
-            await _timer.DisposeAsync().ConfigureAwait(false);
+            await timer.DisposeAsync().ConfigureAwait(false);
         }
 
         try
@@ -94,6 +106,18 @@ internal sealed class RedisLease
         {
             // The renewal's own bound ends it; the release that follows is compare-and-delete either way.
         }
+    }
+
+    /// <summary>Arms the timer for the renewal due <see cref="LeaseSettings.RenewalInterval"/> after <paramref name="sentAt"/> (at once when that is past). Under the gate.</summary>
+    private void ScheduleLocked(long sentAt)
+    {
+        if (_stopped || _timer is null)
+        {
+            return;
+        }
+
+        var due = _settings.RenewalInterval - _settings.TimeProvider.GetElapsedTime(sentAt);
+        _timer.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
     private void OnTick()
@@ -118,12 +142,13 @@ internal sealed class RedisLease
             return;
         }
 
-        var started = time.GetTimestamp();
+        var sent = time.GetTimestamp();
         try
         {
             if (await _extend(this).ConfigureAwait(false))
             {
-                Volatile.Write(ref _lastConfirmed, started);
+                Volatile.Write(ref _lastConfirmed, sent);
+                Schedule(sent);
                 return;
             }
 
@@ -136,16 +161,33 @@ internal sealed class RedisLease
         {
             Log.RenewalFailed(_settings.Logger, _settings.StageName, _settings.Key, ex);
 
-            // Not renewed, maybe still ours: only when the lease may already have ended is it lost.
-            if (!Volatile.Read(ref _stopped) && time.GetElapsedTime(Volatile.Read(ref _lastConfirmed)) + _settings.RenewalInterval >= _settings.Lease)
+            // Not renewed, maybe still ours. The next renewal starts RenewalInterval after this one was sent
+            // (now, if this one took longer) and may answer only OperationTimeout later: if the lease could
+            // end by then, the loss is declared now, while the lease still runs.
+            var confirmed = Volatile.Read(ref _lastConfirmed);
+            var nextStart = time.GetElapsedTime(confirmed, sent) + _settings.RenewalInterval;
+            var now = time.GetElapsedTime(confirmed);
+            if ((nextStart > now ? nextStart : now) + _settings.OperationTimeout >= _settings.Lease)
             {
-                MarkLost("Redis did not confirm a renewal before the lease could end");
+                MarkLost("Redis did not confirm a renewal, and the next one could answer only after the lease may have ended");
+                return;
             }
+
+            Schedule(sent);
+        }
+    }
+
+    private void Schedule(long sentAt)
+    {
+        lock (_gate)
+        {
+            ScheduleLocked(sentAt);
         }
     }
 
     private void MarkLost(string reason)
     {
+        ITimer? timer;
         lock (_gate)
         {
             if (_stopped || _lost.IsCancellationRequested)
@@ -154,16 +196,18 @@ internal sealed class RedisLease
             }
 
             _stopped = true;
+            timer = _timer;
+            _timer = null;
         }
 
-        _timer?.Dispose();
+        timer?.Dispose();
         RedisLockTelemetry.LeaseLost.Add(1, RedisLockTelemetry.Stage(_settings.StageName));
         Log.LeaseLost(_settings.Logger, _settings.StageName, _settings.Key.Resource, reason);
         _lost.Cancel();
     }
 }
 
-/// <summary>What a lease's watchdog needs to know.</summary>
+/// <summary>What a lease's watchdog needs to know; <c>OperationTimeout</c> bounds one whole renewal call (every node, for Redlock).</summary>
 internal sealed record LeaseSettings(
     string StageName,
     LockKey Key,

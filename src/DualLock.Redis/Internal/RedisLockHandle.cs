@@ -1,7 +1,7 @@
 namespace DualLock.Redis;
 
 /// <summary>One holder's turn with a Redis lease; the lease may pass on to the next local holder.</summary>
-internal sealed class RedisLockHandle(RedisLockStage stage, LocalKeyQueue queue, LockKey key, RedisLease lease, bool contended) : LockStageHandle
+internal sealed class RedisLockHandle(RedisLockStage stage, KeyTurn turn, LockKey key, RedisLease lease, bool contended) : LockStageHandle
 {
     private int _released;
 
@@ -14,5 +14,5 @@ internal sealed class RedisLockHandle(RedisLockStage stage, LocalKeyQueue queue,
     internal RedisLease Lease => lease;
 
     public override ValueTask ReleaseAsync(bool workSucceeded)
-        => Interlocked.Exchange(ref _released, 1) == 0 ? stage.ReleaseAsync(queue, key, lease) : ValueTask.CompletedTask;
+        => Interlocked.Exchange(ref _released, 1) == 0 ? stage.ReleaseAsync(turn, key, lease) : ValueTask.CompletedTask;
 }

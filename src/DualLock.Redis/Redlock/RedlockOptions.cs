@@ -16,7 +16,11 @@ public sealed class RedlockOptions
     public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Gets or sets how often the lease is extended on every node while the work runs.</summary>
-    /// <value>Default: <see langword="null"/>, meaning a third of <see cref="Lease"/>.</value>
+    /// <value>
+    /// Default: <see langword="null"/>, meaning a third of <see cref="Lease"/>. A Redlock renewal is bounded by
+    /// 2 x <see cref="OperationTimeout"/>, so <c>max(RenewalInterval, 2 x OperationTimeout) + 2 x OperationTimeout &lt; Lease</c>
+    /// is required: a lost lease is then noticed before it can end (see <see cref="RedisLockOptions.OperationTimeout"/>).
+    /// </value>
     public TimeSpan? RenewalInterval { get; set; }
 
     /// <summary>Gets or sets the longest time one holder may keep the lock.</summary>
@@ -54,6 +58,11 @@ public sealed class RedlockOptions
         if (common.Problem() is { } problem)
         {
             throw new ArgumentException(problem.Replace("RedisLockOptions.", "RedlockOptions.", StringComparison.Ordinal));
+        }
+
+        if (RedisLockOptions.RenewalProblem("RedlockOptions", Lease, RenewalInterval ?? Lease / 3, OperationTimeout * 2, "2 x OperationTimeout") is { } lossTooLate)
+        {
+            throw new ArgumentException(lossTooLate);
         }
 
         if (ClockDriftFactor is < 0 or >= 0.5 || double.IsNaN(ClockDriftFactor))

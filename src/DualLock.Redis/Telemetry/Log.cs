@@ -28,4 +28,10 @@ internal static partial class Log
 
     [LoggerMessage(2050, LogLevel.Warning, "A Redlock node of the '{Stage}' lock on resource '{Resource}' answered with an error; counted as a node that did not grant")]
     public static partial void NodeFailed(ILogger logger, string stage, string resource, Exception exception);
+
+    [LoggerMessage(2007, LogLevel.Warning, "Redis is unavailable for the '{Stage}' lock; acquires there fail at once until a probe (every {ProbeIntervalMs} ms) gets an answer")]
+    public static partial void OutageKnown(ILogger logger, string stage, double probeIntervalMs, Exception exception);
+
+    [LoggerMessage(2008, LogLevel.Information, "Redis answers the '{Stage}' lock again after an outage of {OutageMs:0} ms")]
+    public static partial void OutageOver(ILogger logger, string stage, double outageMs);
 }

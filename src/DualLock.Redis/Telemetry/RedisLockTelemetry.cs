@@ -21,5 +21,8 @@ internal static class RedisLockTelemetry
     public static readonly Counter<long> QueueFull = DualLockTelemetry.CreateCounter(
         "duallock.redis.queue.full", "Callers refused at once because too many waited for the key in this process.");
 
+    public static readonly Counter<long> KnownUnavailable = DualLockTelemetry.CreateCounter(
+        "duallock.redis.unavailable.known", "Acquires refused at once, without a Redis call, because Redis was known to be unavailable.");
+
     public static KeyValuePair<string, object?> Stage(string name) => new(DualLockTelemetry.StageTag, name);
 }

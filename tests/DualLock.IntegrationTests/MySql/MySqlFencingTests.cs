@@ -12,7 +12,7 @@ namespace DualLock.IntegrationTests.MySql;
 /// </summary>
 public sealed class MySqlFencingTests
 {
-    private static readonly TimeSpan Lease = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan Lease = TimeSpan.FromMilliseconds(600); // with OperationTimeout 200 ms: max(renewal 200, 200) + 200 < 600, as RedisLockOptions requires
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 

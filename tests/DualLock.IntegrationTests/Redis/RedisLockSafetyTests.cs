@@ -107,7 +107,7 @@ public sealed class RedisLockSafetyTests
         var redis = await Servers.SharedRedisAsync();
         var db = redis.GetDatabase();
         var key = NewKey();
-        var pipeline = Pipeline(redis, new RedisLockOptions { Lease = TimeSpan.FromMilliseconds(600), RenewalInterval = TimeSpan.FromMilliseconds(200), OperationTimeout = TimeSpan.FromMilliseconds(300) });
+        var pipeline = Pipeline(redis, new RedisLockOptions { Lease = TimeSpan.FromMilliseconds(600), RenewalInterval = TimeSpan.FromMilliseconds(200), OperationTimeout = TimeSpan.FromMilliseconds(250) });
 
         await Assert.ThrowsAsync<LockLeaseLostException>(async () => await pipeline.ExecuteAsync(key, async (_, ct) =>
         {
@@ -124,7 +124,7 @@ public sealed class RedisLockSafetyTests
     {
         var redis = await Servers.SharedRedisAsync();
         var key = NewKey();
-        var pipeline = Pipeline(redis, new RedisLockOptions { Lease = TimeSpan.FromMilliseconds(300), RenewalInterval = TimeSpan.FromMilliseconds(100), OperationTimeout = TimeSpan.FromMilliseconds(200) });
+        var pipeline = Pipeline(redis, new RedisLockOptions { Lease = TimeSpan.FromMilliseconds(400), RenewalInterval = TimeSpan.FromMilliseconds(100), OperationTimeout = TimeSpan.FromMilliseconds(150) });
 
         var (lost, token, stillOurs) = await pipeline.ExecuteAsync(key, async (ctx, ct) =>
         {
@@ -144,7 +144,7 @@ public sealed class RedisLockSafetyTests
         var redis = await Servers.SharedRedisAsync();
         var db = redis.GetDatabase();
         var key = NewKey();
-        var pipeline = Pipeline(redis, new RedisLockOptions { Lease = TimeSpan.FromMilliseconds(300), RenewalInterval = TimeSpan.FromMilliseconds(100), OperationTimeout = TimeSpan.FromMilliseconds(200) });
+        var pipeline = Pipeline(redis, new RedisLockOptions { Lease = TimeSpan.FromMilliseconds(400), RenewalInterval = TimeSpan.FromMilliseconds(100), OperationTimeout = TimeSpan.FromMilliseconds(150) });
 
         var token = await pipeline.ExecuteAsync(key, async (_, _) => (string)(await db.StringGetAsync(LockName(key)))!, Ct);
 
@@ -161,10 +161,10 @@ public sealed class RedisLockSafetyTests
         var key = NewKey();
         var pipeline = Pipeline(redis, new RedisLockOptions
         {
-            Lease = TimeSpan.FromMilliseconds(300),
+            Lease = TimeSpan.FromMilliseconds(400),
             RenewalInterval = TimeSpan.FromMilliseconds(100),
             MaxHoldTime = TimeSpan.FromMilliseconds(500),
-            OperationTimeout = TimeSpan.FromMilliseconds(200),
+            OperationTimeout = TimeSpan.FromMilliseconds(150),
         });
         var clock = Stopwatch.StartNew();
 

@@ -50,6 +50,48 @@ public sealed class RedisLockOptionsTests
         Assert.Contains("RedlockOptions.RenewalInterval", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(10_000, 9_000, 1_000)] // a failed renewal at 9 s: the retry at 18 s is far past the lease
+    [InlineData(10_000, 5_000, 5_000)] // renewal interval + operation timeout == lease
+    [InlineData(1_000, 200, 500)] // a renewal answering after the next was due: 500 + 500 == lease
+    public void Validate_LossCouldBeNoticedAfterTheLeaseEnded_Fails(int leaseMs, int renewalMs, int operationMs)
+    {
+        var options = new RedisLockOptions
+        {
+            Lease = TimeSpan.FromMilliseconds(leaseMs),
+            RenewalInterval = TimeSpan.FromMilliseconds(renewalMs),
+            OperationTimeout = TimeSpan.FromMilliseconds(operationMs),
+            MaxHoldTime = TimeSpan.FromMinutes(1),
+            MaxHandoffTime = TimeSpan.Zero,
+        };
+
+        var ex = Assert.Throws<ArgumentException>(options.Validate);
+        Assert.Contains("max(RenewalInterval, OperationTimeout) + OperationTimeout", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("RedisLockOptions.RenewalInterval", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(10_000, 8_999, 1_000)]
+    [InlineData(1_000, 200, 399)]
+    public void Validate_LossAlwaysNoticedBeforeTheLeaseEnds_Passes(int leaseMs, int renewalMs, int operationMs)
+        => new RedisLockOptions
+        {
+            Lease = TimeSpan.FromMilliseconds(leaseMs),
+            RenewalInterval = TimeSpan.FromMilliseconds(renewalMs),
+            OperationTimeout = TimeSpan.FromMilliseconds(operationMs),
+            MaxHandoffTime = TimeSpan.Zero,
+        }.Validate();
+
+    [Fact]
+    public void RedlockValidate_RenewalPlusTwiceTheOperationTimeoutNotShorterThanLease_Fails()
+    {
+        // A Redlock renewal is bounded by twice the operation timeout (every node, then the verdict).
+        var ex = Assert.Throws<ArgumentException>(new RedlockOptions { Lease = TimeSpan.FromSeconds(10), RenewalInterval = TimeSpan.FromSeconds(8), OperationTimeout = TimeSpan.FromSeconds(1) }.Validate);
+        Assert.Contains("RedlockOptions.RenewalInterval", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("2 x OperationTimeout", ex.Message, StringComparison.Ordinal);
+        new RedlockOptions { Lease = TimeSpan.FromSeconds(10), RenewalInterval = TimeSpan.FromSeconds(7.9), OperationTimeout = TimeSpan.FromSeconds(1) }.Validate();
+    }
+
     [Fact]
     public void AddRedisLock_InvalidOptions_FailsWhenAdded()
     {

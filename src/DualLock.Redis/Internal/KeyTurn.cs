@@ -1,0 +1,321 @@
+using StackExchange.Redis;
+
+namespace DualLock.Redis;
+
+/// <summary>
+/// Everything this process knows locally about one key, owned here alone: who uses it, who is in
+/// turn, who waits (first come first served), and the hand-off period of the lock held in Redis.
+/// </summary>
+/// <remarks>
+/// Invariants, each kept under one lock: at most one caller is in turn (it holds the lock or is the only
+/// one contending for it in Redis); a waiter leaves the queue exactly once (given the turn, failed,
+/// or giving up); the turn is passed exactly once per turn taken; <see cref="Users"/> counts callers between
+/// <see cref="KeyTurns.Enter"/> and <see cref="KeyTurns.Exit"/>, and the key is forgotten when it reaches zero.
+/// The stage does the Redis I/O and calls in here for every change of state.
+/// </remarks>
+internal sealed class KeyTurn
+{
+    private readonly object _gate = new();
+    private readonly LinkedList<TurnWaiter> _waiters = new();
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _users = 1;
+    private bool _inTurn;
+    private int _handoffs;
+    private long _periodStart;
+    private Action<RedisChannel, RedisValue>? _handler;
+
+    public KeyTurn(string key, RedisKeyNames names, int slot)
+    {
+        Key = key;
+        Names = names;
+        Slot = slot;
+    }
+
+    public string Key { get; }
+
+    public RedisKeyNames Names { get; }
+
+    /// <summary>The Redis Cluster hash slot of the key (-1 on a single server): what an outage is known for.</summary>
+    public int Slot { get; }
+
+    /// <summary>Gets the number of callers between enter and exit.</summary>
+    public int Users
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _users;
+            }
+        }
+    }
+
+    public int WaiterCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _waiters.Count;
+            }
+        }
+    }
+
+    public bool InTurn
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _inTurn;
+            }
+        }
+    }
+
+    /// <summary>Gets the number of hand-offs in the current period.</summary>
+    public int Handoffs
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _handoffs;
+            }
+        }
+    }
+
+    /// <summary>The release-channel handler once the key subscribed, or <see langword="null"/>; unsubscribed when the key is forgotten.</summary>
+    public Action<RedisChannel, RedisValue>? Handler => Volatile.Read(ref _handler);
+
+    /// <summary>Completes at the next release message; take it before a Redis attempt so no message is missed after it.</summary>
+    public Task NextWake => Volatile.Read(ref _wake).Task;
+
+    public void Wake() => Interlocked.Exchange(ref _wake, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    /// <summary>True once per key: the caller should subscribe with <paramref name="handler"/> (it wakes this key's waiters).</summary>
+    public bool TryBeginSubscription(out Action<RedisChannel, RedisValue> handler)
+    {
+        Action<RedisChannel, RedisValue> created = (_, _) => Wake();
+        var won = Interlocked.CompareExchange(ref _handler, created, null) is null;
+        handler = won ? created : _handler!;
+        return won;
+    }
+
+    /// <summary>
+    /// Takes the turn when nobody has it (true). Otherwise queues, unless <paramref name="mayQueue"/> is
+    /// false, and returns false with the <paramref name="waiter"/> (or <see langword="null"/>: not queued).
+    /// </summary>
+    public bool TryTakeTurn(bool mayQueue, out TurnWaiter? waiter)
+    {
+        lock (_gate)
+        {
+            if (!_inTurn)
+            {
+                _inTurn = true;
+                waiter = null;
+                return true;
+            }
+
+            if (!mayQueue)
+            {
+                waiter = null;
+                return false;
+            }
+
+            waiter = new TurnWaiter();
+            waiter.Node = _waiters.AddLast(waiter);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Waits for the turn. A waiter that gives up while the turn reaches it passes the turn on (or, holding
+    /// the lock and cancelled, returns <see cref="TurnOutcome.CancelledHolding"/> so the stage ends that turn).
+    /// </summary>
+    /// <exception cref="LockUnavailableException">The caller in turn found Redis unavailable (see <see cref="FailWaiters"/>).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired before the turn came.</exception>
+    public async Task<TurnGrant> WaitForTurnAsync(TurnWaiter waiter, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var timedOut = false;
+        try
+        {
+            var lease = await waiter.Task.WaitAsync(timeout > TimeSpan.Zero ? timeout : TimeSpan.Zero, time, cancellationToken).ConfigureAwait(false);
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                return lease is null ? new(TurnOutcome.Contend, null) : new(TurnOutcome.HandedOff, lease);
+            }
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            timedOut = ex is TimeoutException;
+            lock (_gate)
+            {
+                if (waiter.Node?.List is not null)
+                {
+                    _waiters.Remove(waiter.Node);
+                    if (timedOut)
+                    {
+                        return new(TurnOutcome.TimedOut, null);
+                    }
+
+                    throw;
+                }
+            }
+        }
+
+        // The turn reached us as we gave up (or were cancelled): the queue was failed, or the turn is ours to pass on.
+        var granted = await waiter.Task.ConfigureAwait(false); // completed: rethrows a failure
+        if (granted is not null)
+        {
+            return timedOut ? new(TurnOutcome.HandedOff, granted) : new(TurnOutcome.CancelledHolding, granted);
+        }
+
+        PassTurn(null);
+        if (timedOut)
+        {
+            return new(TurnOutcome.TimedOut, null);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        throw new OperationCanceledException(cancellationToken);
+    }
+
+    /// <summary>Passes the turn (with <paramref name="lease"/>, or the right to contend) to the oldest waiter; false when none waits and the turn is free.</summary>
+    /// <exception cref="InvalidOperationException">Nobody was in turn: a turn passed twice.</exception>
+    public bool PassTurn(RedisLease? lease)
+    {
+        lock (_gate)
+        {
+            return PassTurnLocked(lease);
+        }
+    }
+
+    /// <summary>A new lock in Redis (or a kept one): its hand-off period starts at <paramref name="now"/>.</summary>
+    public void BeginPeriod(long now)
+    {
+        lock (_gate)
+        {
+            _handoffs = 0;
+            _periodStart = now;
+        }
+    }
+
+    /// <summary>
+    /// Decides how the holder of <paramref name="lease"/> ends its turn, and hands the lock to the oldest
+    /// waiter at once when the period's bounds allow (then the turn has passed).
+    /// </summary>
+    public TurnEnd EndTurn(RedisLease lease, int maxHandoffs, TimeSpan maxHandoffTime, TimeProvider time)
+    {
+        lock (_gate)
+        {
+            if (lease.IsLost || _waiters.Count == 0)
+            {
+                return TurnEnd.Release;
+            }
+
+            if (_handoffs < maxHandoffs && time.GetElapsedTime(_periodStart) < maxHandoffTime)
+            {
+                HandOffLocked(lease);
+                return TurnEnd.HandedOff;
+            }
+
+            return TurnEnd.EndPeriod;
+        }
+    }
+
+    /// <summary>The lock was kept in Redis at the end of a period: a new period starts and the oldest waiter gets the lock. False when nobody waits any more (the turn is still the caller's).</summary>
+    public bool HandOffKept(RedisLease lease, long now)
+    {
+        lock (_gate)
+        {
+            _handoffs = 0;
+            _periodStart = now;
+            if (_waiters.Count == 0)
+            {
+                return false;
+            }
+
+            HandOffLocked(lease);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Fails every waiter with <paramref name="unavailable"/>: Redis did not answer the caller in turn, so
+    /// each waiter would only wait for its own bounded attempt in turn and end as a timeout instead.
+    /// The caller stays in turn until it passes it.
+    /// </summary>
+    public void FailWaiters(LockUnavailableException unavailable)
+    {
+        lock (_gate)
+        {
+            while (_waiters.First is { } first)
+            {
+                _waiters.RemoveFirst();
+                first.Value.SetException(unavailable);
+            }
+        }
+    }
+
+    /// <summary>Joins the key's users; <see langword="null"/> when the key is being forgotten, false when <paramref name="maxWaiters"/> already wait.</summary>
+    internal bool? TryJoin(int maxWaiters)
+    {
+        lock (_gate)
+        {
+            if (_users == 0)
+            {
+                return null;
+            }
+
+            if (_waiters.Count >= maxWaiters)
+            {
+                return false;
+            }
+
+            _users++;
+            return true;
+        }
+    }
+
+    /// <summary>Leaves the key's users; true for the last one (the key is to be forgotten).</summary>
+    /// <exception cref="InvalidOperationException">More exits than enters.</exception>
+    internal bool Leave()
+    {
+        lock (_gate)
+        {
+            if (_users <= 0)
+            {
+                throw new InvalidOperationException($"More exits than enters for a key ({_users} users).");
+            }
+
+            return --_users == 0;
+        }
+    }
+
+    private void HandOffLocked(RedisLease lease)
+    {
+        _handoffs++;
+        lease.NewHolder();
+        PassTurnLocked(lease);
+    }
+
+    private bool PassTurnLocked(RedisLease? lease)
+    {
+        if (!_inTurn)
+        {
+            throw new InvalidOperationException("The turn was passed while nobody was in turn.");
+        }
+
+        var first = _waiters.First;
+        if (first is null)
+        {
+            _inTurn = false;
+            return false;
+        }
+
+        _waiters.RemoveFirst();
+        first.Value.Node = null;
+        first.Value.SetResult(lease);
+        return true;
+    }
+}

@@ -1,0 +1,75 @@
+using StackExchange.Redis;
+
+namespace DualLock.Redis;
+
+public sealed partial class RedisLockStage
+{
+    /// <summary>
+    /// Fails at once, without a Redis call, when Redis is known to be unavailable for the key's server:
+    /// an outage noted earlier, or the connection reporting that server disconnected (which notes one).
+    /// </summary>
+    private void ThrowIfKnownUnavailable(KeyTurn turn, LockKey key, long start)
+    {
+        var outage = _outages.Find(turn.Slot);
+        if (outage is null && !_redis.GetDatabase().IsConnected(turn.Names.Lock, CommandFlags.DemandMaster))
+        {
+            NoteUnavailable(turn.Slot, turn.Names.Lock, new RedisConnectionException(ConnectionFailureType.UnableToConnect, "The connection reports the Redis server of this key disconnected."));
+            outage = _outages.Find(turn.Slot);
+        }
+
+        if (outage is not null)
+        {
+            RedisLockTelemetry.KnownUnavailable.Add(1, RedisLockTelemetry.Stage(Name));
+            throw new LockUnavailableException(key.Resource, Name, _time.GetElapsedTime(start), KnownOutage(outage));
+        }
+    }
+
+    private RedisConnectionException KnownOutage(RedisOutage outage) => new(
+        ConnectionFailureType.UnableToConnect,
+        $"Redis is known to be unavailable (for {_time.GetElapsedTime(outage.Since).TotalMilliseconds:0} ms; probed every {_options.OutageProbeInterval.TotalMilliseconds:0} ms): {outage.Cause.Message}",
+        outage.Cause);
+
+    /// <summary>A call found the server of <paramref name="slot"/> unavailable: from now on acquires there fail at once, until the probe gets an answer.</summary>
+    private void NoteUnavailable(int slot, RedisKey probeKey, Exception cause)
+    {
+        if (_outages.Find(slot) is { } known)
+        {
+            known.Cause = cause;
+            return;
+        }
+
+        if (_outages.Begin(slot, cause, _time.GetTimestamp()) is { } outage)
+        {
+            Log.OutageKnown(_logger, Name, _options.OutageProbeInterval.TotalMilliseconds, cause);
+            _ = ProbeUntilAnsweredAsync(outage, probeKey);
+        }
+    }
+
+    /// <summary>The one probe of an outage: every probe interval one bounded read routed like the key's lock, until Redis answers.</summary>
+    private async Task ProbeUntilAnsweredAsync(RedisOutage outage, RedisKey key)
+    {
+        while (true)
+        {
+            await Task.Delay(_options.OutageProbeInterval, _time).ConfigureAwait(false);
+            try
+            {
+                await RedisCall.BoundedAsync(_redis.GetDatabase().KeyExistsAsync(key, CommandFlags.DemandMaster), _options.OperationTimeout, _time).ConfigureAwait(false);
+                break;
+            }
+#pragma warning disable CA1031 // any answer (even an error reply that is not an outage) means the server is reachable
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                if (!RedisCall.IsUnavailable(ex))
+                {
+                    break;
+                }
+
+                outage.Cause = ex;
+            }
+        }
+
+        _outages.End(outage);
+        Log.OutageOver(_logger, Name, _time.GetElapsedTime(outage.Since).TotalMilliseconds);
+    }
+}

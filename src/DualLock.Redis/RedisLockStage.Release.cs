@@ -1,0 +1,144 @@
+using StackExchange.Redis;
+
+namespace DualLock.Redis;
+
+public sealed partial class RedisLockStage
+{
+    private enum KeepResult
+    {
+        /// <summary>Kept in Redis and handed to the oldest local waiter: the turn has passed.</summary>
+        HandedOff,
+
+        /// <summary>Released for another process by the script, or no longer ours: nothing left to release.</summary>
+        Settled,
+
+        /// <summary>Not settled (an error, or kept while the waiters left): release it as usual.</summary>
+        Release,
+    }
+
+    /// <summary>
+    /// Ends a holder's turn with the lock: hands it to the oldest local waiter when the bounds allow,
+    /// else keeps or releases it in Redis. Whatever Redis answers or throws, the turn passes on (in the
+    /// finally): an error that is not an outage (-OOM, -NOREPLICAS) must not wedge the key's queue.
+    /// </summary>
+    private async ValueTask EndTurnAsync(KeyTurn turn, LockKey key, RedisLease lease)
+    {
+        var end = turn.EndTurn(lease, _options.MaxConsecutiveHandoffs, _options.MaxHandoffTime, _time);
+        if (end == TurnEnd.HandedOff)
+        {
+            HandedOff(turn, key);
+            return;
+        }
+
+        var passed = false;
+        try
+        {
+            await lease.StopAsync().ConfigureAwait(false);
+            if (end == TurnEnd.EndPeriod)
+            {
+                switch (await KeepUnlessWantedAsync(turn, key, lease).ConfigureAwait(false))
+                {
+                    case KeepResult.HandedOff:
+                        passed = true;
+                        return;
+                    case KeepResult.Settled:
+                        return;
+                }
+            }
+
+            await ReleaseInRedisAsync(turn, key, lease.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!passed)
+            {
+                turn.PassTurn(null);
+            }
+        }
+    }
+
+    /// <summary>
+    /// At the end of a hand-off period, one round trip decides: another process waits (it reserved the
+    /// next turn), so the lock is released for it; or nobody else does, so the lock is kept and local
+    /// waiters go on.
+    /// </summary>
+    private async ValueTask<KeepResult> KeepUnlessWantedAsync(KeyTurn turn, LockKey key, RedisLease lease)
+    {
+        if (_outages.Find(turn.Slot) is not null)
+        {
+            return KeepResult.Release;
+        }
+
+        var sent = _time.GetTimestamp();
+        long kept;
+        try
+        {
+            kept = (long)await RedisCall.BoundedAsync(
+                _redis.GetDatabase().ScriptEvaluateAsync(
+                    RedisLockScripts.KeepUnlessWanted, turn.Names.LockAndNextKeys, [lease.Token, turn.Names.ChannelName, _leaseMs, _contenderId], CommandFlags.DemandMaster),
+                _options.OperationTimeout,
+                _time).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Unknown whether the lock is still ours (an outage, or an error such as -OOM): the plain release settles it, or the lease ends it.
+            if (RedisCall.IsUnavailable(ex))
+            {
+                NoteUnavailable(turn.Slot, turn.Names.Lock, ex);
+            }
+
+            Log.ReleaseFailed(_logger, Name, key.Resource, ex);
+            return KeepResult.Release;
+        }
+
+        if (kept != 1)
+        {
+            return KeepResult.Settled; // released for another process (0), or no longer ours (-1)
+        }
+
+        lease.Resume(sent);
+        if (turn.HandOffKept(lease, _time.GetTimestamp()))
+        {
+            HandedOff(turn, key);
+            return KeepResult.HandedOff;
+        }
+
+        // The waiters gave up in the meantime: release as usual.
+        await lease.StopAsync().ConfigureAwait(false);
+        return KeepResult.Release;
+    }
+
+    /// <summary>
+    /// Compare-and-delete in Redis. An outage is logged, not thrown: the work is done, and the lock ends with its lease.
+    /// While an outage is known the release is still sent (a late one is harmless) but not waited for.
+    /// </summary>
+    private async Task ReleaseInRedisAsync(KeyTurn turn, LockKey key, string token)
+    {
+        var outage = _outages.Find(turn.Slot) is not null;
+        try
+        {
+            var call = ReleaseCall(turn.Names, token);
+            if (outage)
+            {
+                RedisCall.Observe(call);
+                return;
+            }
+
+            await RedisCall.BoundedAsync(call, _options.OperationTimeout, _time).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisCall.IsUnavailable(ex))
+        {
+            NoteUnavailable(turn.Slot, turn.Names.Lock, ex);
+            Log.ReleaseFailed(_logger, Name, key.Resource, ex);
+        }
+    }
+
+    private Task<RedisResult> ReleaseCall(RedisKeyNames names, string token)
+        => _redis.GetDatabase().ScriptEvaluateAsync(RedisLockScripts.Release, names.LockKeys, [token, names.ChannelName], CommandFlags.DemandMaster);
+
+    private void HandedOff(KeyTurn turn, LockKey key)
+    {
+        RedisLockTelemetry.Handoffs.Add(1, RedisLockTelemetry.Stage(Name));
+        Log.HandedOff(_logger, Name, key, turn.Handoffs);
+    }
+}

@@ -1,0 +1,228 @@
+using DualLock.Redis;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace DualLock.Tests.Redis;
+
+/// <summary>The local turn, queue and hand-off state of one key, without Redis.</summary>
+public sealed class KeyTurnTests
+{
+    private static readonly Func<string, int, KeyTurn> Create = static (id, slot) => new KeyTurn(id, new RedisKeyNames("t", new LockKey("test", id)), slot);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public void EnterTakePassExit_10kKeys_NothingLeft()
+    {
+        var turns = new KeyTurns();
+        for (var i = 0; i < 10_000; i++)
+        {
+            var turn = turns.Enter($"k{i}", Create, -1, 10)!;
+            Assert.True(turn.TryTakeTurn(mayQueue: true, out _));
+            Assert.False(turn.PassTurn(null));
+            Assert.True(turns.Exit(turn));
+        }
+
+        Assert.Equal(0, turns.Count);
+    }
+
+    [Fact]
+    public async Task EnterExit_ManyCallersOnFewKeys_CountsBalanceAndKeysAreForgotten()
+    {
+        var turns = new KeyTurns();
+        var time = TimeProvider.System;
+        long served = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, 10_000), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = Ct }, async (i, ct) =>
+        {
+            var turn = turns.Enter($"k{i % 10}", Create, -1, int.MaxValue)!;
+            try
+            {
+                if (!turn.TryTakeTurn(mayQueue: true, out var waiter))
+                {
+                    var grant = await turn.WaitForTurnAsync(waiter!, TimeSpan.FromSeconds(30), time, ct);
+                    Assert.Equal(TurnOutcome.Contend, grant.Outcome);
+                }
+
+                Interlocked.Increment(ref served);
+                turn.PassTurn(null);
+            }
+            finally
+            {
+                turns.Exit(turn);
+            }
+        });
+
+        Assert.Equal(10_000, served);
+        Assert.Equal(0, turns.Count);
+    }
+
+    [Fact]
+    public void Users_CountsEveryCallerBetweenEnterAndExit()
+    {
+        var turns = new KeyTurns();
+        var first = turns.Enter("k", Create, -1, 10)!;
+        var second = turns.Enter("k", Create, -1, 10)!;
+        Assert.Same(first, second);
+        Assert.Equal(2, first.Users);
+
+        Assert.False(turns.Exit(first));
+        Assert.Equal(1, turns.Count);
+        Assert.True(turns.Exit(second));
+        Assert.Equal(0, turns.Count);
+        Assert.Throws<InvalidOperationException>(() => turns.Exit(first));
+        Assert.NotSame(first, turns.Enter("k", Create, -1, 10));
+    }
+
+    [Fact]
+    public void Enter_MaxWaitersAlreadyWait_Refused()
+    {
+        var turns = new KeyTurns();
+        var turn = turns.Enter("k", Create, -1, 1)!;
+        Assert.True(turn.TryTakeTurn(true, out _));
+        Assert.NotNull(turns.Enter("k", Create, -1, 1));
+        Assert.False(turn.TryTakeTurn(true, out var waiter));
+        Assert.NotNull(waiter);
+
+        Assert.Null(turns.Enter("k", Create, -1, 1));
+        Assert.Equal(2, turn.Users);
+    }
+
+    [Fact]
+    public void TryTakeTurn_HeldAndMayNotQueue_NotQueued()
+    {
+        var turn = Create("k", -1);
+        Assert.True(turn.TryTakeTurn(false, out _));
+
+        Assert.False(turn.TryTakeTurn(false, out var waiter));
+        Assert.Null(waiter);
+        Assert.Equal(0, turn.WaiterCount);
+    }
+
+    [Fact]
+    public async Task PassTurn_Waiters_ServedInArrivalOrderThenFree()
+    {
+        var turn = Create("k", -1);
+        Assert.True(turn.TryTakeTurn(true, out _));
+        var waiters = Enumerable.Range(0, 3).Select(_ => { turn.TryTakeTurn(true, out var w); return w!; }).ToArray();
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(turn.PassTurn(null));
+            Assert.True(waiters[i].Task.IsCompleted);
+            Assert.All(waiters.Skip(i + 1), w => Assert.False(w.Task.IsCompleted));
+            Assert.Equal(TurnOutcome.Contend, (await turn.WaitForTurnAsync(waiters[i], TimeSpan.FromSeconds(1), TimeProvider.System, Ct)).Outcome);
+        }
+
+        Assert.True(turn.InTurn);
+        Assert.False(turn.PassTurn(null));
+        Assert.False(turn.InTurn);
+        Assert.Throws<InvalidOperationException>(() => turn.PassTurn(null));
+    }
+
+    [Fact]
+    public async Task WaitForTurn_CancelledAfterTheTurnReachedIt_PassesTheTurnOn()
+    {
+        var turn = Create("k", -1);
+        Assert.True(turn.TryTakeTurn(true, out _));
+        turn.TryTakeTurn(true, out var cancelled);
+        turn.TryTakeTurn(true, out var next);
+        Assert.True(turn.PassTurn(null)); // the turn reaches the first waiter ...
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync(); // ... which was cancelled meanwhile
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => turn.WaitForTurnAsync(cancelled!, TimeSpan.FromSeconds(1), TimeProvider.System, cts.Token));
+
+        Assert.True(next!.Task.IsCompletedSuccessfully);
+        Assert.Equal(TurnOutcome.Contend, (await turn.WaitForTurnAsync(next, TimeSpan.FromSeconds(1), TimeProvider.System, Ct)).Outcome);
+        Assert.True(turn.InTurn);
+        Assert.Equal(0, turn.WaiterCount);
+    }
+
+    [Fact]
+    public async Task WaitForTurn_CancelledAsTheLockReachedIt_ReturnsTheLockToEnd()
+    {
+        var time = new FakeTimeProvider();
+        var turn = Create("k", -1);
+        var lease = Lease(time);
+        Assert.True(turn.TryTakeTurn(true, out _));
+        turn.TryTakeTurn(true, out var cancelled);
+        turn.BeginPeriod(time.GetTimestamp());
+        Assert.Equal(TurnEnd.HandedOff, turn.EndTurn(lease, 8, TimeSpan.FromSeconds(1), time));
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+
+        var grant = await turn.WaitForTurnAsync(cancelled!, TimeSpan.FromSeconds(1), time, cts.Token);
+
+        Assert.Equal(TurnOutcome.CancelledHolding, grant.Outcome);
+        Assert.Same(lease, grant.Lease);
+        Assert.True(turn.InTurn); // still this caller's, to hand off or release
+    }
+
+    [Fact]
+    public async Task WaitForTurn_TimedOutWhileQueued_LeavesTheQueueAndTheTurnStays()
+    {
+        var time = new FakeTimeProvider();
+        var turn = Create("k", -1);
+        Assert.True(turn.TryTakeTurn(true, out _));
+        turn.TryTakeTurn(true, out var waiter);
+
+        var waiting = turn.WaitForTurnAsync(waiter!, TimeSpan.FromMilliseconds(50), time, Ct);
+        time.Advance(TimeSpan.FromMilliseconds(50));
+
+        Assert.Equal(TurnOutcome.TimedOut, (await waiting).Outcome);
+        Assert.Equal(0, turn.WaiterCount);
+        Assert.True(turn.InTurn);
+        Assert.False(turn.PassTurn(null));
+    }
+
+    [Fact]
+    public async Task FailWaiters_EveryWaiterFailsAsUnavailable_CallerKeepsTheTurnUntilPassed()
+    {
+        var turn = Create("k", -1);
+        Assert.True(turn.TryTakeTurn(true, out _));
+        var waiters = Enumerable.Range(0, 3).Select(_ => { turn.TryTakeTurn(true, out var w); return w!; }).ToArray();
+
+        turn.FailWaiters(new LockUnavailableException("test", "redis", TimeSpan.Zero));
+
+        foreach (var waiter in waiters)
+        {
+            await Assert.ThrowsAsync<LockUnavailableException>(() => turn.WaitForTurnAsync(waiter, TimeSpan.FromSeconds(1), TimeProvider.System, Ct));
+        }
+
+        Assert.Equal(0, turn.WaiterCount);
+        Assert.True(turn.InTurn);
+        Assert.False(turn.PassTurn(null));
+    }
+
+    [Fact]
+    public void EndTurn_WithinBounds_HandsOffThenEndsThePeriod()
+    {
+        var time = new FakeTimeProvider();
+        var turn = Create("k", -1);
+        var lease = Lease(time);
+        Assert.True(turn.TryTakeTurn(true, out _));
+        Assert.Equal(TurnEnd.Release, turn.EndTurn(lease, 2, TimeSpan.FromSeconds(1), time)); // nobody waits
+        turn.BeginPeriod(time.GetTimestamp());
+        for (var i = 0; i < 4; i++)
+        {
+            turn.TryTakeTurn(true, out _);
+        }
+
+        Assert.Equal(TurnEnd.HandedOff, turn.EndTurn(lease, 2, TimeSpan.FromSeconds(1), time));
+        Assert.Equal(TurnEnd.HandedOff, turn.EndTurn(lease, 2, TimeSpan.FromSeconds(1), time));
+        Assert.Equal(2, turn.Handoffs);
+        Assert.Equal(TurnEnd.EndPeriod, turn.EndTurn(lease, 2, TimeSpan.FromSeconds(1), time)); // count bound
+        Assert.True(turn.HandOffKept(lease, time.GetTimestamp())); // kept in Redis: a new period
+        Assert.Equal(1, turn.Handoffs);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(TurnEnd.EndPeriod, turn.EndTurn(lease, 2, TimeSpan.FromSeconds(1), time)); // time bound
+        Assert.Equal(1, turn.WaiterCount);
+    }
+
+    private static RedisLease Lease(TimeProvider time) => new(
+        "token",
+        1,
+        new LeaseSettings("redis", new LockKey("test", "k"), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(3), TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(1), time, NullLogger.Instance),
+        _ => Task.FromResult(true),
+        time.GetTimestamp());
+}
