@@ -1,0 +1,246 @@
+using System.Diagnostics;
+
+namespace DualLock.Comparison.Chaos;
+
+/// <summary>
+/// The chaos suite: for every fault and strategy, a fresh database, two real API instances under
+/// closed-loop charge/use load, the fault injected after a steady start, then the oracle.
+/// Exit codes: 0 nothing lost and the negative control lost; 1 a locking strategy lost or invented
+/// points; 3 the negative control lost nothing (the oracle is not proven); 2 usage; 4 the run failed.
+/// </summary>
+internal static class ChaosCommand
+{
+    private const long InitialBalance = 1_000_000;
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, string root)
+    {
+        ChaosOptions options;
+        try
+        {
+            options = ChaosOptions.Parse(args);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return 2;
+        }
+
+        var mySql = Environment.GetEnvironmentVariable("ConnectionStrings__MySql");
+        var redis = Environment.GetEnvironmentVariable("ConnectionStrings__Redis");
+        var redlock = Environment.GetEnvironmentVariable("ConnectionStrings__Redlock");
+        var servicesDir = Environment.GetEnvironmentVariable("DUALLOCK_SERVICES_DIR");
+        if (string.IsNullOrEmpty(mySql) || string.IsNullOrEmpty(redis) || string.IsNullOrEmpty(redlock))
+        {
+            Console.Error.WriteLine("ConnectionStrings__MySql, __Redis and __Redlock must be set; run the suite through benchmarks/chaos.sh.");
+            return 2;
+        }
+
+        // The faults kill servers: only ever a set started for this suite, never the shared default one.
+        if (string.IsNullOrEmpty(servicesDir) || Path.GetFullPath(servicesDir).TrimEnd('/') == Path.Combine(root, ".services"))
+        {
+            Console.Error.WriteLine("DUALLOCK_SERVICES_DIR must name the chaos suite's own services folder (not <repo>/.services); run it through benchmarks/chaos.sh.");
+            return 2;
+        }
+
+        var apiDll = options.ApiPath ?? Path.Combine(root, "artifacts", "build", "bin", "UserPointApi", "release", "UserPointApi.dll");
+        if (!File.Exists(apiDll))
+        {
+            Console.Error.WriteLine($"The sample API is not built at {apiDll}; run: dotnet build DualLock.sln -c Release (or pass --api).");
+            return 2;
+        }
+
+        var output = Path.IsPathRooted(options.OutputDirectory) ? options.OutputDirectory : Path.Combine(root, options.OutputDirectory);
+        Directory.CreateDirectory(output);
+        await using var logFile = new StreamWriter(Path.Combine(output, "chaos.log"), append: false) { AutoFlush = true };
+        var logLock = new Lock();
+        void Log(string line)
+        {
+            lock (logLock)
+            {
+                logFile.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+            }
+        }
+
+        var redlockPorts = (Environment.GetEnvironmentVariable("DUALLOCK_REDLOCK_PORTS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var script = Path.Combine(root, "scripts", "services.sh");
+        var clock = Stopwatch.StartNew();
+        Console.WriteLine($"DualLock chaos suite: {options.Describe()}");
+        Console.WriteLine($"Servers: its own set in {servicesDir}; API and services output in {Path.Combine(output, "chaos.log")}.");
+
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients + 50, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        using var http = new HttpClient(handler) { Timeout = options.ClientTimeout };
+        var faults = new List<Fault> { FaultCatalogue.NegativeControl(options) };
+        faults.AddRange(options.Faults.Select(f => FaultCatalogue.Get(f, options)));
+        var results = new List<ChaosResult>();
+        var run = new Runner(options, apiDll, mySql, redis, redlock, script, redlockPorts, http, Log);
+        try
+        {
+            foreach (var fault in faults)
+            {
+                foreach (var strategy in fault.Strategies)
+                {
+                    var result = await run.RunAsync(fault, strategy);
+                    results.Add(result);
+                    Console.WriteLine(ChaosReport.OneLine(result));
+                }
+            }
+        }
+#pragma warning disable CA1031 // report what ran, then fail the suite
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Console.Error.WriteLine($"The chaos run failed: {ex}");
+            Log($"FAILED: {ex}");
+            await ChaosReport.WriteAsync(output, options, results, clock.Elapsed, $"run failed: {ex.Message}");
+            return 4;
+        }
+
+        var verdict = await ChaosReport.WriteAsync(output, options, results, clock.Elapsed, null);
+        ChaosReport.Print(results, verdict);
+        Console.WriteLine($"Wrote {Path.Combine(output, "results.json")} and results.md in {clock.Elapsed.TotalSeconds:0} s.");
+        return verdict.ExitCode;
+    }
+
+    private sealed class Runner(
+        ChaosOptions options, string apiDll, string mySql, string redis, string redlock, string script, IReadOnlyList<string> redlockPorts, HttpClient http, Action<string> log)
+    {
+        public async Task<ChaosResult> RunAsync(Fault fault, string strategy)
+        {
+            log($"=== {fault.Name} / {strategy}");
+            await using var database = await FreshDatabase.CreateAsync(mySql, strategy, CancellationToken.None);
+            var env = new Dictionary<string, string>
+            {
+                ["ConnectionStrings__MySql"] = database.ConnectionString,
+                ["ConnectionStrings__Redis"] = redis,
+                ["ConnectionStrings__Redlock"] = redlock,
+                ["Locking__Strategy"] = strategy,
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                ["Logging__LogLevel__Default"] = "Warning",
+            };
+            foreach (var (key, value) in fault.Settings)
+            {
+                env[key] = value;
+            }
+
+            await using var instances = await ApiInstances.StartAsync(apiDll, 2, env, http, CancellationToken.None, log);
+            var clients = instances.Urls.Select(u => new PointApiClient(http, [u])).ToArray();
+            var users = new List<UserTally>();
+            for (var i = 0; i < options.Users; i++)
+            {
+                var user = new UserTally(await clients[0].CreateUserAsync(CancellationToken.None));
+                var initial = await clients[0].ChargeAsync(user.UserId, InitialBalance, CancellationToken.None);
+                if (initial.Outcome != WriteOutcome.Acknowledged)
+                {
+                    throw new InvalidOperationException($"{fault.Name}/{strategy}: the initial charge failed before any fault ({initial.Code}).");
+                }
+
+                user.Record(initial, InitialBalance);
+                users.Add(user);
+            }
+
+            var target = new FaultTarget(script, instances.ProcessIds, redlockPorts, log);
+            var load = new ChaosLoad(clients, users, options.Clients);
+            var running = load.RunAsync();
+            var steps = new List<(double At, string Action)>();
+            try
+            {
+                foreach (var step in fault.Steps)
+                {
+                    await DelayUntilAsync(load, step.At);
+                    await step.Act(target);
+                    var at = load.Elapsed.TotalSeconds;
+                    steps.Add((at, step.Action));
+                    Console.WriteLine($"    {fault.Name}/{strategy}: {at,5:0.0}s {step.Action}");
+                }
+
+                await DelayUntilAsync(load, fault.LoadLength);
+            }
+            finally
+            {
+                if (steps.Count < fault.Steps.Count)
+                {
+                    log($"{fault.Name}/{strategy}: undoing the fault after a failure");
+                    await fault.Undo(target);
+                }
+
+                load.Stop();
+                await running.WaitAsync(options.ClientTimeout + TimeSpan.FromSeconds(30));
+            }
+
+            var length = load.Elapsed.TotalSeconds;
+            var checks = await OracleAsync(clients, users);
+            return Measure(fault, strategy, load.Records, steps, length, checks);
+        }
+
+        private static async Task DelayUntilAsync(ChaosLoad load, TimeSpan at)
+        {
+            var wait = at - load.Elapsed;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
+            }
+        }
+
+        private static async Task<List<UserCheck>> OracleAsync(PointApiClient[] clients, List<UserTally> users)
+        {
+            var checks = new List<UserCheck>();
+            foreach (var user in users)
+            {
+                // The servers are back by now; a slow first answer after a restart is retried, never guessed.
+                var deadline = Stopwatch.StartNew();
+                while (true)
+                {
+                    try
+                    {
+                        var client = clients[checks.Count % clients.Length];
+                        var balance = await client.GetBalanceAsync(user.UserId, CancellationToken.None);
+                        var audit = await client.AuditAsync(user.UserId, CancellationToken.None);
+                        checks.Add(new UserCheck(
+                            user.UserId, user.Acknowledged, user.Ambiguous, user.AmbiguousDebit, balance, audit.LedgerSum,
+                            Math.Max(0, user.Lowest - balance), Math.Max(0, balance - user.Highest), audit.Consistent && audit.Balance == balance));
+                        break;
+                    }
+                    catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or TaskCanceledException && deadline.Elapsed < TimeSpan.FromSeconds(30))
+                    {
+                        await Task.Delay(500);
+                    }
+                }
+            }
+
+            return checks;
+        }
+
+        private static ChaosResult Measure(Fault fault, string strategy, IReadOnlyList<RequestRecord> records, List<(double At, string Action)> steps, double length, List<UserCheck> checks)
+        {
+            var faultStart = steps.Count > 0 ? steps[0].At : length;
+            var faultEnd = steps.Count > 0 ? steps[^1].At : length;
+            var before = Timeline.RateBefore(records, faultStart);
+            var phases = new List<PhaseResult>();
+            for (var i = 0; i + 1 < steps.Count; i++)
+            {
+                phases.Add(Timeline.Phase(records, fault.Steps[i].Phase, steps[i].At, steps[i + 1].At, before));
+            }
+
+            var whole = steps.Count > 0 ? Timeline.Phase(records, "fault", faultStart, faultEnd, before) : null;
+            return new ChaosResult
+            {
+                Fault = fault.Name,
+                Strategy = strategy,
+                Settings = fault.Settings,
+                Steps = steps,
+                Timeline = Timeline.PerSecond(records, steps, length),
+                Phases = phases,
+                Users = checks,
+                Requests = records.Count,
+                Acknowledged = records.Count(r => r.Status == 200),
+                Ambiguous = records.Count(r => r.Outcome == WriteOutcome.Ambiguous),
+                AckPerSecondBefore = before,
+                AckPerSecondDuringFault = whole?.AckPerSecond,
+                P99UnavailableOnceKnownMs = whole?.P99UnavailableOnceKnownMs,
+                RecoveryMs = steps.Count > 0 ? Timeline.RecoveryMs(records, faultEnd, length, before) : null,
+                LeaseLostAfterFault = steps.Count > 0 ? records.Count(r => r.Code == "LOCK_LEASE_LOST" && r.End >= faultEnd) : 0,
+                ErrorsByCode = records.Where(r => r.Status != 200).GroupBy(r => r.Code).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
+            };
+        }
+    }
+}
