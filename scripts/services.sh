@@ -659,12 +659,16 @@ kill_redis_node() { # SIGKILL, then wait until the port no longer answers
     log "redis $port: killed pid $pid (SIGKILL)"
 }
 
-start_redis_empty() { # restart the main Redis and prove it lost every key
+start_redis_empty() { # restart the main Redis and prove it came back with nothing from before
     start_redis_node "$REDIS_PORT"
-    local keys
-    keys="$(redis_cmd "$REDIS_PORT" dbsize 2>/dev/null | tr -dc '0-9')"
-    [[ "$keys" == 0 ]] || die "redis $REDIS_PORT: restarted with $keys keys; expected none (it runs without persistence)"
-    log "redis $REDIS_PORT: restarted empty (DBSIZE 0)"
+    # Clients may write again the moment it answers, so DBSIZE proves nothing; what it LOADED does:
+    # no RDB or AOF read at start (keys loaded 0), no AOF, no save points.
+    local info save
+    info="$(redis_cmd "$REDIS_PORT" info persistence 2>/dev/null | tr -d '\r')"
+    save="$(redis_cmd "$REDIS_PORT" config get save 2>/dev/null | sed -n 2p | tr -d '\r')"
+    grep -qx 'rdb_last_load_keys_loaded:0' <<<"$info" && grep -qx 'aof_enabled:0' <<<"$info" && [[ -z "$save" ]] ||
+        die "redis $REDIS_PORT: did not come back empty ($(grep -E '^(rdb_last_load_keys_loaded|aof_enabled):' <<<"$info" | tr '\n' ' ')save='$save')"
+    log "redis $REDIS_PORT: restarted empty (keys loaded at start: 0, no AOF, no save points)"
 }
 
 kill_mariadb() {
