@@ -73,17 +73,25 @@ internal static class ChaosCommand
         faults.AddRange(options.Faults.Select(f => FaultCatalogue.Get(f, options)));
         var results = new List<ChaosResult>();
         var run = new Runner(options, apiDll, mySql, redis, redlock, script, redlockPorts, http, Log);
+
+        // One pair of instances per strategy and settings: its faults run one after the other on it,
+        // each with its own fresh users (the oracle's unit), so API start-up is paid once per pair.
+        var rows = faults.SelectMany(f => f.Strategies.Select(s => (Fault: f, Strategy: s))).ToList();
+        var groups = rows.GroupBy(r => (r.Strategy, Settings: string.Join(';', r.Fault.Settings.Select(kv => $"{kv.Key}={kv.Value}"))));
         try
         {
-            foreach (var fault in faults)
+            foreach (var group in groups)
             {
-                foreach (var strategy in fault.Strategies)
+                await using var pair = await run.StartAsync(group.Key.Strategy, group.First().Fault.Settings);
+                foreach (var (fault, strategy) in group)
                 {
-                    var result = await run.RunAsync(fault, strategy);
+                    var result = await run.RunAsync(pair, fault, strategy);
                     results.Add(result);
                     Console.WriteLine(ChaosReport.OneLine(result));
                 }
             }
+
+            results = [.. results.OrderBy(r => rows.FindIndex(x => x.Fault.Name == r.Fault && x.Strategy == r.Strategy))];
         }
 #pragma warning disable CA1031 // report what ran, then fail the suite
         catch (Exception ex)
@@ -104,10 +112,10 @@ internal static class ChaosCommand
     private sealed class Runner(
         ChaosOptions options, string apiDll, string mySql, string redis, string redlock, string script, IReadOnlyList<string> redlockPorts, HttpClient http, Action<string> log)
     {
-        public async Task<ChaosResult> RunAsync(Fault fault, string strategy)
+        public async Task<InstancePair> StartAsync(string strategy, IReadOnlyDictionary<string, string> settings)
         {
-            log($"=== {fault.Name} / {strategy}");
-            await using var database = await FreshDatabase.CreateAsync(mySql, strategy, CancellationToken.None);
+            log($"=== starting two instances: {strategy} {string.Join(' ', settings.Select(kv => $"{kv.Key}={kv.Value}"))}");
+            var database = await FreshDatabase.CreateAsync(mySql, strategy, CancellationToken.None);
             var env = new Dictionary<string, string>
             {
                 ["ConnectionStrings__MySql"] = database.ConnectionString,
@@ -117,13 +125,27 @@ internal static class ChaosCommand
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["Logging__LogLevel__Default"] = "Warning",
             };
-            foreach (var (key, value) in fault.Settings)
+            foreach (var (key, value) in settings)
             {
                 env[key] = value;
             }
 
-            await using var instances = await ApiInstances.StartAsync(apiDll, 2, env, http, CancellationToken.None, log);
-            var clients = instances.Urls.Select(u => new PointApiClient(http, [u])).ToArray();
+            try
+            {
+                var instances = await ApiInstances.StartAsync(apiDll, 2, env, http, CancellationToken.None, log);
+                return new InstancePair(database, instances, [.. instances.Urls.Select(u => new PointApiClient(http, [u]))]);
+            }
+            catch
+            {
+                await database.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async Task<ChaosResult> RunAsync(InstancePair pair, Fault fault, string strategy)
+        {
+            log($"=== {fault.Name} / {strategy}");
+            var clients = pair.Clients;
             var users = new List<UserTally>();
             for (var i = 0; i < options.Users; i++)
             {
@@ -138,7 +160,7 @@ internal static class ChaosCommand
                 users.Add(user);
             }
 
-            var target = new FaultTarget(script, instances.ProcessIds, redlockPorts, log);
+            var target = new FaultTarget(script, pair.Instances.ProcessIds, redlockPorts, log);
             var load = new ChaosLoad(clients, users, options.Clients);
             var running = load.RunAsync();
             var steps = new List<(double At, string Action)>();
@@ -153,7 +175,8 @@ internal static class ChaosCommand
                     Console.WriteLine($"    {fault.Name}/{strategy}: {at,5:0.0}s {step.Action}");
                 }
 
-                await DelayUntilAsync(load, fault.LoadLength);
+                // Observe for the whole time after the fault, however long its last step (a restart) took.
+                await DelayUntilAsync(load, steps.Count > 0 ? Max(fault.LoadLength, TimeSpan.FromSeconds(steps[^1].At) + options.After) : fault.LoadLength);
             }
             finally
             {
@@ -171,6 +194,8 @@ internal static class ChaosCommand
             var checks = await OracleAsync(clients, users);
             return Measure(fault, strategy, load.Records, steps, length, checks);
         }
+
+        private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
         private static async Task DelayUntilAsync(ChaosLoad load, TimeSpan at)
         {
@@ -210,6 +235,18 @@ internal static class ChaosCommand
             return checks;
         }
 
+        /// <summary>A write answered 503 whose amount equals the invented points was committed after all; an acknowledged one equal to the loss was lost.</summary>
+        private static string Suspects(IReadOnlyList<RequestRecord> records, int user, UserCheck check)
+        {
+            var matches = records.Where(r => r.User == user
+                && ((check.Invented != 0 && r.Outcome == WriteOutcome.Rejected && r.Amount == check.Invented)
+                    || (check.Invented != 0 && r.Outcome == WriteOutcome.Rejected && r.Amount == -check.Invented)
+                    || (check.Lost != 0 && r.Outcome == WriteOutcome.Acknowledged && Math.Abs(r.Amount) == check.Lost)));
+            return string.Join("; ", matches.Select(r => string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"{(r.Amount > 0 ? "charge" : "use")} {Math.Abs(r.Amount)} sent {r.Start:0.00}s answered {(r.Status == 200 ? "200" : $"{r.Status} {r.Code}")} at {r.End:0.00}s (instance {r.Instance + 1})")));
+        }
+
         private static ChaosResult Measure(Fault fault, string strategy, IReadOnlyList<RequestRecord> records, List<(double At, string Action)> steps, double length, List<UserCheck> checks)
         {
             var faultStart = steps.Count > 0 ? steps[0].At : length;
@@ -222,6 +259,7 @@ internal static class ChaosCommand
             }
 
             var whole = steps.Count > 0 ? Timeline.Phase(records, "fault", faultStart, faultEnd, before) : null;
+            checks = [.. checks.Select((c, i) => c with { Suspects = Suspects(records, i, c) })];
             return new ChaosResult
             {
                 Fault = fault.Name,
@@ -241,6 +279,20 @@ internal static class ChaosCommand
                 LeaseLostAfterFault = steps.Count > 0 ? records.Count(r => r.Code == "LOCK_LEASE_LOST" && r.End >= faultEnd) : 0,
                 ErrorsByCode = records.Where(r => r.Status != 200).GroupBy(r => r.Code).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
             };
+        }
+    }
+
+    /// <summary>Two API instances of one strategy on their own fresh database; faults run on it one after the other.</summary>
+    private sealed class InstancePair(FreshDatabase database, ApiInstances instances, PointApiClient[] clients) : IAsyncDisposable
+    {
+        public ApiInstances Instances => instances;
+
+        public PointApiClient[] Clients => clients;
+
+        public async ValueTask DisposeAsync()
+        {
+            await instances.DisposeAsync();
+            await database.DisposeAsync();
         }
     }
 }

@@ -3,8 +3,8 @@ using System.Diagnostics;
 
 namespace DualLock.Comparison.Chaos;
 
-/// <summary>One request as the client saw it; times are seconds from the start of the load.</summary>
-internal readonly record struct RequestRecord(double Start, double End, int Instance, int Status, string Code, WriteOutcome Outcome)
+/// <summary>One request as the client saw it; times are seconds from the start of the load, the amount is signed (a use is negative).</summary>
+internal readonly record struct RequestRecord(double Start, double End, int Instance, int Status, string Code, WriteOutcome Outcome, int User, long Amount)
 {
     public double LatencyMs => (End - Start) * 1000;
 }
@@ -41,7 +41,8 @@ internal sealed class ChaosLoad(IReadOnlyList<PointApiClient> instances, IReadOn
         var client = instances[instance];
         while (!_stopping)
         {
-            var user = users[Random.Shared.Next(users.Count)];
+            var index = Random.Shared.Next(users.Count);
+            var user = users[index];
             var use = Random.Shared.Next(4) == 0;
             var amount = use ? Random.Shared.NextInt64(1, 500) : Random.Shared.NextInt64(1, 1000);
             var start = _clock.Elapsed.TotalSeconds;
@@ -58,7 +59,7 @@ internal sealed class ChaosLoad(IReadOnlyList<PointApiClient> instances, IReadOn
             }
 
             user.Record(result, use ? -amount : amount);
-            _records.Enqueue(new RequestRecord(start, _clock.Elapsed.TotalSeconds, instance, result.Status, result.Code, result.Outcome));
+            _records.Enqueue(new RequestRecord(start, _clock.Elapsed.TotalSeconds, instance, result.Status, result.Code, result.Outcome, index, use ? -amount : amount));
         }
     }
 }

@@ -21,10 +21,11 @@ internal sealed record ChaosOptions
     public TimeSpan FaultLength { get; init; } = TimeSpan.FromSeconds(6);
 
     /// <summary>How long an API instance stays SIGSTOPped; longer than <see cref="PauseLeaseMs"/>.</summary>
-    public TimeSpan PauseLength { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan PauseLength { get; init; } = TimeSpan.FromSeconds(3.5);
 
     /// <summary>The Redis lease of the api-pause fault, shorter than the pause so the paused holder loses it.</summary>
-    public int PauseLeaseMs { get; init; } = 1000;
+    /// <remarks>Not 1 s: the Redis stage refuses a lease that is not longer than its operation timeout (1 s by default).</remarks>
+    public int PauseLeaseMs { get; init; } = 2000;
 
     /// <summary>The race window of the api-pause fault, so a paused holder is likely between its read and its write.</summary>
     public int PauseRaceWindowMs { get; init; } = 30;
@@ -56,7 +57,7 @@ internal sealed record ChaosOptions
                         Clients = 12,
                         Before = TimeSpan.FromSeconds(2),
                         FaultLength = TimeSpan.FromSeconds(2.5),
-                        PauseLength = TimeSpan.FromSeconds(2),
+                        PauseLength = TimeSpan.FromSeconds(3),
                         After = TimeSpan.FromSeconds(3),
                     };
                     break;

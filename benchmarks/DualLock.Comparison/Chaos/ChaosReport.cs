@@ -26,7 +26,8 @@ internal static class ChaosReport
 
     public static string OneLine(ChaosResult r)
         => string.Create(Invariant, $"  {r.Fault}/{r.Strategy}: {r.AckPerSecondBefore:0} ack/s before, {Opt(r.AckPerSecondDuringFault, "0")} during, ")
-           + string.Create(Invariant, $"503 p99 once known {Opt(r.P99UnavailableOnceKnownMs, "0.0")} ms, recovery {Opt(r.RecoveryMs, "0")} ms, LEASE_LOST after {r.LeaseLostAfterFault}; oracle: {r.Oracle}");
+           + string.Create(Invariant, $"503 p99 once known {Opt(r.P99UnavailableOnceKnownMs, "0.0")} ms, recovery {Opt(r.RecoveryMs, "0")} ms, LEASE_LOST after {r.LeaseLostAfterFault}; oracle: {r.Oracle}")
+           + string.Concat(r.Users.Where(u => u.Suspects.Length > 0).Select(u => $"\n    user {u.UserId[..8]}: {u.Suspects}"));
 
     public static SuiteVerdict Judge(IReadOnlyList<ChaosResult> results)
     {
@@ -237,6 +238,11 @@ internal static class ChaosReport
             foreach (var u in r.Users)
             {
                 md.AppendLine(Invariant, $"| {u.UserId[..8]} | {u.Acknowledged} | {u.AmbiguousCredit} | {u.AmbiguousDebit} | {u.Stored} | {u.LedgerSum} | {u.Lost} | {u.Invented} |");
+            }
+
+            foreach (var u in r.Users.Where(u => u.Suspects.Length > 0))
+            {
+                md.AppendLine().AppendLine(Invariant, $"User {u.UserId[..8]}: the requests whose amount matches the difference: {u.Suspects}.");
             }
 
             md.AppendLine().AppendLine("| s | offered | 200 | 503 by code | other 4xx/5xx | timeouts | conn. errors | p50 ms | p99 ms | fault |");

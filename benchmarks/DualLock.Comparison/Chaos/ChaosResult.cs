@@ -8,8 +8,11 @@ internal sealed record SecondRow(
 internal sealed record PhaseResult(
     string Name, double StartSeconds, double EndSeconds, double AckPerSecond, double RatioToBefore, int Unavailable, IReadOnlyDictionary<string, int> UnavailableByCode, double? P99UnavailableOnceKnownMs, int UnavailableOnceKnown);
 
-/// <summary>What the oracle found for one user.</summary>
-internal sealed record UserCheck(string UserId, long Acknowledged, long AmbiguousCredit, long AmbiguousDebit, long Stored, long LedgerSum, long Lost, long Invented, bool AuditConsistent);
+/// <summary>What the oracle found for one user; <paramref name="Suspects"/> names the requests whose amount matches a loss or an invention.</summary>
+internal sealed record UserCheck(string UserId, long Acknowledged, long AmbiguousCredit, long AmbiguousDebit, long Stored, long LedgerSum, long Lost, long Invented, bool AuditConsistent)
+{
+    public string Suspects { get; init; } = "";
+}
 
 /// <summary>One fault against one strategy: the timeline, the fault's measures and the oracle's verdict.</summary>
 internal sealed record ChaosResult
