@@ -64,6 +64,12 @@ internal static class ChaosCommand
         var redlockPorts = (Environment.GetEnvironmentVariable("DUALLOCK_REDLOCK_PORTS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var script = Path.Combine(root, "scripts", "services.sh");
         var clock = Stopwatch.StartNew();
+        if (Console.IsOutputRedirected)
+        {
+            // Logs and CI: keep the tables on wide lines instead of wrapping every cell into a column of letters.
+            Spectre.Console.AnsiConsole.Profile.Width = 260;
+        }
+
         Console.WriteLine($"DualLock chaos suite: {options.Describe()}");
         Console.WriteLine($"Servers: its own set in {servicesDir}; API and services output in {Path.Combine(output, "chaos.log")}.");
 
@@ -133,13 +139,33 @@ internal static class ChaosCommand
             try
             {
                 var instances = await ApiInstances.StartAsync(apiDll, 2, env, http, CancellationToken.None, log);
-                return new InstancePair(database, instances, [.. instances.Urls.Select(u => new PointApiClient(http, [u]))]);
+                var pair = new InstancePair(database, instances, [.. instances.Urls.Select(u => new PointApiClient(http, [u]))]);
+                await WarmUpAsync(pair);
+                return pair;
             }
             catch
             {
                 await database.DisposeAsync();
                 throw;
             }
+        }
+
+        /// <summary>Unmeasured load on throwaway users, so the first fault's "before" rate is not a cold start (JIT, pools).</summary>
+        private async Task WarmUpAsync(InstancePair pair)
+        {
+            var users = new List<UserTally>();
+            for (var i = 0; i < 2; i++)
+            {
+                var user = new UserTally(await pair.Clients[i % 2].CreateUserAsync(CancellationToken.None));
+                user.Record(await pair.Clients[i % 2].ChargeAsync(user.UserId, InitialBalance, CancellationToken.None), InitialBalance);
+                users.Add(user);
+            }
+
+            var load = new ChaosLoad(pair.Clients, users, options.Clients);
+            var running = load.RunAsync();
+            await Task.Delay(options.WarmUp);
+            load.Stop();
+            await running.WaitAsync(options.ClientTimeout + TimeSpan.FromSeconds(30));
         }
 
         public async Task<ChaosResult> RunAsync(InstancePair pair, Fault fault, string strategy)

@@ -14,6 +14,9 @@ internal sealed record ChaosOptions
     /// <summary>Closed-loop clients: each sends its next request when the previous one is answered.</summary>
     public int Clients { get; init; } = 24;
 
+    /// <summary>Unmeasured load on a freshly started pair of instances before its first fault.</summary>
+    public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(3);
+
     /// <summary>Steady load before the first fault.</summary>
     public TimeSpan Before { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -55,6 +58,7 @@ internal sealed record ChaosOptions
                     {
                         Quick = true,
                         Clients = 12,
+                        WarmUp = TimeSpan.FromSeconds(1.5),
                         Before = TimeSpan.FromSeconds(2),
                         FaultLength = TimeSpan.FromSeconds(2.5),
                         PauseLength = TimeSpan.FromSeconds(3),
