@@ -50,14 +50,16 @@ trap 'exit 143' TERM
 scripts/services.sh up redlock
 eval "$(scripts/services.sh env)"
 
-dll=artifacts/build/bin/DualLock.Comparison/release/DualLock.Comparison.dll
-api=artifacts/build/bin/UserPointApi/release/UserPointApi.dll
+configuration=${CONFIGURATION:-Release}
+conf_dir=$(echo "$configuration" | tr '[:upper:]' '[:lower:]')
+dll=artifacts/build/bin/DualLock.Comparison/$conf_dir/DualLock.Comparison.dll
+api=artifacts/build/bin/UserPointApi/$conf_dir/UserPointApi.dll
 if [ ! -f "$dll" ] || [ ! -f "$api" ]; then
-  dotnet build DualLock.sln -c Release -nologo -clp:ErrorsOnly
+  dotnet build DualLock.sln -c "$configuration" -nologo -clp:ErrorsOnly
 fi
 
 set +e
-setsid dotnet "$dll" chaos "$@" &
+setsid dotnet "$dll" chaos --api "$api" "$@" &
 group=$!
 wait "$group"
 status=$?
