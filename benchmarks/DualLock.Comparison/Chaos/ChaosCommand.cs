@@ -261,13 +261,18 @@ internal static class ChaosCommand
             return checks;
         }
 
-        /// <summary>A write answered 503 whose amount equals the invented points was committed after all; an acknowledged one equal to the loss was lost.</summary>
+        /// <summary>
+        /// The requests that explain a difference by their amount alone: invented X is a charge of X
+        /// answered 503 that was committed after all, or an acknowledged use of X that is missing; lost X
+        /// is an acknowledged charge of X that is missing, or a use of X answered 503 that was committed.
+        /// </summary>
         private static string Suspects(IReadOnlyList<RequestRecord> records, int user, UserCheck check)
         {
-            var matches = records.Where(r => r.User == user
-                && ((check.Invented != 0 && r.Outcome == WriteOutcome.Rejected && r.Amount == check.Invented)
-                    || (check.Invented != 0 && r.Outcome == WriteOutcome.Rejected && r.Amount == -check.Invented)
-                    || (check.Lost != 0 && r.Outcome == WriteOutcome.Acknowledged && Math.Abs(r.Amount) == check.Lost)));
+            bool Explains(RequestRecord r, long difference, int sign)
+                => difference != 0
+                   && ((r.Outcome == WriteOutcome.Rejected && r.Amount == sign * difference)
+                       || (r.Outcome == WriteOutcome.Acknowledged && r.Amount == -sign * difference));
+            var matches = records.Where(r => r.User == user && (Explains(r, check.Invented, 1) || Explains(r, check.Lost, -1)));
             return string.Join("; ", matches.Select(r => string.Create(
                 System.Globalization.CultureInfo.InvariantCulture,
                 $"{(r.Amount > 0 ? "charge" : "use")} {Math.Abs(r.Amount)} sent {r.Start:0.00}s answered {(r.Status == 200 ? "200" : $"{r.Status} {r.Code}")} at {r.End:0.00}s (instance {r.Instance + 1})")));
