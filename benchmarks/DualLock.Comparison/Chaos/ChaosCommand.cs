@@ -195,10 +195,16 @@ internal static class ChaosCommand
                 foreach (var step in fault.Steps)
                 {
                     await DelayUntilAsync(load, step.At);
+                    var began = load.Elapsed.TotalSeconds;
                     await step.Act(target);
-                    var at = load.Elapsed.TotalSeconds;
-                    steps.Add((at, step.Action));
-                    Console.WriteLine($"    {fault.Name}/{strategy}: {at,5:0.0}s {step.Action}");
+                    var done = load.Elapsed.TotalSeconds;
+
+                    // A fault begins when its command is sent (the signal goes out at once; the command then waits
+                    // for the process to be gone) and ends when the last command returns (the server answers again).
+                    var at = step == fault.Steps[^1] ? done : began;
+                    var action = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{step.Action} (command {began:0.00}-{done:0.00}s)");
+                    steps.Add((at, action));
+                    Console.WriteLine($"    {fault.Name}/{strategy}: {at,5:0.0}s {action}");
                 }
 
                 // Observe for the whole time after the fault, however long its last step (a restart) took.
