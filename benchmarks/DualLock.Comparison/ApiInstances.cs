@@ -104,8 +104,9 @@ internal sealed class ApiInstances : IAsyncDisposable
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
             {
+                // Not listening yet, or a cold first answer slower than the client's timeout on a busy machine: ask again.
             }
 
             await Task.Delay(200, cancellationToken);

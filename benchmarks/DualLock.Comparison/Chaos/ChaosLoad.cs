@@ -23,8 +23,6 @@ internal sealed class ChaosLoad(IReadOnlyList<PointApiClient> instances, IReadOn
 
     public TimeSpan Elapsed => _clock.Elapsed;
 
-    public int Count => _records.Count;
-
     public IReadOnlyList<RequestRecord> Records => [.. _records];
 
     /// <summary>Starts the clients; the returned task ends when every client has seen its last answer after <see cref="Stop"/>.</summary>

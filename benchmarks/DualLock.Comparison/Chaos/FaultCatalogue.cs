@@ -18,9 +18,6 @@ internal sealed record Fault(
 {
     /// <summary>Gets the length of the load: before the first step, the fault, and the observation after the last step.</summary>
     public required TimeSpan LoadLength { get; init; }
-
-    /// <summary>Gets a value indicating whether this is the negative control (no fault; must lose updates).</summary>
-    public bool IsControl => Steps.Count == 0;
 }
 
 /// <summary>The faults of the chaos suite, one at a time against two real API instances under load.</summary>
