@@ -63,6 +63,12 @@ check "comparison smoke (none and dual, hot user, 2 instances)" \
   dotnet "$bin/DualLock.Comparison/$conf_dir/DualLock.Comparison.dll" --strategies none,dual --duration 5s --hot --scale 0.5 \
   --api "$bin/UserPointApi/$conf_dir/UserPointApi.dll" --out "$results/comparison-smoke"
 
+# The chaos suite, short: faults one at a time (Redis killed and restarted empty, MariaDB killed, Redis
+# hung, an instance paused past its lease, Redlock nodes down) on two real instances under load, on its
+# OWN servers; fails on any point lost or invented by a locking strategy, or a negative control that loses nothing.
+check "chaos suite, quick (every fault, two instances, the oracle)" \
+  benchmarks/chaos.sh --quick --out "$results/chaos-quick"
+
 # k6 scripts type-checked against @types/k6 and every compose combination the k6 README shows
 # validated with docker-compose config (no Docker engine or k6 binary here); its counts join ours.
 echo "check: k6-tests/validate.sh" | tee -a "$checks_log"

@@ -15,20 +15,35 @@
 #   scripts/services.sh stop-redis-node PORT | start-redis-node PORT
 #                                  the same for any Redis node this script set up
 #
+# Faults (the chaos suite, benchmarks/chaos.sh). Each acts only on a process this
+# script started, found by its pid file and checked by name; never by a name match:
+#   scripts/services.sh kill-redis [PORT]     SIGKILL the main Redis (or the node on PORT)
+#   scripts/services.sh pause-redis | resume-redis
+#                                  SIGSTOP / SIGCONT the main Redis (hung, not refused)
+#   scripts/services.sh start-redis --empty   restart it and check it came back with no key
+#                                  (it runs without persistence: save "", appendonly no)
+#   scripts/services.sh kill-mysql | start-mysql
+#                                  SIGKILL MariaDB / restart it (InnoDB crash recovery;
+#                                  commits are durable: innodb_flush_log_at_trx_commit=1)
+#   scripts/services.sh kill-redis-node PORT  SIGKILL one Redis node (Redlock); start-redis-node restarts it
+#
 # Environment (all optional):
 #   DUALLOCK_MYSQL_PORT      MariaDB port             (default 13306)
 #   DUALLOCK_REDIS_PORT      main Redis port          (default 16379)
 #   DUALLOCK_REDLOCK_PORTS   Redlock masters          (default 16380,16381,16382)
 #   DUALLOCK_CLUSTER_PORTS   Redis Cluster masters    (default 17001,17002,17003)
 #   DUALLOCK_SERVICES_TIMEOUT  seconds to wait for a server to answer (default 60)
+#   DUALLOCK_SERVICES_DIR    where data, logs and pid files live (default <repo>/.services);
+#                            a second, independent set of servers needs its own folder and ports
 #
-# Everything (data, logs, sockets, pid files) lives in <repo>/.services/,
-# which is git-ignored. Progress goes to stderr, prefixed "services:".
+# Everything (data, logs, sockets, pid files) lives in the services folder
+# (<repo>/.services/ by default, git-ignored). Progress goes to stderr, prefixed "services:".
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd -P)"
-SERVICES_DIR="$REPO_ROOT/.services"
+SERVICES_DIR="${DUALLOCK_SERVICES_DIR:-$REPO_ROOT/.services}"
+[[ "$SERVICES_DIR" == /* ]] || SERVICES_DIR="$PWD/$SERVICES_DIR"
 MARIADB_DIR="$SERVICES_DIR/mariadb"
 REDIS_DIR="$SERVICES_DIR/redis"
 
@@ -81,10 +96,12 @@ mapfile -t CLUSTER_PORTS < <(split_ports "$CLUSTER_PORTS_CSV" DUALLOCK_CLUSTER_P
 ((${#CLUSTER_PORTS[@]} >= 3)) || die "DUALLOCK_CLUSTER_PORTS needs at least 3 ports (a cluster needs 3 masters)"
 
 # The unix socket path is limited to ~107 bytes; fall back to /tmp for very
-# deep checkouts (a stable per-repository folder, so every command agrees).
+# deep checkouts (a stable folder per services folder, so every command agrees).
 MYSQL_SOCKET="$MARIADB_DIR/mysqld.sock"
 if ((${#MYSQL_SOCKET} > 100)); then
-    MYSQL_SOCKET="${TMPDIR:-/tmp}/duallock-services-$(printf '%s' "$REPO_ROOT" | cksum | cut -d' ' -f1)/mysqld.sock"
+    socket_key="$REPO_ROOT" # unchanged for the default folder; a second set gets its own
+    [[ "$SERVICES_DIR" == "$REPO_ROOT/.services" ]] || socket_key="$SERVICES_DIR"
+    MYSQL_SOCKET="${TMPDIR:-/tmp}/duallock-services-$(printf '%s' "$socket_key" | cksum | cut -d' ' -f1)/mysqld.sock"
 fi
 MYSQL_PIDFILE="$MARIADB_DIR/mariadbd.pid"
 MYSQL_CNF="$MARIADB_DIR/my.cnf"
@@ -616,6 +633,58 @@ up_cluster() {
     log "cluster: cluster_state:ok on ${nodes[*]}"
 }
 
+# -------------------------------------------------------------------- faults
+# Every fault finds its process by the pid file this script keeps and checks the
+# command name before signalling: a server this script did not start is never touched.
+
+signal_redis_node() { # signal_redis_node PORT SIGNAL
+    local port="$1" sig="$2" pid
+    pid="$(redis_pid "$port")"
+    [[ -n "$pid" ]] || die "redis $port: not running (no live redis-server behind $(node_dir "$port")/redis.pid)"
+    kill "-$sig" "$pid" || die "redis $port: kill -$sig $pid failed"
+    log "redis $port: sent SIG$sig to pid $pid"
+}
+
+kill_redis_node() { # SIGKILL, then wait until the port no longer answers
+    local port="$1" pid
+    pid="$(redis_pid "$port")"
+    [[ -n "$pid" ]] || die "redis $port: not running (no live redis-server behind $(node_dir "$port")/redis.pid)"
+    kill -KILL "$pid" || die "redis $port: kill -KILL $pid failed"
+    local deadline=$((SECONDS + 10))
+    while proc_alive "$pid" || port_busy "$port"; do
+        ((SECONDS < deadline)) || die "redis $port: pid $pid still alive 10 s after SIGKILL"
+        sleep 0.02
+    done
+    rm -f "$(node_dir "$port")/redis.pid"
+    log "redis $port: killed pid $pid (SIGKILL)"
+}
+
+start_redis_empty() { # restart the main Redis and prove it came back with nothing from before
+    start_redis_node "$REDIS_PORT"
+    # Clients may write again the moment it answers, so DBSIZE proves nothing; what it LOADED does:
+    # no RDB or AOF read at start (keys loaded 0), no AOF, no save points.
+    local info save
+    info="$(redis_cmd "$REDIS_PORT" info persistence 2>/dev/null | tr -d '\r')"
+    save="$(redis_cmd "$REDIS_PORT" config get save 2>/dev/null | sed -n 2p | tr -d '\r')"
+    grep -qx 'rdb_last_load_keys_loaded:0' <<<"$info" && grep -qx 'aof_enabled:0' <<<"$info" && [[ -z "$save" ]] ||
+        die "redis $REDIS_PORT: did not come back empty ($(grep -E '^(rdb_last_load_keys_loaded|aof_enabled):' <<<"$info" | tr '\n' ' ')save='$save')"
+    log "redis $REDIS_PORT: restarted empty (keys loaded at start: 0, no AOF, no save points)"
+}
+
+kill_mariadb() {
+    local pid
+    pid="$(mariadb_pid)"
+    [[ -n "$pid" ]] || die "mariadb: not running (no live mariadbd behind $MYSQL_PIDFILE)"
+    kill -KILL "$pid" || die "mariadb: kill -KILL $pid failed"
+    local deadline=$((SECONDS + 10))
+    while proc_alive "$pid" || port_busy "$MYSQL_PORT"; do
+        ((SECONDS < deadline)) || die "mariadb: pid $pid still alive 10 s after SIGKILL"
+        sleep 0.02
+    done
+    rm -f "$MYSQL_PIDFILE"
+    log "mariadb: killed pid $pid (SIGKILL)"
+}
+
 # ------------------------------------------------------------------ commands
 
 cmd_up() {
@@ -741,6 +810,7 @@ export DUALLOCK_REDLOCK_PORTS="$(IFS=,; printf '%s' "${REDLOCK_PORTS[*]}")"
 export DUALLOCK_CLUSTER_PORTS="$(IFS=,; printf '%s' "${CLUSTER_PORTS[*]}")"
 export ConnectionStrings__MySql="Server=127.0.0.1;Port=$MYSQL_PORT;User ID=$DB_USER;Password=$DB_PASSWORD;Database=$DB_NAME;Pooling=true;Maximum Pool Size=200;Default Command Timeout=30;Connection Timeout=5;AllowUserVariables=true"
 export ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT,abortConnect=false,connectTimeout=2000,syncTimeout=2000"
+export ConnectionStrings__Redlock="$redlock"
 export DUALLOCK_REDLOCK_ENDPOINTS="$redlock"
 export DUALLOCK_REDIS_CLUSTER="$cluster"
 EOF
@@ -760,10 +830,11 @@ main() {
         stop_redis_node "$REDIS_PORT"
         ;;
     start-redis)
+        [[ $# -eq 0 || "$*" == --empty ]] || die "usage: start-redis [--empty]"
         take_lock
         resolve_bins
         [[ -n "$REDIS_SERVER" ]] || die "redis-server is not installed (run 'up' first)"
-        start_redis_node "$REDIS_PORT"
+        if [[ "${1:-}" == --empty ]]; then start_redis_empty; else start_redis_node "$REDIS_PORT"; fi
         ;;
     stop-redis-node | start-redis-node)
         if [[ $# -ne 1 ]] || ! is_port "$1"; then die "usage: $cmd PORT"; fi
@@ -775,6 +846,26 @@ main() {
             [[ -n "$REDIS_SERVER" ]] || die "redis-server is not installed (run 'up' first)"
             start_redis_node "$((10#$1))"
         fi
+        ;;
+    kill-redis | kill-redis-node)
+        if [[ "$cmd" == kill-redis-node && $# -ne 1 ]]; then die "usage: $cmd PORT"; fi
+        if [[ $# -gt 1 ]] || { [[ $# -eq 1 ]] && ! is_port "$1"; }; then die "usage: $cmd [PORT]"; fi
+        take_lock
+        resolve_bins
+        kill_redis_node "$((10#${1:-$REDIS_PORT}))"
+        ;;
+    pause-redis) signal_redis_node "$REDIS_PORT" STOP ;;
+    resume-redis) signal_redis_node "$REDIS_PORT" CONT ;;
+    kill-mysql)
+        take_lock
+        resolve_bins
+        kill_mariadb
+        ;;
+    start-mysql)
+        take_lock
+        resolve_bins
+        [[ -n "$MARIADBD" ]] || die "mariadbd is not installed (run 'up' first)"
+        start_mariadb
         ;;
     -h | --help | help)
         usage

@@ -13,8 +13,14 @@ internal sealed class ApiInstances : IAsyncDisposable
 
     public IReadOnlyList<Uri> Urls { get; }
 
-    public static async Task<ApiInstances> StartAsync(string apiDll, int count, IReadOnlyDictionary<string, string> environment, HttpClient http, CancellationToken cancellationToken)
+    /// <summary>Gets the OS process id of each instance, in the order of <see cref="Urls"/> (the chaos suite pauses one).</summary>
+    public IReadOnlyList<int> ProcessIds => _processes.Select(p => p.Id).ToArray();
+
+    /// <summary>Starts the instances; their standard error goes to <paramref name="log"/> (default: this process's standard error).</summary>
+    public static async Task<ApiInstances> StartAsync(
+        string apiDll, int count, IReadOnlyDictionary<string, string> environment, HttpClient http, CancellationToken cancellationToken, Action<string>? log = null)
     {
+        log ??= Console.Error.WriteLine;
         var urls = Enumerable.Range(0, count).Select(_ => new Uri($"http://127.0.0.1:{FreePort()}")).ToArray();
         var instances = new ApiInstances(urls);
         try
@@ -39,7 +45,7 @@ internal sealed class ApiInstances : IAsyncDisposable
                 {
                     if (!string.IsNullOrWhiteSpace(e.Data))
                     {
-                        Console.Error.WriteLine($"[api {url.Port}] {e.Data}");
+                        log($"[api {url.Port}] {e.Data}");
                     }
                 };
                 process.BeginOutputReadLine();
@@ -98,8 +104,9 @@ internal sealed class ApiInstances : IAsyncDisposable
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
             {
+                // Not listening yet, or a cold first answer slower than the client's timeout on a busy machine: ask again.
             }
 
             await Task.Delay(200, cancellationToken);

@@ -7,6 +7,9 @@ internal sealed record ComparisonOptions
 {
     public static readonly string[] AllStrategies = ["none", "local", "pessimistic", "distributed", "dual", "named", "optimistic", "atomic"];
 
+    /// <summary>Every strategy the sample knows; <c>redlock</c> (three more Redis servers: <c>services.sh up redlock</c>) runs only when asked for.</summary>
+    public static readonly string[] KnownStrategies = [.. AllStrategies, "redlock"];
+
     /// <summary>The strategies that must lose updates: they prove the oracle can see a loss.</summary>
     public static readonly string[] NegativeControls = ["none", "local"];
 
@@ -62,7 +65,7 @@ internal sealed record ComparisonOptions
     }
 
     public const string Usage =
-        "Options: --strategies none,local,pessimistic,distributed,dual,named,optimistic,atomic --duration 20s|2m "
+        "Options: --strategies none,local,pessimistic,distributed,dual,named,optimistic,atomic[,redlock] --duration 20s|2m "
         + "--scale N --hot --instances N --runs N --race-window-ms N --max-in-flight N --api path/UserPointApi.dll --out dir";
 
     private static string[] ParseStrategies(string value)
@@ -70,9 +73,9 @@ internal sealed record ComparisonOptions
         var strategies = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var strategy in strategies)
         {
-            if (!AllStrategies.Contains(strategy))
+            if (!KnownStrategies.Contains(strategy))
             {
-                throw new ArgumentException($"Unknown strategy '{strategy}'; known: {string.Join(", ", AllStrategies)}.");
+                throw new ArgumentException($"Unknown strategy '{strategy}'; known: {string.Join(", ", KnownStrategies)}.");
             }
         }
 

@@ -17,7 +17,8 @@ internal enum WriteOutcome
     Ambiguous,
 }
 
-internal readonly record struct WriteResult(WriteOutcome Outcome, long? Balance, string Code, long LatencyTicks);
+/// <summary>One write's outcome; <paramref name="Status"/> is the HTTP status, 0 when no answer came.</summary>
+internal readonly record struct WriteResult(WriteOutcome Outcome, long? Balance, string Code, long LatencyTicks, int Status = 0);
 
 /// <summary>Speaks the seed's HTTP contract; spreads requests round-robin over the instances.</summary>
 internal sealed class PointApiClient(HttpClient http, IReadOnlyList<Uri> instances)
@@ -31,12 +32,16 @@ internal sealed class PointApiClient(HttpClient http, IReadOnlyList<Uri> instanc
         return data.GetProperty("id").GetString() ?? throw new InvalidOperationException("The API returned a user without an id.");
     }
 
-    public async Task<WriteResult> ChargeAsync(string userId, long amount, CancellationToken cancellationToken)
+    public Task<WriteResult> ChargeAsync(string userId, long amount, CancellationToken cancellationToken)
+        => WriteAsync(userId, "charge", amount, cancellationToken);
+
+    /// <summary>Sends a charge or a use (<paramref name="operation"/>) of a positive amount.</summary>
+    public async Task<WriteResult> WriteAsync(string userId, string operation, long amount, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
-            using var response = await http.PostAsJsonAsync(Url($"/api/v1/user-points/{userId}/charge"), new { amount }, cancellationToken);
+            using var response = await http.PostAsJsonAsync(Url($"/api/v1/user-points/{userId}/{operation}"), new { amount }, cancellationToken);
             var latency = Stopwatch.GetTimestamp() - started;
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             JsonElement root;
@@ -47,19 +52,19 @@ internal sealed class PointApiClient(HttpClient http, IReadOnlyList<Uri> instanc
             catch (JsonException)
             {
                 // The seed's k6 check threw here and skipped its error counters; we count it.
-                return new WriteResult(WriteOutcome.Ambiguous, null, $"NON_JSON_{(int)response.StatusCode}", latency);
+                return new WriteResult(WriteOutcome.Ambiguous, null, $"NON_JSON_{(int)response.StatusCode}", latency, (int)response.StatusCode);
             }
 
             if (root.TryGetProperty("success", out var success) && success.ValueKind == JsonValueKind.True)
             {
-                return new WriteResult(WriteOutcome.Acknowledged, root.GetProperty("data").GetProperty("amount").GetInt64(), "OK", latency);
+                return new WriteResult(WriteOutcome.Acknowledged, root.GetProperty("data").GetProperty("amount").GetInt64(), "OK", latency, 200);
             }
 
             var code = root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object && error.TryGetProperty("code", out var c)
                 ? c.GetString() ?? "UNKNOWN"
                 : $"HTTP_{(int)response.StatusCode}";
             var outcome = (int)response.StatusCode >= 500 && (int)response.StatusCode != 503 ? WriteOutcome.Ambiguous : WriteOutcome.Rejected;
-            return new WriteResult(outcome, null, code, latency);
+            return new WriteResult(outcome, null, code, latency, (int)response.StatusCode);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {

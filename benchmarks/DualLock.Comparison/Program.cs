@@ -6,6 +6,13 @@ using Spectre.Console;
 // The strategy comparison: for every strategy, fresh schema, N real API instances, the seed's two
 // scenarios at once (open model), an oracle over every balance. Exit codes: 0 verdicts as expected,
 // 1 a locking strategy lost updates, 3 a negative control showed no loss (the oracle is not proven), 2 usage.
+// "chaos" as the first argument runs the chaos suite instead (Chaos/ChaosCommand.cs).
+if (args.Length > 0 && args[0] == "chaos")
+{
+    // The chaos suite (benchmarks/chaos.sh): the same instances, client and oracle, with faults injected.
+    return await DualLock.Comparison.Chaos.ChaosCommand.RunAsync(args[1..], FindRepositoryRoot());
+}
+
 ComparisonOptions options;
 try
 {

@@ -45,6 +45,7 @@ builder.Services.AddSingleton<IConnectionMultiplexer>(_ =>
     options.AbortOnConnectFail = false; // start and report not-ready rather than crash when Redis is down
     return ConnectionMultiplexer.Connect(options);
 });
+builder.Services.AddSingleton<RedlockNodes>();
 builder.Services.AddSingleton<PointQueries>();
 builder.Services.AddSingleton<IdempotencyStore>();
 builder.Services.AddSingleton<PointMutations>();

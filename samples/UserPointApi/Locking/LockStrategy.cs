@@ -15,6 +15,9 @@ public enum LockStrategy
     /// <summary>Redis lock around a MySQL transaction whose commit enforces the fencing token.</summary>
     Distributed,
 
+    /// <summary>Redlock quorum over independent Redis masters (<c>ConnectionStrings:Redlock</c>) around a fenced MySQL transaction.</summary>
+    Redlock,
+
     /// <summary>Redis lock outside, transaction + row lock inside; falls back to the row lock when Redis is down.</summary>
     Dual,
 

@@ -98,6 +98,13 @@ public sealed class StrategyWiring
                 AddRedis(builder, services, options);
                 AddTransaction(builder, services, fenced: true);
                 break;
+            case LockStrategy.Redlock:
+                // A majority of independent masters instead of one Redis; fenced at commit like distributed.
+                builder.AddRedlock(
+                    services.GetRequiredService<RedlockNodes>().Connections,
+                    new RedlockOptions { KeyPrefix = "userpointapi", Lease = TimeSpan.FromMilliseconds(options.LeaseMs) });
+                AddTransaction(builder, services, fenced: true);
+                break;
             default:
                 throw new InvalidOperationException($"Strategy {strategy} is registered elsewhere.");
         }

@@ -1,0 +1,72 @@
+namespace DualLock.Comparison.Chaos;
+
+/// <summary>One second of the load (answers counted when they arrive, offered when sent).</summary>
+internal sealed record SecondRow(
+    int Second, int Offered, int Ok, IReadOnlyDictionary<string, int> Unavailable, int OtherErrors, int Timeouts, int ConnectionErrors, double P50Ms, double P99Ms, string Marks);
+
+/// <summary>A phase of a fault (between two of its steps), measured.</summary>
+internal sealed record PhaseResult(
+    string Name, double StartSeconds, double EndSeconds, double AckPerSecond, double RatioToBefore, int Unavailable, IReadOnlyDictionary<string, int> UnavailableByCode, double? P99UnavailableOnceKnownMs, int UnavailableOnceKnown);
+
+/// <summary>What the oracle found for one user; <paramref name="Suspects"/> names the requests whose amount matches a loss or an invention.</summary>
+internal sealed record UserCheck(string UserId, long Acknowledged, long AmbiguousCredit, long AmbiguousDebit, long Stored, long LedgerSum, long Lost, long Invented, bool AuditConsistent)
+{
+    public string Suspects { get; init; } = "";
+}
+
+/// <summary>One fault against one strategy: the timeline, the fault's measures and the oracle's verdict.</summary>
+internal sealed record ChaosResult
+{
+    public required string Fault { get; init; }
+
+    public required string Strategy { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Settings { get; init; }
+
+    public required IReadOnlyList<(double AtSeconds, string Action)> Steps { get; init; }
+
+    public required IReadOnlyList<SecondRow> Timeline { get; init; }
+
+    public required IReadOnlyList<PhaseResult> Phases { get; init; }
+
+    public required IReadOnlyList<UserCheck> Users { get; init; }
+
+    public long Requests { get; init; }
+
+    public long Acknowledged { get; init; }
+
+    public long Ambiguous { get; init; }
+
+    /// <summary>Gets the acknowledged writes per second before the first fault (the first second, warm-up, left out).</summary>
+    public double AckPerSecondBefore { get; init; }
+
+    /// <summary>Gets the acknowledged writes per second from the first step of the fault to its end.</summary>
+    public double? AckPerSecondDuringFault { get; init; }
+
+    /// <summary>Gets the 99th percentile of the 503s sent at least 1 s after the fault began and before it ended ("once the outage is known").</summary>
+    public double? P99UnavailableOnceKnownMs { get; init; }
+
+    /// <summary>Gets the milliseconds from the end of the fault to the first 1 s window with &gt;= 80 % of the rate before; null: never within the run.</summary>
+    public double? RecoveryMs { get; init; }
+
+    /// <summary>Gets the 503 LOCK_LEASE_LOST answers that arrived after the fault ended (after Redis came back empty, after the pause).</summary>
+    public int LeaseLostAfterFault { get; init; }
+
+    public IReadOnlyDictionary<string, int> ErrorsByCode { get; init; } = new Dictionary<string, int>();
+
+    public long LostPoints => Users.Sum(u => u.Lost);
+
+    public long InventedPoints => Users.Sum(u => u.Invented);
+
+    public int UsersLost => Users.Count(u => u.Lost > 0);
+
+    public int UsersInvented => Users.Count(u => u.Invented > 0);
+
+    public int AuditsInconsistent => Users.Count(u => !u.AuditConsistent);
+
+    public bool LostOrInvented => UsersLost > 0 || UsersInvented > 0 || AuditsInconsistent > 0;
+
+    public string Oracle => LostOrInvented
+        ? $"LOST {LostPoints} points ({UsersLost} users), INVENTED {InventedPoints} ({UsersInvented} users), {AuditsInconsistent} audits inconsistent"
+        : Ambiguous > 0 ? $"exact within {Ambiguous} ambiguous requests" : "exact";
+}
