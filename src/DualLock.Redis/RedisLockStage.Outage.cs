@@ -24,6 +24,18 @@ public sealed partial class RedisLockStage
         }
     }
 
+    /// <summary>Deletes the key's next-turn reservation if this process holds it; sent without waiting (commands on one connection keep their order).</summary>
+    private void ForgoReservedTurn(KeyTurn turn)
+    {
+        if (_outages.Find(turn.Slot) is not null)
+        {
+            return; // the reservation expires on its own (twice the recheck interval)
+        }
+
+        RedisCall.Observe(_redis.GetDatabase().ScriptEvaluateAsync(
+            RedisLockScripts.ForgoTurn, turn.Names.NextKeys, [_contenderId], CommandFlags.DemandMaster | CommandFlags.FireAndForget));
+    }
+
     private RedisConnectionException KnownOutage(RedisOutage outage) => new(
         ConnectionFailureType.UnableToConnect,
         $"Redis is known to be unavailable (for {_time.GetElapsedTime(outage.Since).TotalMilliseconds:0} ms; probed every {_options.OutageProbeInterval.TotalMilliseconds:0} ms): {outage.Cause.Message}",

@@ -116,9 +116,11 @@ public sealed partial class RedisLockStage : LockStage
             }
             finally
             {
-                if (lease is null)
+                if (lease is null && !turn.PassTurn(null) && waitTimeout > TimeSpan.Zero)
                 {
-                    turn.PassTurn(null);
+                    // Nobody here contends next: a next-turn reservation this process made while waiting
+                    // would refuse the other processes a free key until it expires.
+                    ForgoReservedTurn(turn);
                 }
             }
 

@@ -19,6 +19,7 @@ internal sealed class RedisKeyNames
         AcquireKeys = [Lock, Fence, Next];
         LockKeys = [Lock];
         LockAndNextKeys = [Lock, Next];
+        NextKeys = [Next];
     }
 
     /// <summary>Holds the holder's token, with the lease as its expiry.</summary>
@@ -40,4 +41,6 @@ internal sealed class RedisKeyNames
     public RedisKey[] LockKeys { get; }
 
     public RedisKey[] LockAndNextKeys { get; }
+
+    public RedisKey[] NextKeys { get; }
 }

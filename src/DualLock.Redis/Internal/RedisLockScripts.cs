@@ -72,6 +72,15 @@ internal static class RedisLockScripts
         return 0
         """;
 
+    /// <summary>KEYS: next. ARGV: contender id. A process whose waiters all gave up deletes its next-turn reservation (only its own). Returns 1 or 0.</summary>
+    public const string ForgoTurn = """
+        if redis.call('get', KEYS[1]) == ARGV[1] then
+          redis.call('del', KEYS[1])
+          return 1
+        end
+        return 0
+        """;
+
     /// <summary>KEYS: lock. ARGV: token, lease ms. Extends the lease only when the lock still holds the token. Returns 1 or 0.</summary>
     public const string Extend = """
         if redis.call('get', KEYS[1]) == ARGV[1] then
