@@ -63,7 +63,8 @@ internal sealed class PointApiClient(HttpClient http, IReadOnlyList<Uri> instanc
             var code = root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object && error.TryGetProperty("code", out var c)
                 ? c.GetString() ?? "UNKNOWN"
                 : $"HTTP_{(int)response.StatusCode}";
-            var outcome = (int)response.StatusCode >= 500 && (int)response.StatusCode != 503 ? WriteOutcome.Ambiguous : WriteOutcome.Rejected;
+            // A 503 says nothing was changed, except G_OUTCOME_UNKNOWN: the connection broke while committing.
+            var outcome = ((int)response.StatusCode >= 500 && (int)response.StatusCode != 503) || code == "G_OUTCOME_UNKNOWN" ? WriteOutcome.Ambiguous : WriteOutcome.Rejected;
             return new WriteResult(outcome, null, code, latency, (int)response.StatusCode);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)

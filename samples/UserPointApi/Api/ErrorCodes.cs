@@ -57,6 +57,9 @@ public static class ErrorCodes
     /// <summary>503: the database could not be reached.</summary>
     public const string DatabaseUnavailable = "G_DATABASE_UNAVAILABLE";
 
+    /// <summary>503: the connection broke while the write was committing; it may or may not have been applied (retry with the same Idempotency-Key).</summary>
+    public const string OutcomeUnknown = "G_OUTCOME_UNKNOWN";
+
     /// <summary>500: a bug; no client input is meant to reach it.</summary>
     public const string ServerError = "G_SERVER_ERROR";
 }

@@ -62,6 +62,15 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
         _ => (500, ErrorCodes.ServerError, "Unexpected server error.", null),
     };
 
+    /// <summary>Whether the failure is the database connection breaking (as opposed to an answer from the server).</summary>
+    internal static bool IsConnectionLoss(Exception ex) => ex switch
+    {
+        MySqlException mySql => mySql.ErrorCode is MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.CommandTimeoutExpired
+            || mySql.InnerException is System.Net.Sockets.SocketException or IOException,
+        IOException or System.Net.Sockets.SocketException => true,
+        _ => false,
+    };
+
     private static bool IsUnavailable(MySqlException ex)
         => ex.IsTransient
            || ex.ErrorCode is MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.CommandTimeoutExpired or MySqlErrorCode.ConnectionCountError

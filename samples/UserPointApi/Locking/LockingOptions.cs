@@ -28,8 +28,17 @@ public sealed class LockingOptions
     public int WaitTimeoutMs { get; set; } = 2000;
 
     /// <summary>Gets or sets the Redis lease, in milliseconds (renewed while the work runs).</summary>
-    /// <value>Default: 10,000.</value>
+    /// <value>Default: 10,000. At least 500.</value>
     public int LeaseMs { get; set; } = 10_000;
+
+    /// <summary>Gets the lease as a time span.</summary>
+    public TimeSpan Lease => TimeSpan.FromMilliseconds(LeaseMs);
+
+    /// <summary>
+    /// Gets the bound on each Redis call: 1 s, or a fifth of a shorter lease, so a lost renewal is always
+    /// noticed before the lease can end (the Redis stages refuse options where it could not be).
+    /// </summary>
+    public TimeSpan RedisOperationTimeout => Lease / 5 < TimeSpan.FromSeconds(1) ? Lease / 5 : TimeSpan.FromSeconds(1);
 
     /// <summary>Gets or sets how many times the optimistic strategy runs a write before it gives up (503 LOCK_TIMEOUT).</summary>
     /// <value>Default: 50.</value>
@@ -96,9 +105,9 @@ public sealed class LockingOptions
             yield return $"Locking:WaitTimeoutMs must be between 0 and 60000 (was {WaitTimeoutMs}).";
         }
 
-        if (LeaseMs is < 100 or > 600_000)
+        if (LeaseMs is < 500 or > 600_000)
         {
-            yield return $"Locking:LeaseMs must be between 100 and 600000 (was {LeaseMs}).";
+            yield return $"Locking:LeaseMs must be between 500 and 600000 (was {LeaseMs}).";
         }
 
         if (OptimisticMaxAttempts is < 1 or > 10_000)

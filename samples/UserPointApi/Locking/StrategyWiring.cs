@@ -93,16 +93,16 @@ public sealed class StrategyWiring
                 AddTransaction(builder, services, fenced: false);
                 break;
             case LockStrategy.Distributed:
-                // Redis only; the transaction stage inside records the fencing token at commit, so a holder
-                // whose lease expired while paused cannot commit over its successor.
+                // Redis only; the transaction stage inside takes the fence row at BEGIN, so a holder whose
+                // lease expired while paused cannot commit over its successor (nor before it).
                 AddRedis(builder, services, options);
                 AddTransaction(builder, services, fenced: true);
                 break;
             case LockStrategy.Redlock:
-                // A majority of independent masters instead of one Redis; fenced at commit like distributed.
+                // A majority of independent masters instead of one Redis; fenced like distributed.
                 builder.AddRedlock(
                     services.GetRequiredService<RedlockNodes>().Connections,
-                    new RedlockOptions { KeyPrefix = "userpointapi", Lease = TimeSpan.FromMilliseconds(options.LeaseMs) });
+                    new RedlockOptions { KeyPrefix = "userpointapi", Lease = options.Lease, OperationTimeout = options.RedisOperationTimeout });
                 AddTransaction(builder, services, fenced: true);
                 break;
             default:
@@ -113,7 +113,7 @@ public sealed class StrategyWiring
     private static LockPipelineBuilder AddRedis(LockPipelineBuilder builder, IServiceProvider services, LockingOptions options)
         => builder.AddRedisLock(
             services.GetRequiredService<IConnectionMultiplexer>(),
-            new RedisLockOptions { KeyPrefix = "userpointapi", Lease = TimeSpan.FromMilliseconds(options.LeaseMs) });
+            new RedisLockOptions { KeyPrefix = "userpointapi", Lease = options.Lease, OperationTimeout = options.RedisOperationTimeout });
 
     private static LockPipelineBuilder AddTransaction(LockPipelineBuilder builder, IServiceProvider services, bool fenced)
         => builder.AddMySqlTransaction(services.GetRequiredService<Database>().ConnectionString, o => o.EnforceFencing = fenced);

@@ -2,6 +2,7 @@ using System.Data;
 using DualLock;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
+using UserPointApi.Api;
 using UserPointApi.Data;
 using UserPointApi.Locking;
 
@@ -18,6 +19,25 @@ public sealed class PointService(
     private readonly LockingOptions _locking = lockingOptions.Value;
 
     public async Task<PointWriteDto> ExecuteAsync(PointCommand command, CancellationToken cancellationToken)
+    {
+        var progress = new WriteProgress();
+        try
+        {
+            return await RunAsync(command, progress, cancellationToken);
+        }
+        catch (Exception ex) when (progress.WorkDone && ErrorHandlingMiddleware.IsConnectionLoss(ex))
+        {
+            // The work ran and the connection broke while committing: the server may have committed. Saying
+            // "nothing was changed" here would be a lie the client acts on; say that the outcome is unknown.
+            throw new ApiException(
+                StatusCodes.Status503ServiceUnavailable,
+                ErrorCodes.OutcomeUnknown,
+                "The database connection was lost while the write was committing: it may or may not have been applied. Retry with the same Idempotency-Key to learn which.",
+                2);
+        }
+    }
+
+    private async Task<PointWriteDto> RunAsync(PointCommand command, WriteProgress progress, CancellationToken cancellationToken)
     {
         var strategy = _locking.StrategyFor(command.Operation);
         var pipeline = services.GetRequiredKeyedService<LockPipeline>(command.Operation);
@@ -38,7 +58,7 @@ public sealed class PointService(
                 key,
                 (_, ct) => wiring.ExecuteOptimisticAsync(
                     key,
-                    (connection, transaction, token) => mutations.RunAsync(connection, transaction, command, mode, raceWindow, token),
+                    async (connection, transaction, token) => progress.Done(await mutations.RunAsync(connection, transaction, command, mode, raceWindow, token)),
                     ct),
                 cancellationToken);
         }
@@ -50,16 +70,28 @@ public sealed class PointService(
                 if (StrategyWiring.StageTransaction(context) is { } stage)
                 {
                     // The pipeline's transaction stage owns the transaction: it commits after the work, inside the outer locks.
-                    return await mutations.RunAsync(stage.Connection, stage.Transaction, command, mode, raceWindow, ct);
+                    return progress.Done(await mutations.RunAsync(stage.Connection, stage.Transaction, command, mode, raceWindow, ct));
                 }
 
                 await using var connection = await database.OpenAsync(ct);
                 await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-                var result = await mutations.RunAsync(connection, transaction, command, mode, raceWindow, ct);
+                var result = progress.Done(await mutations.RunAsync(connection, transaction, command, mode, raceWindow, ct));
                 await transaction.CommitAsync(ct);
                 return result;
             },
             cancellationToken);
+    }
+}
+
+/// <summary>Whether a write's statements all ran, so a failure after it happened while committing.</summary>
+internal sealed class WriteProgress
+{
+    public bool WorkDone { get; private set; }
+
+    public T Done<T>(T result)
+    {
+        WorkDone = true;
+        return result;
     }
 }
 

@@ -9,6 +9,12 @@ public sealed partial class RedlockStage
     /// <summary>One node's answer to the acquire script.</summary>
     private async Task<NodeAnswer> AcquireOnNodeAsync(IConnectionMultiplexer node, RedisKeyNames names, string token, TimeSpan bound)
     {
+        if (!node.GetDatabase().IsConnected(names.Lock, CommandFlags.DemandMaster))
+        {
+            // A node the connection knows is down answers nothing: do not wait a whole bound for it while the majority answers.
+            return new(node, NodeOutcome.Unavailable);
+        }
+
         try
         {
             var result = (RedisResult[])(await RedisCall.BoundedAsync(
@@ -72,6 +78,11 @@ public sealed partial class RedlockStage
     {
         var answers = await Task.WhenAll(_nodes.Select(async node =>
         {
+            if (!node.GetDatabase().IsConnected(names.Lock, CommandFlags.DemandMaster))
+            {
+                return (-1, (Exception?)null);
+            }
+
             try
             {
                 var result = await RedisCall.BoundedAsync(
