@@ -11,6 +11,8 @@ namespace UserPointApi.Api;
 /// </summary>
 public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> logger)
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> NextLogAt = new(StringComparer.Ordinal);
+
     public async Task InvokeAsync(HttpContext context)
     {
         try
@@ -25,7 +27,7 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
             }
 
             var (status, code, message, retryAfter) = Map(ex);
-            if (status >= 500)
+            if (status >= 500 && (status != 503 || FirstThisSecond(code)))
             {
                 LogFailure(logger, status, code, ex);
             }
@@ -71,12 +73,23 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
         _ => false,
     };
 
+    /// <summary>
+    /// 503s are expected under an outage and all alike: one per code and second is logged (with its
+    /// exception), the rest are not, so logging does not slow the requests that still succeed.
+    /// </summary>
+    private static bool FirstThisSecond(string code)
+    {
+        var now = Environment.TickCount64;
+        var next = NextLogAt.GetOrAdd(code, 0);
+        return now >= next && NextLogAt.TryUpdate(code, now + 1000, next);
+    }
+
     private static bool IsUnavailable(MySqlException ex)
         => ex.IsTransient
            || ex.ErrorCode is MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.CommandTimeoutExpired or MySqlErrorCode.ConnectionCountError
                or MySqlErrorCode.TooManyUserConnections or MySqlErrorCode.ServerShutdown or MySqlErrorCode.QueryInterrupted
            || ex.InnerException is System.Net.Sockets.SocketException or IOException;
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Request failed with {Status} {Code}")]
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Request failed with {Status} {Code} (a 503 code is logged at most once a second)")]
     private static partial void LogFailure(ILogger logger, int status, string code, Exception exception);
 }

@@ -159,6 +159,11 @@ public sealed partial class RedlockStage
 
     private async Task ReleaseOnNodeAsync(IConnectionMultiplexer node, RedisKeyNames names, string token)
     {
+        if (!node.GetDatabase().IsConnected(names.Lock, CommandFlags.DemandMaster))
+        {
+            return; // a node known to be down lets the key expire with its lease: do not hold the caller a whole bound
+        }
+
         try
         {
             await RedisCall.BoundedAsync(

@@ -63,6 +63,14 @@ public sealed partial class RedlockStage : LockStage
             var token = Guid.NewGuid().ToString("N");
             var attemptStart = _time.GetTimestamp();
             var bound = CallBound(start, waitTimeout);
+            var disconnected = _nodes.Count(node => !node.GetDatabase().IsConnected(names.Lock, CommandFlags.DemandMaster));
+            if (disconnected > _nodes.Length - _quorum)
+            {
+                // The connections already know a majority is down: fail at once instead of asking the rest.
+                throw new LockUnavailableException(
+                    key.Resource, Name, _time.GetElapsedTime(start), new RedisConnectionException(ConnectionFailureType.UnableToConnect, $"{disconnected} of {_nodes.Length} Redlock nodes are disconnected; a majority of {_quorum} is impossible."));
+            }
+
             var answers = await Task.WhenAll(_nodes.Select(node => AcquireOnNodeAsync(node, names, token, bound))).ConfigureAwait(false);
             var granted = answers.Count(a => a.Outcome == NodeOutcome.Granted);
             foreach (var failed in answers.Where(a => a.Outcome == NodeOutcome.Failed))

@@ -145,7 +145,11 @@ public sealed partial class LockPipeline
         catch (LockUnavailableException ex)
         {
             outcome = AcquireOutcome.Unavailable;
-            Log.Unavailable(_logger, stage.Name, context.Key.Resource, Name, ex);
+            if (_unavailableLogThrottle.TryEnter(out var suppressed))
+            {
+                Log.Unavailable(_logger, stage.Name, context.Key.Resource, Name, suppressed, ex);
+            }
+
             throw;
         }
         catch (LockTimeoutException)

@@ -13,6 +13,7 @@ public sealed partial class LockPipeline
     private readonly LockStage[] _stages;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly LogThrottle _unavailableLogThrottle;
 
     internal LockPipeline(string name, LockStage[] stages, TimeSpan waitTimeout, TimeProvider timeProvider, ILogger logger)
     {
@@ -21,6 +22,7 @@ public sealed partial class LockPipeline
         WaitTimeout = waitTimeout;
         _timeProvider = timeProvider;
         _logger = logger;
+        _unavailableLogThrottle = new LogThrottle(timeProvider, LogThrottle.DefaultInterval);
         StageNames = Array.AsReadOnly(Array.ConvertAll(stages, s => s.Name));
     }
 

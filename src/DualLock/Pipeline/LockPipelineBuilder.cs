@@ -101,7 +101,7 @@ public sealed class LockPipelineBuilder
         {
             var inner = _factories[i];
             _factories[i] = context => new ContinueIfUnavailableStage(
-                inner(context), context.LoggerFactory.CreateLogger(DualLockTelemetry.Name));
+                inner(context), context.LoggerFactory.CreateLogger(DualLockTelemetry.Name), context.TimeProvider);
         }
 
         return this;

@@ -11,8 +11,8 @@ internal static partial class Log
     [LoggerMessage(1001, LogLevel.Warning, "Timed out acquiring the '{Stage}' lock on resource '{Resource}' in pipeline '{Pipeline}' after {ElapsedMs:0} ms")]
     public static partial void AcquireTimedOut(ILogger logger, string stage, string resource, string pipeline, double elapsedMs);
 
-    [LoggerMessage(1002, LogLevel.Error, "The '{Stage}' lock service is unavailable for resource '{Resource}' in pipeline '{Pipeline}'")]
-    public static partial void Unavailable(ILogger logger, string stage, string resource, string pipeline, Exception exception);
+    [LoggerMessage(1002, LogLevel.Error, "The '{Stage}' lock service is unavailable for resource '{Resource}' in pipeline '{Pipeline}' ({Suppressed} more such failures in this pipeline since the last message)")]
+    public static partial void Unavailable(ILogger logger, string stage, string resource, string pipeline, long suppressed, Exception exception);
 
     [LoggerMessage(1003, LogLevel.Warning, "The '{Stage}' lock on resource '{Resource}' in pipeline '{Pipeline}' was lost while the work ran")]
     public static partial void LeaseLost(ILogger logger, string stage, string resource, string pipeline);
@@ -23,6 +23,6 @@ internal static partial class Log
     [LoggerMessage(1005, LogLevel.Debug, "Released '{Stage}' lock on {Key} in pipeline '{Pipeline}' after holding it {HeldMs:0.###} ms")]
     public static partial void Released(ILogger logger, string stage, LockKey key, string pipeline, double heldMs);
 
-    [LoggerMessage(1006, LogLevel.Warning, "The '{Stage}' lock service is unavailable for resource '{Resource}' in pipeline '{Pipeline}'; continuing with the inner stages alone")]
-    public static partial void ContinuedWithoutStage(ILogger logger, string stage, string resource, string pipeline, Exception exception);
+    [LoggerMessage(1006, LogLevel.Warning, "The '{Stage}' lock service is unavailable for resource '{Resource}' in pipeline '{Pipeline}'; continuing with the inner stages alone ({Suppressed} more such fallbacks since the last message)")]
+    public static partial void ContinuedWithoutStage(ILogger logger, string stage, string resource, string pipeline, long suppressed, Exception exception);
 }

@@ -17,11 +17,14 @@ internal sealed class ContinueIfUnavailableStage : LockStage
     private readonly LockStage _inner;
     private readonly ILogger _logger;
 
-    public ContinueIfUnavailableStage(LockStage inner, ILogger logger)
+    private readonly LogThrottle _logThrottle;
+
+    public ContinueIfUnavailableStage(LockStage inner, ILogger logger, TimeProvider timeProvider)
         : base(inner.Name)
     {
         _inner = inner;
         _logger = logger;
+        _logThrottle = new LogThrottle(timeProvider, LogThrottle.DefaultInterval);
     }
 
     /// <summary>Gets the wrapped stage's traits: what it does when its service is up.</summary>
@@ -36,7 +39,11 @@ internal sealed class ContinueIfUnavailableStage : LockStage
         catch (LockUnavailableException ex)
         {
             Fallbacks.Add(1, new(DualLockTelemetry.PipelineTag, context.PipelineName), new(DualLockTelemetry.StageTag, Name));
-            Log.ContinuedWithoutStage(_logger, Name, context.Key.Resource, context.PipelineName, ex);
+            if (_logThrottle.TryEnter(out var suppressed))
+            {
+                Log.ContinuedWithoutStage(_logger, Name, context.Key.Resource, context.PipelineName, suppressed, ex);
+            }
+
             context.SetFeature(new SkippedStages(Name, context.GetFeature<SkippedStages>()));
             return SkippedHandle.Instance;
         }
