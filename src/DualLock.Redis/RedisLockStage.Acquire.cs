@@ -106,16 +106,29 @@ public sealed partial class RedisLockStage
         return (lease, 0);
     }
 
-    /// <summary>An acquire abandoned after its bound may still succeed in Redis: release it then, so the key is not held by nobody for a whole lease.</summary>
+    /// <summary>
+    /// An acquire abandoned after its bound may still succeed in Redis: release it then, so the key is not
+    /// held by nobody for a whole lease. When its answer never comes (the client's own timeout, a broken
+    /// connection), a hung server may still run it when it wakes: release it now (queued behind it on a
+    /// live connection) and again when the outage ends (see <see cref="AbandonedAcquires"/>).
+    /// </summary>
     private void UndoLateAcquire(Task<RedisResult> call, RedisKeyNames names, string token)
         => call.ContinueWith(
             (t, state) =>
             {
-                if (t.IsCompletedSuccessfully && (long)((RedisResult[])t.Result!)[0] == 1)
+                var (stage, n, tk) = ((RedisLockStage, RedisKeyNames, string))state!;
+                if (t.IsCompletedSuccessfully)
                 {
-                    var (stage, n, tk) = ((RedisLockStage, RedisKeyNames, string))state!;
-                    RedisCall.Observe(stage.ReleaseCall(n, tk));
+                    if ((long)((RedisResult[])t.Result!)[0] == 1)
+                    {
+                        RedisCall.Observe(stage.ReleaseCall(n, tk));
+                    }
+
+                    return;
                 }
+
+                stage._abandoned.Add(n, tk);
+                RedisCall.Observe(stage.ReleaseCall(n, tk));
             },
             (this, names, token),
             CancellationToken.None,

@@ -83,5 +83,33 @@ public sealed partial class RedisLockStage
 
         _outages.End(outage);
         Log.OutageOver(_logger, Name, _time.GetElapsedTime(outage.Since).TotalMilliseconds);
+        await ReleaseAbandonedAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Releases the acquires the client gave up on, now that Redis answers, and once more a second later:
+    /// commands a hung server read before it stopped may run after the first release if the client has
+    /// reconnected meanwhile (another connection, no ordering between them).
+    /// </summary>
+    private async Task ReleaseAbandonedAsync()
+    {
+        var abandoned = _abandoned.Drain();
+        if (abandoned.Count == 0)
+        {
+            return;
+        }
+
+        for (var pass = 0; pass < 2; pass++)
+        {
+            if (pass > 0)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), _time).ConfigureAwait(false);
+            }
+
+            foreach (var (names, token) in abandoned)
+            {
+                RedisCall.Observe(ReleaseCall(names, token));
+            }
+        }
     }
 }

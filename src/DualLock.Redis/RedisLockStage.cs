@@ -31,6 +31,7 @@ public sealed partial class RedisLockStage : LockStage
     private readonly ILogger _logger;
     private readonly KeyTurns _turns = new();
     private readonly RedisOutages _outages = new();
+    private readonly AbandonedAcquires _abandoned = new();
     private readonly RedisValue _contenderId = Guid.NewGuid().ToString("N");
     private readonly RedisValue _leaseMs;
     private readonly RedisValue _reserveMs;

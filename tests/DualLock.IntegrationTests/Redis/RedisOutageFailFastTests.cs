@@ -59,6 +59,31 @@ public sealed class RedisOutageFailFastTests
     }
 
     [Fact]
+    public async Task Hang_AcquireTheClientGaveUpOn_IsReleasedWhenRedisAnswersAgain()
+    {
+        // A hung Redis still has the acquire in its socket buffer. The client gives up on it (its own async
+        // timeout fires before the server resumes), then the server wakes and runs it: the key is locked by a
+        // token nobody holds. Without cleanup every caller of that key times out until the lease ends.
+        await using var server = await PausableRedisServer.StartAsync();
+        await using var redis = await ConnectAsync(server.Endpoint + ",asyncTimeout=800");
+        await using var observer = await ConnectAsync(server.Endpoint);
+        var options = new RedisLockOptions { OperationTimeout = TimeSpan.FromMilliseconds(300), Lease = TimeSpan.FromSeconds(30), OutageProbeInterval = TimeSpan.FromMilliseconds(100) };
+        var pipeline = Pipeline(redis, options, wait: TimeSpan.FromMilliseconds(500));
+        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct); // scripts loaded, connection warm
+        var key = NewKey();
+
+        server.Pause();
+        await Assert.ThrowsAsync<LockUnavailableException>(async () => await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct));
+        await Task.Delay(TimeSpan.FromSeconds(2), Ct); // past the client's own 800 ms timeout: the acquire's task has failed
+        server.Resume();
+
+        Assert.True(
+            await EventuallyAsync(async () => !await observer.GetDatabase().KeyExistsAsync(LockName(key)), TimeSpan.FromSeconds(5)),
+            "the acquire the client gave up on ran when Redis resumed and still holds the key (it would until its 30 s lease ends)");
+        await Pipeline(redis, options, wait: TimeSpan.FromSeconds(5)).ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct);
+    }
+
+    [Fact]
     public async Task Acquire_FirstCallsOfAnOutage_QueuedLocalWaitersFailAsUnavailableNotTimeout()
     {
         // Redis hangs while ten callers want one key: one attempt times out, and all ten learn "unavailable"
