@@ -34,7 +34,23 @@ public sealed class RedisNodeOutageTests
         }
 
         Assert.True(await EventuallyAsync(() => Task.FromResult(redis.IsConnected), TimeSpan.FromSeconds(15)));
-        var fence = await pipeline.ExecuteAsync(NewKey(), (ctx, _) => ValueTask.FromResult(ctx.FencingToken), Ct);
+
+        // The stage learns the outage is over from its probe (every OutageProbeInterval): within a bound, not at once.
+        long? fence = null;
+        Assert.True(await EventuallyAsync(
+            async () =>
+            {
+                try
+                {
+                    fence = await pipeline.ExecuteAsync(NewKey(), (ctx, _) => ValueTask.FromResult(ctx.FencingToken), Ct);
+                    return true;
+                }
+                catch (LockUnavailableException)
+                {
+                    return false;
+                }
+            },
+            TimeSpan.FromSeconds(5)));
         Assert.True(fence > 0);
     }
 
