@@ -190,7 +190,7 @@ internal static class ChaosReport
         md.AppendLine(Invariant, $"Run: `benchmarks/chaos.sh {options.Describe()}`; {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {elapsed.TotalSeconds:0} s.").AppendLine();
         md.AppendLine("Two real UserPointApi instances per row, each closed-loop client pinned to one of them, a quarter of the writes uses. ");
         md.AppendLine("The oracle, per user: stored balance within [initial + acknowledged - ambiguous uses, initial + acknowledged + ambiguous charges] ");
-        md.AppendLine("(ambiguous: client timeout, connection error, 5xx other than 503) and the stored ledger summing to the balance. ");
+        md.AppendLine("(ambiguous: client timeout, connection error, 5xx other than 503, 503 G_OUTCOME_UNKNOWN) and the stored ledger summing to the balance. ");
         md.AppendLine("\"Once known\" leaves out the 503s sent in the first second of a fault; recovery is the time from the end of the fault to the first 1 s window with >= 80 % of the rate before it.").AppendLine();
         md.AppendLine("## The issue's targets").AppendLine();
         md.AppendLine("| fault | target | measured | verdict |").AppendLine("|---|---|---|---|");
