@@ -41,8 +41,8 @@ public static class MySqlPipelineBuilderExtensions
     /// <para>
     /// Opening the connection (including a wait for a free pooled connection), BEGIN and, with
     /// <see cref="MySqlTransactionOptions.EnforceFencing"/>, the wait on the key's fence row are bounded by
-    /// what is left of the pipeline's wait, but never by less than 100 ms (a round trip needs that much
-    /// even when an outer stage used the whole wait). A wait that runs out there is a timeout; a server that
+    /// what is left of the pipeline's wait, but never by less than 250 ms (a round trip needs that much
+    /// even when an outer stage used the whole wait, or the caller tries once with a zero wait). A wait that runs out there is a timeout; a server that
     /// refuses or drops the connection is <see cref="LockUnavailableException"/>. Before committing, the
     /// transaction is rolled back with <see cref="LockLeaseLostException"/> when an outer stage's lock is
     /// already known lost or an outer named lock can no longer be confirmed.
@@ -109,8 +109,8 @@ public static class MySqlPipelineBuilderExtensions
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     /// <remarks>
     /// The lock lives on a connection of its own. Add it <em>before</em> a transaction stage, never
-    /// after: released after the commit, the next holder always reads the committed data. An
-    /// execution that finds it inside a transaction stage fails with <see cref="InvalidOperationException"/>.
+    /// after: released after the commit, the next holder always reads the committed data. A pipeline
+    /// with it inside a transaction stage does not build (<see cref="LockPipelineBuilder.Build"/> throws <see cref="InvalidOperationException"/>).
     /// <para>
     /// The server frees the lock when its session drops, without telling anyone. So before the transaction
     /// inside commits, the lock is confirmed on its own session (<c>IS_USED_LOCK(name) = CONNECTION_ID()</c>,

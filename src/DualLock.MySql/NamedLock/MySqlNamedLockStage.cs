@@ -50,13 +50,8 @@ internal sealed class MySqlNamedLockStage : LockStage
     public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.GetFeature<MySqlTransactionFeature>() is not null)
-        {
-            throw new InvalidOperationException(
-                $"The named lock stage '{Name}' of pipeline '{context.PipelineName}' was added inside a MySQL transaction stage. Add it before (outside) the transaction stage: " +
-                "released inside, the named lock would be free before the transaction commits and the next holder could read the old data.");
-        }
 
+        // Never inside a transaction stage: LockPipelineBuilder.Build() refuses that order (see Traits).
         var name = NamedLockName.For(_prefix, context.Key);
         var started = _timeProvider.GetTimestamp();
         var connection = new MySqlConnection(_connectionString);

@@ -9,12 +9,6 @@ public sealed partial class RedlockStage
     /// <summary>One node's answer to the acquire script.</summary>
     private async Task<NodeAnswer> AcquireOnNodeAsync(IConnectionMultiplexer node, RedisKeyNames names, string token, TimeSpan bound)
     {
-        if (!node.GetDatabase().IsConnected(names.Lock, CommandFlags.DemandMaster))
-        {
-            // A node the connection knows is down answers nothing: do not wait a whole bound for it while the majority answers.
-            return new(node, NodeOutcome.Unavailable);
-        }
-
         try
         {
             var result = (RedisResult[])(await RedisCall.BoundedAsync(

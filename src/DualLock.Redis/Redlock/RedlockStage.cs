@@ -63,7 +63,10 @@ public sealed partial class RedlockStage : LockStage
             var token = Guid.NewGuid().ToString("N");
             var attemptStart = _time.GetTimestamp();
             var bound = CallBound(start, waitTimeout);
-            var disconnected = _nodes.Count(node => !node.GetDatabase().IsConnected(names.Lock, CommandFlags.DemandMaster));
+            // Asked once per attempt: a node the connection knows is down is not sent the acquire (nothing
+            // would answer before the bound), and a majority known down fails the attempt at once.
+            var connected = Array.ConvertAll(_nodes, node => node.GetDatabase().IsConnected(names.Lock, CommandFlags.DemandMaster));
+            var disconnected = connected.Count(up => !up);
             if (disconnected > _nodes.Length - _quorum)
             {
                 // The connections already know a majority is down: fail at once instead of asking the rest.
@@ -71,7 +74,9 @@ public sealed partial class RedlockStage : LockStage
                     key.Resource, Name, _time.GetElapsedTime(start), new RedisConnectionException(ConnectionFailureType.UnableToConnect, $"{disconnected} of {_nodes.Length} Redlock nodes are disconnected; a majority of {_quorum} is impossible."));
             }
 
-            var answers = await Task.WhenAll(_nodes.Select(node => AcquireOnNodeAsync(node, names, token, bound))).ConfigureAwait(false);
+            var answers = await Task.WhenAll(_nodes.Select((node, i) => connected[i]
+                ? AcquireOnNodeAsync(node, names, token, bound)
+                : Task.FromResult(new NodeAnswer(node, NodeOutcome.Unavailable)))).ConfigureAwait(false);
             var granted = answers.Count(a => a.Outcome == NodeOutcome.Granted);
             foreach (var failed in answers.Where(a => a.Outcome == NodeOutcome.Failed))
             {

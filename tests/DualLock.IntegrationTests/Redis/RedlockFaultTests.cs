@@ -91,6 +91,32 @@ public sealed class RedlockFaultTests
     }
 
     [Fact]
+    public async Task Acquire_NodesKnownDown_NotWaitedFor()
+    {
+        // A node whose connection already reports it down would answer nothing before the call bound (1 s):
+        // with one down the majority goes on without waiting for it (acquire and release), with two the
+        // attempt fails at once. A behaviour bound, not a benchmark: waiting for the dead node takes 1 s.
+        await using var nodes = await PrivateRedlockNodes.StartAsync();
+        var pipeline = Pipeline(new RedlockStage(nodes.Connections, new RedlockOptions { OperationTimeout = TimeSpan.FromSeconds(1) }), TimeSpan.FromSeconds(20));
+        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct); // scripts loaded, connections warm
+
+        await nodes.StopAsync(2);
+        Assert.True(await EventuallyAsync(() => Task.FromResult(!nodes.Connections[2].IsConnected), TimeSpan.FromSeconds(10)), "the connection never reported the stopped node down");
+        for (var i = 0; i < 3; i++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct);
+            Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(700), $"acquire + release with one node known down took {clock.ElapsedMilliseconds} ms (bound 1000 ms)");
+        }
+
+        await nodes.StopAsync(1);
+        Assert.True(await EventuallyAsync(() => Task.FromResult(!nodes.Connections[1].IsConnected), TimeSpan.FromSeconds(10)), "the connection never reported the second node down");
+        var failing = System.Diagnostics.Stopwatch.StartNew();
+        await Assert.ThrowsAsync<LockUnavailableException>(async () => await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct));
+        Assert.True(failing.Elapsed < TimeSpan.FromMilliseconds(700), $"with a majority known down the acquire failed after {failing.ElapsedMilliseconds} ms (bound 1000 ms)");
+    }
+
+    [Fact]
     public async Task Acquire_NodesSlowerThanTheWait_TimesOutNotUnavailable()
     {
         await using var nodes = await PrivateRedlockNodes.StartAsync();
