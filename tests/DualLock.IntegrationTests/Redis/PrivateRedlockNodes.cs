@@ -1,4 +1,3 @@
-using DualLock.IntegrationTests.MySql;
 using StackExchange.Redis;
 
 namespace DualLock.IntegrationTests.Redis;

@@ -1,4 +1,3 @@
-using DualLock.IntegrationTests.MySql;
 using DualLock.Redis;
 using StackExchange.Redis;
 using static DualLock.IntegrationTests.Redis.RedisTestKit;

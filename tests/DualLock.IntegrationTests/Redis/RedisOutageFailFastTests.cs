@@ -36,7 +36,7 @@ public sealed class RedisOutageFailFastTests
     [InlineData(Fault.Pause)]
     public async Task Acquire_OutageKnown_FailsUnavailableWithoutWaitingOperationTimeout(Fault fault)
     {
-        await using var server = await PausableRedisServer.StartAsync();
+        await using var server = await PrivateRedisServer.StartAsync();
         await using var redis = await ConnectAsync(server.Endpoint);
         var pipeline = Pipeline(redis, new RedisLockOptions { OperationTimeout = OperationTimeout }, wait: TimeSpan.FromSeconds(30));
         var sameKey = NewKey();
@@ -64,7 +64,7 @@ public sealed class RedisOutageFailFastTests
         // A hung Redis still has the acquire in its socket buffer. The client gives up on it (its own async
         // timeout fires before the server resumes), then the server wakes and runs it: the key is locked by a
         // token nobody holds. Without cleanup every caller of that key times out until the lease ends.
-        await using var server = await PausableRedisServer.StartAsync();
+        await using var server = await PrivateRedisServer.StartAsync();
         await using var redis = await ConnectAsync(server.Endpoint + ",asyncTimeout=800");
         await using var observer = await ConnectAsync(server.Endpoint);
         var options = new RedisLockOptions { OperationTimeout = TimeSpan.FromMilliseconds(300), Lease = TimeSpan.FromSeconds(30), OutageProbeInterval = TimeSpan.FromMilliseconds(100) };
@@ -88,7 +88,7 @@ public sealed class RedisOutageFailFastTests
     {
         // Redis hangs while ten callers want one key: one attempt times out, and all ten learn "unavailable"
         // (a dual pipeline then falls back) instead of waiting their turns until their wait ends as a timeout.
-        await using var server = await PausableRedisServer.StartAsync();
+        await using var server = await PrivateRedisServer.StartAsync();
         await using var redis = await ConnectAsync(server.Endpoint);
         var pipeline = Pipeline(redis, new RedisLockOptions { OperationTimeout = TimeSpan.FromMilliseconds(500) }, wait: TimeSpan.FromSeconds(2));
         await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct);
@@ -116,7 +116,7 @@ public sealed class RedisOutageFailFastTests
     [InlineData(Fault.Pause)]
     public async Task Acquire_OutageKnown_QueuedLocalWaitersAllFailAtOnce(Fault fault)
     {
-        await using var server = await PausableRedisServer.StartAsync();
+        await using var server = await PrivateRedisServer.StartAsync();
         await using var redis = await ConnectAsync(server.Endpoint);
         var pipeline = Pipeline(redis, new RedisLockOptions { OperationTimeout = OperationTimeout }, wait: TimeSpan.FromSeconds(30));
         await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct);
@@ -150,7 +150,7 @@ public sealed class RedisOutageFailFastTests
     [InlineData(Fault.Pause)]
     public async Task Acquire_OutageEnds_SucceedsAgainWithinBound(Fault fault)
     {
-        await using var server = await PausableRedisServer.StartAsync();
+        await using var server = await PrivateRedisServer.StartAsync();
         await using var redis = await ConnectAsync(server.Endpoint);
         var options = new RedisLockOptions { OperationTimeout = OperationTimeout, OutageProbeInterval = TimeSpan.FromMilliseconds(100) };
         var pipeline = Pipeline(redis, options, wait: TimeSpan.FromSeconds(2));
@@ -189,7 +189,7 @@ public sealed class RedisOutageFailFastTests
     [Fact]
     public async Task Acquire_RedisPausedWaitShorterThanOperationTimeout_TimesOutWithinTheWait()
     {
-        await using var server = await PausableRedisServer.StartAsync();
+        await using var server = await PrivateRedisServer.StartAsync();
         await using var redis = await ConnectAsync(server.Endpoint);
         await using var other = await ConnectAsync(server.Endpoint);
         var options = new RedisLockOptions { OperationTimeout = OperationTimeout };
@@ -226,7 +226,7 @@ public sealed class RedisOutageFailFastTests
     [Fact]
     public async Task Acquire_CutShortByTheWaitThenAnsweredLate_LateLockIsReleased()
     {
-        await using var server = await PausableRedisServer.StartAsync();
+        await using var server = await PrivateRedisServer.StartAsync();
         await using var redis = await ConnectAsync(server.Endpoint);
         var pipeline = Pipeline(redis, new RedisLockOptions { OperationTimeout = OperationTimeout }, wait: TimeSpan.FromSeconds(5));
         var key = NewKey();
@@ -249,11 +249,11 @@ public sealed class RedisOutageFailFastTests
         Assert.Equal(42, await pipeline.ExecuteAsync(key, TimeSpan.FromMilliseconds(200), (_, _) => ValueTask.FromResult(42), Ct));
     }
 
-    private static async Task BeginAsync(PausableRedisServer server, Fault fault)
+    private static async Task BeginAsync(PrivateRedisServer server, Fault fault)
     {
         if (fault == Fault.Kill)
         {
-            await server.KillAsync();
+            await server.StopAsync();
         }
         else
         {
