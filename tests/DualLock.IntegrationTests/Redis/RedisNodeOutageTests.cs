@@ -1,12 +1,14 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using DualLock.Redis;
 using StackExchange.Redis;
 using static DualLock.IntegrationTests.Redis.RedisTestKit;
 
 namespace DualLock.IntegrationTests.Redis;
 
-/// <summary>Stops and restarts the Redlock nodes (never the shared main Redis); one test at a time.</summary>
+/// <summary>
+/// Redis and Redlock nodes going down and coming back. The servers stopped are private ones the tests
+/// start themselves: stopping the shared Redlock nodes failed other test assemblies running at the same time.
+/// </summary>
 [Collection(nameof(RedisNodeOutageTests))]
 [CollectionDefinition(nameof(RedisNodeOutageTests), DisableParallelization = true)]
 public sealed class RedisNodeOutageTests
@@ -16,22 +18,16 @@ public sealed class RedisNodeOutageTests
     [Fact]
     public async Task RedisLock_ServerStoppedThenRestarted_UnavailableWithinBoundThenWorksAgain()
     {
-        var port = Endpoints()[2];
-        await using var redis = await ConnectAsync(port);
+        await using var server = await PrivateRedisServer.StartAsync();
+        await using var redis = await ConnectAsync(server.Endpoint);
         var pipeline = Pipeline(redis, new RedisLockOptions { OperationTimeout = TimeSpan.FromMilliseconds(500) }, wait: TimeSpan.FromSeconds(30));
         await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct);
 
-        try
-        {
-            await Services("stop-redis-node", port);
-            var clock = Stopwatch.StartNew();
-            await Assert.ThrowsAsync<LockUnavailableException>(async () => await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct));
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
-        }
-        finally
-        {
-            await Services("start-redis-node", port);
-        }
+        await server.StopAsync();
+        var clock = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<LockUnavailableException>(async () => await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+        await server.RestartAsync();
 
         Assert.True(await EventuallyAsync(() => Task.FromResult(redis.IsConnected), TimeSpan.FromSeconds(15)));
 
@@ -60,33 +56,25 @@ public sealed class RedisNodeOutageTests
         // Ten callers on one key: one contends in Redis, nine queue behind it. When Redis does not
         // answer, all ten must learn "unavailable" (a dual pipeline then falls back), not wait their
         // turn one bounded attempt after another until their wait ends as a timeout.
-        var port = Endpoints()[2];
-        await using var redis = await ConnectAsync(port);
+        await using var server = await PrivateRedisServer.StartAsync();
+        await using var redis = await ConnectAsync(server.Endpoint);
         var pipeline = Pipeline(redis, new RedisLockOptions { OperationTimeout = TimeSpan.FromMilliseconds(500) }, wait: TimeSpan.FromSeconds(2));
         await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct);
         var key = NewKey();
 
-        Exception?[] outcomes;
-        try
+        await server.StopAsync();
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 10).Select(async _ =>
         {
-            await Services("stop-redis-node", port);
-            outcomes = await Task.WhenAll(Enumerable.Range(0, 10).Select(async _ =>
+            try
             {
-                try
-                {
-                    await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct);
-                    return null;
-                }
-                catch (Exception ex)
-                {
-                    return ex;
-                }
-            }));
-        }
-        finally
-        {
-            await Services("start-redis-node", port);
-        }
+                await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct);
+                return null;
+            }
+            catch (Exception ex)
+            {
+                return ex;
+            }
+        }));
 
         Assert.All(outcomes, ex => Assert.IsType<LockUnavailableException>(ex));
     }
@@ -140,61 +128,8 @@ public sealed class RedisNodeOutageTests
         }
     }
 
-    [Fact]
-    public async Task Redlock_OneNodeDown_StillAcquires_TwoDown_Unavailable()
-    {
-        var ports = Endpoints();
-        var nodes = await Task.WhenAll(ports.Select(ConnectAsync));
-        var pipeline = Pipeline(new RedlockStage(nodes, new RedlockOptions { OperationTimeout = TimeSpan.FromMilliseconds(300) }), TimeSpan.FromSeconds(20));
-        try
-        {
-            await Services("stop-redis-node", ports[2]);
-            var fence = await pipeline.ExecuteAsync(NewKey(), (ctx, _) => ValueTask.FromResult(ctx.FencingToken), Ct);
-            Assert.True(fence > 0);
-
-            await Services("stop-redis-node", ports[1]);
-            var clock = Stopwatch.StartNew();
-            await Assert.ThrowsAsync<LockUnavailableException>(async () => await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct));
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
-        }
-        finally
-        {
-            await Services("start-redis-node", ports[1]);
-            await Services("start-redis-node", ports[2]);
-            foreach (var node in nodes)
-            {
-                await node.DisposeAsync();
-            }
-        }
-    }
-
-    /// <summary>Finds scripts/services.sh above the test output, the working directory or this source file (builds may put the output outside the repository).</summary>
-    private static string ServicesScript([CallerFilePath] string sourceFile = "")
-    {
-        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory, Path.GetDirectoryName(sourceFile) ?? "" })
-        {
-            for (var dir = start; !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
-            {
-                var script = Path.Combine(dir, "scripts", "services.sh");
-                if (File.Exists(script))
-                {
-                    return script;
-                }
-            }
-        }
-
-        throw new InvalidOperationException("scripts/services.sh not found above the test output, the working directory or the test source.");
-    }
+    // One and two Redlock nodes down: RedlockFaultTests.Acquire_OneNodeDownThenTwo_AcquiresThenUnavailable and
+    // Acquire_NodesKnownDown_NotWaitedFor, on private nodes.
 
     private static string[] Endpoints() => Servers.RedlockEndpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    private static async Task Services(string command, string endpoint)
-    {
-        var port = endpoint[(endpoint.LastIndexOf(':') + 1)..];
-        using var process = Process.Start(new ProcessStartInfo(ServicesScript(), [command, port]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync(CancellationToken.None);
-        Assert.True(process.ExitCode == 0, $"services.sh {command} {port} failed: {await output} {await error}");
-    }
 }
