@@ -18,7 +18,11 @@ internal enum WriteOutcome
 }
 
 /// <summary>One write's outcome; <paramref name="Status"/> is the HTTP status, 0 when no answer came.</summary>
-internal readonly record struct WriteResult(WriteOutcome Outcome, long? Balance, string Code, long LatencyTicks, int Status = 0);
+internal readonly record struct WriteResult(WriteOutcome Outcome, long? Balance, string Code, long LatencyTicks, int Status = 0)
+{
+    /// <summary>Gets the server's own time for the request (its <c>Server-Timing: app;dur=</c> header), when it sent one.</summary>
+    public double? ServerMs { get; init; }
+}
 
 /// <summary>Speaks the seed's HTTP contract; spreads requests round-robin over the instances.</summary>
 internal sealed class PointApiClient(HttpClient http, IReadOnlyList<Uri> instances)
@@ -43,6 +47,7 @@ internal sealed class PointApiClient(HttpClient http, IReadOnlyList<Uri> instanc
         {
             using var response = await http.PostAsJsonAsync(Url($"/api/v1/user-points/{userId}/{operation}"), new { amount }, cancellationToken);
             var latency = Stopwatch.GetTimestamp() - started;
+            var serverMs = ServerMs(response);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             JsonElement root;
             try
@@ -52,12 +57,12 @@ internal sealed class PointApiClient(HttpClient http, IReadOnlyList<Uri> instanc
             catch (JsonException)
             {
                 // The seed's k6 check threw here and skipped its error counters; we count it.
-                return new WriteResult(WriteOutcome.Ambiguous, null, $"NON_JSON_{(int)response.StatusCode}", latency, (int)response.StatusCode);
+                return new WriteResult(WriteOutcome.Ambiguous, null, $"NON_JSON_{(int)response.StatusCode}", latency, (int)response.StatusCode) { ServerMs = serverMs };
             }
 
             if (root.TryGetProperty("success", out var success) && success.ValueKind == JsonValueKind.True)
             {
-                return new WriteResult(WriteOutcome.Acknowledged, root.GetProperty("data").GetProperty("amount").GetInt64(), "OK", latency, 200);
+                return new WriteResult(WriteOutcome.Acknowledged, root.GetProperty("data").GetProperty("amount").GetInt64(), "OK", latency, 200) { ServerMs = serverMs };
             }
 
             var code = root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object && error.TryGetProperty("code", out var c)
@@ -65,13 +70,33 @@ internal sealed class PointApiClient(HttpClient http, IReadOnlyList<Uri> instanc
                 : $"HTTP_{(int)response.StatusCode}";
             // A 503 says nothing was changed, except G_OUTCOME_UNKNOWN: the connection broke while committing.
             var outcome = ((int)response.StatusCode >= 500 && (int)response.StatusCode != 503) || code == "G_OUTCOME_UNKNOWN" ? WriteOutcome.Ambiguous : WriteOutcome.Rejected;
-            return new WriteResult(outcome, null, code, latency, (int)response.StatusCode);
+            return new WriteResult(outcome, null, code, latency, (int)response.StatusCode) { ServerMs = serverMs };
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             var code = ex is TaskCanceledException ? "CLIENT_TIMEOUT" : "CONNECTION_ERROR";
             return new WriteResult(WriteOutcome.Ambiguous, null, code, Stopwatch.GetTimestamp() - started);
         }
+    }
+
+    /// <summary>Reads <c>Server-Timing: app;dur=1.25</c> (sent when the API runs with <c>Diagnostics:ServerTiming=true</c>).</summary>
+    private static double? ServerMs(HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues("Server-Timing", out var values))
+        {
+            return null;
+        }
+
+        foreach (var value in values)
+        {
+            var at = value.IndexOf("dur=", StringComparison.Ordinal);
+            if (at >= 0 && double.TryParse(value.AsSpan(at + 4), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ms))
+            {
+                return ms;
+            }
+        }
+
+        return null;
     }
 
     public async Task<long> GetBalanceAsync(string userId, CancellationToken cancellationToken)

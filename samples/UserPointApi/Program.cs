@@ -79,6 +79,11 @@ foreach (var operation in LockingOptions.Operations)
 
 await MigrateWithRetryAsync(app);
 
+if (app.Configuration.GetValue<bool>("Diagnostics:ServerTiming"))
+{
+    app.UseMiddleware<ServerTimingMiddleware>();
+}
+
 app.UseMiddleware<ErrorHandlingMiddleware>();
 app.UseStatusCodePages(async context =>
 {

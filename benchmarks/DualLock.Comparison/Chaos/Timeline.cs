@@ -42,7 +42,9 @@ internal static class Timeline
     public static PhaseResult Phase(IReadOnlyList<RequestRecord> records, string name, double from, double to, double before)
     {
         var unavailable = records.Where(r => r.Status == 503 && r.Start >= from && r.Start < to).ToList();
-        var known = unavailable.Where(r => r.Start >= from + KnownAfterSeconds).Select(r => r.LatencyMs).Order().ToArray();
+        var onceKnown = unavailable.Where(r => r.Start >= from + KnownAfterSeconds).ToList();
+        var known = onceKnown.Select(r => r.LatencyMs).Order().ToArray();
+        var server = onceKnown.Where(r => r.ServerMs is not null).Select(r => r.ServerMs!.Value).Order().ToArray();
         var rate = AckRate(records, from, to);
         return new PhaseResult(
             name,
@@ -53,7 +55,10 @@ internal static class Timeline
             unavailable.Count,
             unavailable.GroupBy(r => r.Code).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
             known.Length > 0 ? Percentile(known, 99) : null,
-            known.Length);
+            known.Length)
+        {
+            P99UnavailableOnceKnownServerMs = server.Length > 0 ? Percentile(server, 99) : null,
+        };
     }
 
     /// <summary>Milliseconds from <paramref name="faultEnd"/> to the start of the first 1 s window with at least 80 % of the rate before.</summary>

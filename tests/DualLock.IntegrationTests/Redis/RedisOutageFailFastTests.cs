@@ -58,6 +58,45 @@ public sealed class RedisOutageFailFastTests
         TestContext.Current.TestOutputHelper?.WriteLine($"{fault}: slowest of 20 fail-fast acquires {slowest.TotalMilliseconds:0.00} ms");
     }
 
+    [Theory]
+    [InlineData(Fault.Kill)]
+    [InlineData(Fault.Pause)]
+    public async Task Acquire_OutageKnown_KeyHeldInThisProcess_FailsAtOnceInsteadOfQueueingBehindTheHolder(Fault fault)
+    {
+        // A holder from before the outage still runs its work. A new caller of the same key used to join the
+        // key's local queue behind it and wait there (up to its whole wait) before learning of the outage.
+        await using var server = await PrivateRedisServer.StartAsync();
+        await using var redis = await ConnectAsync(server.Endpoint);
+        var pipeline = Pipeline(redis, new RedisLockOptions { OperationTimeout = OperationTimeout }, wait: TimeSpan.FromSeconds(30));
+        var key = NewKey();
+        var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var finish = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holder = Task.Run(async () =>
+        {
+            try
+            {
+                await pipeline.ExecuteAsync(key, async (_, _) => { holding.SetResult(); await finish.Task; }, Ct);
+            }
+            catch (LockException)
+            {
+                // the holder's lease may be reported lost once Redis is gone: not what this test looks at
+            }
+        }, Ct);
+        await holding.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+
+        await BeginAsync(server, fault);
+        await MakeOutageKnownAsync(pipeline);
+
+        var clock = Stopwatch.StartNew();
+        var error = await Record.ExceptionAsync(async () => await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(5), Ct));
+        var elapsed = clock.Elapsed;
+        finish.SetResult();
+        await holder.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        Assert.IsType<LockUnavailableException>(error);
+        Assert.True(elapsed < AtOnce, $"the caller failed after {elapsed.TotalMilliseconds:0} ms");
+    }
+
     [Fact]
     public async Task Hang_AcquireTheClientGaveUpOn_IsReleasedWhenRedisAnswersAgain()
     {
