@@ -33,6 +33,9 @@ public sealed class ReaderWriterLockStrategy : IReaderWriterLockStrategy
     /// <inheritdoc />
     public TimeSpan WaitTimeout => _read.WaitTimeout;
 
+    /// <summary>Gets the number of keys held or waited for in this process, when the strategy knows it (for tests).</summary>
+    internal Func<int>? ActiveKeyCount { get; private set; }
+
     /// <summary>Creates a reader-writer lock per key inside this process (fair, first come first served).</summary>
     /// <param name="options">The options, validated here. Default: <see cref="ReaderWriterLockOptions"/> defaults.</param>
     /// <param name="timeProvider">The time source of the waits. Default: <see cref="TimeProvider.System"/>.</param>
@@ -42,11 +45,13 @@ public sealed class ReaderWriterLockStrategy : IReaderWriterLockStrategy
     {
         var validated = (options ?? new ReaderWriterLockOptions()).Validated();
         var gates = new KeyedFairGates(int.MaxValue);
-        return Create(
+        var strategy = Create(
             validated,
             context => new InProcessGateStage(validated.Name, gates, exclusive: false, validated.MaxQueueLength, context.TimeProvider),
             context => new InProcessGateStage(validated.Name, gates, exclusive: true, validated.MaxQueueLength, context.TimeProvider),
             timeProvider);
+        strategy.ActiveKeyCount = () => gates.Count;
+        return strategy;
     }
 
     /// <inheritdoc />
