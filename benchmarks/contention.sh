@@ -1,24 +1,50 @@
 #!/usr/bin/env bash
 # The hot-key matrix behind the README's contention table: every library and setting, in one run
 # on one machine, so the ratios compare like with like. Writes benchmarks/results/contention.jsonl
-# and contention.md. Usage: benchmarks/contention.sh [seconds per cell, default 5]
+# and contention.md; the reader-writer and semaphore rows go to coordination.jsonl and coordination.md.
+# Usage: benchmarks/contention.sh [seconds per cell, default 5] [all|coordination, default all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-5}
+section=${2:-all}
 scripts/services.sh up
 eval "$(scripts/services.sh env)"
 dotnet build benchmarks/DualLock.Benchmarks -c Release -nologo -clp:ErrorsOnly
 dll=artifacts/build/bin/DualLock.Benchmarks/release/DualLock.Benchmarks.dll
 out=benchmarks/results
 mkdir -p "$out"
-: >"$out/contention.jsonl"
+jsonl="$out/contention.jsonl"
 
 run() {
   echo "contention $*" >&2
   # A failed check exits non-zero (mysql-plain, the negative control, always does); the row's
   # check column reports it, so the matrix goes on.
-  dotnet "$dll" contention --duration "$seconds" --key "hot-$RANDOM$RANDOM" "$@" | tail -n 1 >>"$out/contention.jsonl" || true
+  dotnet "$dll" contention --duration "$seconds" --key "hot-$RANDOM$RANDOM" "$@" | tail -n 1 >>"$jsonl" || true
 }
+
+# Reader-writer lock and semaphore against DistributedLock's (1 ms hold): readers only, 90/10 reads/writes, 4 permits.
+jsonl="$out/coordination.jsonl"
+: >"$jsonl"
+for shape in "--mode rw --write-percent 0" "--mode rw --write-percent 10" "--mode sem --permits 4"; do
+  for lib in "duallock" "madelson" "madelson --tuned"; do
+    # shellcheck disable=SC2086
+    run --lib $lib $shape --callers 64 --hold-ms 1
+  done
+done
+python3 - "$jsonl" >"$out/coordination.md" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print("| library | settings | callers | ops/s | fair limit ops/s | ratio | wait p50 ms | wait p99 ms | slowest wait ms | fair wait ms | slowest / fair | Redis cmds/acquire | check |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+for r in rows:
+    limit = r["fairLimitOpsPerSecond"] or 0
+    print(f'| {r["library"]} | {r["settings"]} | {r["callers"]} | {r["opsPerSecond"]:.0f} | {limit:.0f} | {r["opsPerSecond"] / limit if limit else 0:.2f}x | {r["waitP50Ms"]:.2f} | {r["waitP99Ms"]:.1f} | {r["waitMaxMs"]:.1f} | {r["fairWaitBoundMs"]:.0f} | {r["waitMaxMs"] / r["fairWaitBoundMs"] if r["fairWaitBoundMs"] else 0:.1f}x | {r["redisCommandsPerAcquire"]:.2f} | {r["verification"]}{"" if r["overlaps"] == 0 else " OVERLAPS " + str(r["overlaps"])} |')
+PY
+cat "$out/coordination.md"
+[ "$section" = coordination ] && exit 0
+
+jsonl="$out/contention.jsonl"
+: >"$jsonl"
 
 for hold in 1 0; do
   for shape in "1 1" "8 1" "64 1" "32 2"; do

@@ -13,6 +13,9 @@ internal abstract class Contender(ConnectionMultiplexer redis) : IAsyncDisposabl
     /// <summary>Runs <paramref name="work"/> under the lock; false when the lock was not acquired within the wait.</summary>
     public abstract Task<bool> RunAsync(Func<Task> work);
 
+    /// <summary>Runs <paramref name="work"/> as a writer (or the only kind, for a lock) or a reader; false when not admitted within the wait.</summary>
+    public virtual Task<bool> RunAsync(bool write, Func<Task> work) => RunAsync(work);
+
     /// <summary>Gets a value indicating whether the work runs inside the lock, so two callers inside at once is an overlap.</summary>
     public virtual bool WorkRunsInsideLock => true;
 
@@ -30,6 +33,11 @@ internal static partial class Contenders
     public static async Task<Contender> CreateAsync(HarnessOptions options)
     {
         var redis = await ConnectionMultiplexer.ConnectAsync(RepositoryRoot.Env("ConnectionStrings__Redis"));
+        if (options.Mode != "exclusive")
+        {
+            return CreateCoordination(redis, options);
+        }
+
         return options.Library switch
         {
             "madelson" => new Madelson(redis, options),

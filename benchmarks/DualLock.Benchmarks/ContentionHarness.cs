@@ -56,11 +56,14 @@ internal static class ContentionHarness
             durationS = seconds,
             acquisitions = total,
             opsPerSecond = total / seconds,
-            fairLimitOpsPerSecond = options.HoldMs > 0 ? 1000.0 / options.HoldMs : (double?)null,
+            mode = options.Mode,
+            writePercent = options.WritePercent,
+            permits = options.Mode == "sem" ? options.Permits : (int?)null,
+            fairLimitOpsPerSecond = FairLimit(options),
             waitP50Ms = results.Max(r => r.WaitP50Ms),
             waitP99Ms = results.Max(r => r.WaitP99Ms),
             waitMaxMs = results.Max(r => r.WaitMaxMs),
-            fairWaitBoundMs = options.HoldMs * options.Callers * options.Processes,
+            fairWaitBoundMs = FairWait(options),
             handoffP50Ms = results.Average(r => r.HandoffP50Ms),
             redisCommandsPerAcquire = total == 0 ? 0 : (double)commands / total,
             perProcessAcquisitions = results.Select(r => r.Acquisitions).ToArray(),
@@ -83,18 +86,26 @@ internal static class ContentionHarness
 
         var waits = new LongHistogram(TimeStamp.Minutes(10), 3);
         var handoffs = new LongHistogram(TimeStamp.Minutes(10), 3);
-        long acquisitions = 0, timeouts = 0, overlaps = 0, inside = 0, lastRelease = 0;
+        long acquisitions = 0, timeouts = 0, overlaps = 0, inside = 0, lastRelease = 0, writers = 0;
+        var shared = options.Mode == "sem" ? options.Permits : options.Mode == "rw" ? long.MaxValue : 1;
         var deadline = Stopwatch.GetTimestamp() + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
 
         async Task CallerAsync()
         {
+            var random = new Random();
             while (Stopwatch.GetTimestamp() < deadline)
             {
                 var started = Stopwatch.GetTimestamp();
-                var acquired = await contender.RunAsync(async () =>
+                var write = options.Mode != "rw" || random.Next(100) < options.WritePercent;
+                var acquired = await contender.RunAsync(write, async () =>
                 {
                     var now = Stopwatch.GetTimestamp();
-                    if (Interlocked.Increment(ref inside) > 1 && contender.WorkRunsInsideLock)
+                    var others = Interlocked.Increment(ref inside);
+                    var writing = options.Mode == "rw" && write ? Interlocked.Increment(ref writers) : Interlocked.Read(ref writers);
+
+                    // A lock: nobody else inside. A semaphore: at most its permits. A reader-writer lock: a writer alone, readers with no writer.
+                    var overlap = options.Mode == "rw" ? (write ? others > 1 || writing > 1 : writing > 0) : others > shared;
+                    if (overlap && contender.WorkRunsInsideLock)
                     {
                         Interlocked.Increment(ref overlaps);
                     }
@@ -117,6 +128,11 @@ internal static class ContentionHarness
                         {
                             await Task.Yield();
                         }
+                    }
+
+                    if (options.Mode == "rw" && write)
+                    {
+                        Interlocked.Decrement(ref writers);
                     }
 
                     Interlocked.Decrement(ref inside);
@@ -144,6 +160,39 @@ internal static class ContentionHarness
             acquisitions, timeouts, overlaps,
             Ms(waits.GetValueAtPercentile(50)), Ms(waits.GetValueAtPercentile(99)), Ms(waits.GetMaxValue()),
             handoffs.TotalCount == 0 ? 0 : Ms(handoffs.GetValueAtPercentile(50)));
+    }
+
+    /// <summary>
+    /// The most a fair lock could do with this hold time: one holder at a time; the permits at a time (a semaphore);
+    /// a reader-writer lock where writes run alone and reads all at once (every caller a reader at once).
+    /// </summary>
+    private static double? FairLimit(HarnessOptions options)
+    {
+        if (options.HoldMs <= 0)
+        {
+            return null;
+        }
+
+        var perHolder = 1000.0 / options.HoldMs;
+        var callers = options.Callers * options.Processes;
+        return options.Mode switch
+        {
+            "sem" => perHolder * Math.Min(options.Permits, callers),
+            "rw" => perHolder / ((options.WritePercent / 100.0) + ((100 - options.WritePercent) / 100.0 / callers)),
+            _ => perHolder,
+        };
+    }
+
+    /// <summary>The longest a caller waits in a fair queue: everyone ahead of it holds once (in turns of the permits).</summary>
+    private static double FairWait(HarnessOptions options)
+    {
+        var callers = options.Callers * options.Processes;
+        return options.Mode switch
+        {
+            "sem" => options.HoldMs * Math.Ceiling((double)callers / options.Permits),
+            "rw" => options.HoldMs * (1 + (callers * options.WritePercent / 100.0)),
+            _ => options.HoldMs * callers,
+        };
     }
 
     private static Process StartChild(string[] args, DateTimeOffset startAt)

@@ -26,14 +26,27 @@ internal sealed record HarnessOptions
 
     public DateTimeOffset StartAt { get; init; }
 
+    /// <summary>What is contended: <c>exclusive</c> (a lock), <c>rw</c> (a reader-writer lock) or <c>sem</c> (a semaphore).</summary>
+    public string Mode { get; init; } = "exclusive";
+
+    /// <summary>The share of writes in <c>rw</c> mode, in percent (0: readers only).</summary>
+    public int WritePercent { get; init; }
+
+    /// <summary>The semaphore's permits in <c>sem</c> mode.</summary>
+    public int Permits { get; init; } = 4;
+
     public string Settings => Library switch
     {
+        "madelson" when Mode != "exclusive" => ModeSettings + (Tuned ? ", BusyWaitSleepTime 1-10 ms (tuned)" : ", BusyWaitSleepTime 10-800 ms (library default)"),
+        "duallock" when Mode != "exclusive" => ModeSettings + ", defaults (pub/sub wake-up, local fair queue)",
         "madelson" => Tuned ? "BusyWaitSleepTime 1-10 ms (tuned)" : "BusyWaitSleepTime 10-800 ms (library default)",
         "redlock" => Tuned ? "retry every 5 ms (tuned)" : "retry every 50 ms",
         "duallock" => "defaults (pub/sub wake-up, local queue and hand-off)",
         "inprocess" => "in-process stage (harness ceiling)",
         _ => "MariaDB, durable commits",
     };
+
+    private string ModeSettings => Mode == "rw" ? $"reader-writer, {WritePercent} % writes" : $"semaphore of {Permits}";
 
     public static HarnessOptions Parse(string[] args)
     {
@@ -52,6 +65,9 @@ internal sealed record HarnessOptions
                 case "--duration": options = options with { Duration = TimeSpan.FromSeconds(double.Parse(Value(), CultureInfo.InvariantCulture)) }; break;
                 case "--processes": options = options with { Processes = int.Parse(Value(), CultureInfo.InvariantCulture) }; break;
                 case "--key": options = options with { Key = Value() }; keyGiven = true; break;
+                case "--mode": options = options with { Mode = Value() }; break;
+                case "--write-percent": options = options with { WritePercent = int.Parse(Value(), CultureInfo.InvariantCulture) }; break;
+                case "--permits": options = options with { Permits = int.Parse(Value(), CultureInfo.InvariantCulture) }; break;
                 case "--handoffs": options = options with { Handoffs = int.Parse(Value(), CultureInfo.InvariantCulture) }; break;
                 case "--child":
                     options = options with { IsChild = true, StartAt = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(Value(), CultureInfo.InvariantCulture)) };

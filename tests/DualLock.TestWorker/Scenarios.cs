@@ -18,6 +18,7 @@ internal static partial class Scenarios
         RegisterRedis(All);
         RegisterMySql(All);
         RegisterContract(All);
+        RegisterCoordination(All);
     }
 
     static partial void RegisterRedis(Dictionary<string, Func<string[], CancellationToken, Task<int>>> scenarios);
@@ -25,4 +26,6 @@ internal static partial class Scenarios
     static partial void RegisterMySql(Dictionary<string, Func<string[], CancellationToken, Task<int>>> scenarios);
 
     static partial void RegisterContract(Dictionary<string, Func<string[], CancellationToken, Task<int>>> scenarios);
+
+    static partial void RegisterCoordination(Dictionary<string, Func<string[], CancellationToken, Task<int>>> scenarios);
 }
