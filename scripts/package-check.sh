@@ -4,7 +4,7 @@
 #      PACKAGE_CHECK_VERSION is set), a CI build (ContinuousIntegrationBuild) in its own artifacts folder;
 #   2. check each package: its own README (not the repository's), lib/net8.0 + lib/net10.0, the dependency
 #      ranges (DualLock bounded within the minor version), the .snupkg with a source-linked PDB per framework,
-#      repository URL and commit; prints each package's contents;
+#      repository URL and commit; prints each package's contents (kept in artifacts/package-check/contents.txt);
 #   3. restore tests/PackageConsumer from those .nupkg files through its nuget.config (a fresh packages folder:
 #      a cached package cannot stand in for the packed one; the packages are compared by hash);
 #   4. publish it trimmed with the DualLock assemblies as roots: no trim warning may come from DualLock.*;
@@ -38,7 +38,7 @@ for id in "${ids[@]}"; do
 done
 
 log "checking the packages"
-python3 - "$packages" "$version" "$root" "${ids[@]}" <<'PY'
+python3 - "$packages" "$version" "$root" "${ids[@]}" <<'PY' | tee "$work/contents.txt"
 import re, sys, zipfile, xml.etree.ElementTree as ET
 
 packages, version, root, ids = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
