@@ -66,7 +66,11 @@ for id in ids:
     check(readme == "README.md" and "README.md" in names, f"{id}: no README.md in the package")
     if "README.md" in names:
         packed = nupkg.read("README.md")
-        check(packed == open(f"{root}/src/{id}/README.md", "rb").read(), f"{id}: the README is not src/{id}/README.md")
+        try:
+            own = open(f"{root}/src/{id}/README.md", "rb").read()
+        except FileNotFoundError:
+            own = None
+        check(packed == own, f"{id}: the README is not src/{id}/README.md")
         check(packed != root_readme and b"./run.sh" not in packed, f"{id}: the repository's README is packed")
     for fw in frameworks:
         check(f"lib/{fw}/{id}.dll" in names, f"{id}: no lib/{fw}/{id}.dll")
@@ -102,8 +106,12 @@ for id in ids:
             pdb = f"lib/{fw}/{id}.pdb"
             if check(pdb in snupkg.namelist(), f"{id}: no {pdb} in the .snupkg"):
                 data = snupkg.read(pdb)
-                linked = b"https://raw.githubusercontent.com/duallock/duallock/" in data
-                check(linked, f"{id}: {pdb} has no source link to {repository}")
+                # The source link JSON: the CI build's deterministic root (/_/, not this machine's path) mapped to the
+                # repository at the commit the nuspec names.
+                commit = (repo.get("commit") or "") if repo is not None else ""
+                link = f'{{"documents":{{"/_/*":"https://raw.githubusercontent.com/duallock/duallock/{commit}/*"}}}}'
+                linked = bool(commit) and link.encode() in data
+                check(linked, f"{id}: {pdb} has no source link {link}")
                 pdbs.append(f"{fw}{' (source link)' if linked else ''}")
     except FileNotFoundError:
         check(False, f"{id}: no {id}.{version}.snupkg")
