@@ -6,8 +6,9 @@
 #      ranges (DualLock bounded within the minor version), the .snupkg with a source-linked PDB per framework,
 #      repository URL and commit; prints each package's contents (kept in artifacts/package-check/contents.txt);
 #   3. restore tests/PackageConsumer from those .nupkg files through its nuget.config (a fresh packages folder:
-#      a cached package cannot stand in for the packed one; the packages are compared by hash);
-#   4. publish it trimmed with the DualLock assemblies as roots: no trim warning may come from DualLock.*;
+#      a cached package cannot stand in for the packed one; the restored .nupkg is compared byte for byte with the packed one);
+#   4. publish it trimmed with the DualLock assemblies as roots: no trim warning at all, from DualLock.* or from
+#      what the packages bring in (Dapper in DualLock.MySql brought 18);
 #   5. run it (the build, then the trimmed publish) against the real servers: it takes a lock with each
 #      registration and fails when a read-modify-write under it lost an update.
 # Needs the servers' environment: eval "$(scripts/services.sh env)". Exit 0 only when every step passed.
@@ -155,11 +156,10 @@ if ! dotnet publish "$consumer/PackageConsumer.csproj" -c Release -nologo -r lin
 fi
 warnings=$(grep -E 'warning IL[0-9]+' "$publish_log" | sed -E 's/ +\[[^]]*\]$//' | sort -u || true)
 duallock_warnings=$(grep -E 'DualLock' <<<"$warnings" || true)
-echo "trim analysis: $(grep -c . <<<"$warnings" || true) distinct trim warnings in all, $(grep -c . <<<"$duallock_warnings" || true) from DualLock.*"
-if [ -n "$warnings" ]; then
-  grep -oE 'IL[0-9]+: [A-Za-z0-9_.`]+' <<<"$warnings" | sed -E 's/^(IL[0-9]+): ([A-Za-z0-9_`]+\.[A-Za-z0-9_`]+).*/  \1 \2/' | sort | uniq -c || true
-fi
-[ -z "$duallock_warnings" ] || { echo "$duallock_warnings" >&2; fail "trim warnings from DualLock.*"; }
+echo "trim analysis: $(grep -c . <<<"$warnings" || true) distinct trim warnings, $(grep -c . <<<"$duallock_warnings" || true) of them in DualLock.* code"
+# Any warning fails, also one from a dependency: a consumer trims what the packages bring in (with Dapper inside
+# DualLock.MySql, this publish reported 18, all from Dapper's code and none naming DualLock).
+[ -z "$warnings" ] || { echo "$warnings" >&2; fail "trim warnings in a consumer of the packages (log: $publish_log)"; }
 
 log "running the consumer against the real servers"
 dotnet "$work/consumer/bin/PackageConsumer/release/PackageConsumer.dll" || fail "the consumer (build) failed"
