@@ -57,6 +57,13 @@ conf_dir=$(echo "$configuration" | tr '[:upper:]' '[:lower:]')
 check "benchmark dry job (InProcessBenchmarks.DualLockInProcess)" \
   dotnet "$bin/DualLock.Benchmarks/$conf_dir/DualLock.Benchmarks.dll" --filter '*InProcessBenchmarks.DualLockInProcess*' --job Dry --artifacts "$results/benchmark-dry"
 
+# The three packages packed as a consumer gets them: contents checked (README, frameworks, dependency ranges,
+# symbols), a consumer restored from the .nupkg files (not project references), a trimmed publish with no trim
+# warning from DualLock.*, and the consumer run against the servers, taking a lock with each registration.
+check "packages (scripts/package-check.sh: pack, contents, consumer from the .nupkg files, trim analysis)" \
+  scripts/package-check.sh
+[ -f artifacts/package-check/contents.txt ] && sed 's/^/  /' artifacts/package-check/contents.txt
+
 # A short smoke of the strategy comparison: two real API instances per strategy, the oracle must
 # see the negative control ("none") lose updates and the dual lock lose none (exit 0), else it fails.
 check "comparison smoke (none and dual, hot user, 2 instances)" \

@@ -2,7 +2,12 @@
 # Starts and stops REAL MariaDB and Redis servers on loopback for the DualLock
 # tests, samples and benchmarks. Nothing is mocked and no Docker is needed.
 #
+# Installing the programs is scripts/install-services.sh (apt-get, as root); 'up' runs it when a
+# program is missing. The servers' configurations are checked-in templates in scripts/config/
+# (mariadb.cnf, mariadb-provision.sql, redis.conf, redis-cluster.conf), rendered into the services folder.
+#
 # Usage:
+#   scripts/services.sh install    install the missing programs (scripts/install-services.sh)
 #   scripts/services.sh up [redlock] [cluster] [all]
 #                                  start MariaDB + Redis (and the extras asked for)
 #   scripts/services.sh down [--purge]
@@ -57,13 +62,10 @@ DB_NAME="duallock"
 DB_USER="duallock"
 DB_PASSWORD="duallock"
 
-APT_PACKAGES=(mariadb-server mariadb-client redis-server redis-tools)
+CONFIG_DIR="$SCRIPT_DIR/config"
 
-log() { printf 'services: %s\n' "$*" >&2; }
-die() {
-    printf 'services: ERROR: %s\n' "$*" >&2
-    exit 1
-}
+# shellcheck source=lib/services-common.sh
+source "$SCRIPT_DIR/lib/services-common.sh"
 
 usage() {
     sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2
@@ -110,52 +112,8 @@ MYSQL_ERRLOG="$MARIADB_DIR/error.log"
 
 # ------------------------------------------------------------------- helpers
 
-CLEANUPS=()
-run_cleanups() {
-    local c
-    for c in "${CLEANUPS[@]}"; do eval "$c" || true; done
-}
-trap run_cleanups EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-find_bin() { # first of the names found on PATH or in the sbin folders
-    local name dir
-    for name in "$@"; do
-        if command -v "$name" >/dev/null 2>&1; then
-            command -v "$name"
-            return 0
-        fi
-        for dir in /usr/sbin /sbin /usr/local/sbin /usr/libexec; do
-            if [[ -x "$dir/$name" ]]; then
-                printf '%s\n' "$dir/$name"
-                return 0
-            fi
-        done
-    done
-    return 1
-}
-
-resolve_bins() {
-    MARIADBD="$(find_bin mariadbd mysqld || true)"
-    INSTALL_DB="$(find_bin mariadb-install-db mysql_install_db || true)"
-    MYSQL_CLIENT="$(find_bin mariadb mysql || true)"
-    MYSQL_ADMIN="$(find_bin mariadb-admin mysqladmin || true)"
-    REDIS_SERVER="$(find_bin redis-server || true)"
-    REDIS_CLI="$(find_bin redis-cli || true)"
-}
-
-missing_bins() {
-    resolve_bins
-    local -a missing=()
-    [[ -n "$MARIADBD" ]] || missing+=("mariadbd")
-    [[ -n "$INSTALL_DB" ]] || missing+=("mariadb-install-db")
-    [[ -n "$MYSQL_CLIENT" ]] || missing+=("mariadb")
-    [[ -n "$MYSQL_ADMIN" ]] || missing+=("mariadb-admin")
-    [[ -n "$REDIS_SERVER" ]] || missing+=("redis-server")
-    [[ -n "$REDIS_CLI" ]] || missing+=("redis-cli")
-    if ((${#missing[@]} > 0)); then printf '%s\n' "${missing[@]}"; fi
-}
 
 # Alive = exists and is not a zombie. A daemon's parent is PID 1, which in
 # some containers/VMs reaps exited children late, so kill -0 is not enough.
@@ -223,78 +181,33 @@ take_lock() {
 
 # ---------------------------------------------------------------- installing
 
-system_service_stop_after_install() {
-    # The packages' postinst scripts may have started system-wide servers
-    # (mariadb on 3306, redis on 6379). Stop them cleanly through the init
-    # system; never kill anything by name.
-    local svc
-    if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
-        for svc in mariadb redis-server; do
-            if systemctl is-active --quiet "$svc" 2>/dev/null; then
-                log "stopping system service $svc started by the package install"
-                systemctl stop "$svc" || log "could not stop $svc (left as is)"
-            fi
-        done
-        return 0
-    fi
-    local pidfile script
-    for svc in mariadb:/run/mysqld/mysqld.pid redis-server:/run/redis/redis-server.pid; do
-        script="/etc/init.d/${svc%%:*}"
-        pidfile="${svc#*:}"
-        local pid
-        pid="$(read_pid "$pidfile")"
-        if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && [[ -x "$script" ]]; then
-            log "stopping system service ${svc%%:*} (pid $pid) started by the package install"
-            "$script" stop >&2 || log "could not stop ${svc%%:*} (left as is)"
-        fi
-    done
-}
-
-ensure_packages() {
+ensure_packages() { # the programs are installed by scripts/install-services.sh; only when one is missing
     local -a missing
     mapfile -t missing < <(missing_bins)
     ((${#missing[@]} == 0)) && return 0
+    "$SCRIPT_DIR/install-services.sh"
+}
 
-    if [[ "$(id -u)" -ne 0 ]]; then
-        printf 'services: ERROR: missing programs: %s\n' "${missing[*]}" >&2
-        printf 'services: install them as root with:\n' >&2
-        printf '  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends %s\n' "${APT_PACKAGES[*]}" >&2
-        exit 1
+# Renders a checked-in template: render TEMPLATE OUTPUT NAME=VALUE... replaces every @NAME@; a placeholder
+# left over (a template and this script out of step) is an error, not a server started with a literal @NAME@.
+render() {
+    local template="$1" out="$2" kv key value
+    shift 2
+    [[ -f "$template" ]] || die "no template $template"
+    local -a expr=()
+    for kv in "$@"; do
+        key="${kv%%=*}"
+        value="${kv#*=}"
+        value="${value//\\/\\\\}"
+        value="${value//|/\\|}"
+        value="${value//&/\\&}"
+        expr+=(-e "s|@${key}@|${value}|g")
+    done
+    sed "${expr[@]}" "$template" >"$out.tmp"
+    if grep -qE '@[A-Z_]+@' "$out.tmp"; then
+        die "$template: placeholder(s) $(grep -oE '@[A-Z_]+@' "$out.tmp" | sort -u | tr '\n' ' ')not rendered"
     fi
-    command -v apt-get >/dev/null 2>&1 ||
-        die "missing programs: ${missing[*]}; no apt-get here: install the packages ${APT_PACKAGES[*]} (or their equivalents)"
-
-    log "missing programs: ${missing[*]}; installing ${APT_PACKAGES[*]}"
-    # Keep the packages from starting system-wide servers during the install.
-    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-        printf '#!/bin/sh\n# written by DualLock scripts/services.sh during apt-get install\nexit 101\n' >/usr/sbin/policy-rc.d
-        chmod 755 /usr/sbin/policy-rc.d
-        CLEANUPS+=("rm -f /usr/sbin/policy-rc.d")
-        log "wrote /usr/sbin/policy-rc.d (exit 101) for the install; it is removed afterwards"
-    else
-        log "/usr/sbin/policy-rc.d already present; leaving it as is"
-    fi
-
-    local started=$SECONDS
-    log "apt-get update"
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq >&2 ||
-        die "apt-get update failed"
-    log "apt-get install"
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
-        --no-install-recommends "${APT_PACKAGES[@]}" >&2 ||
-        die "apt-get install ${APT_PACKAGES[*]} failed"
-    log "packages installed in $((SECONDS - started)) s"
-
-    system_service_stop_after_install
-
-    # Remove our policy-rc.d now rather than at exit.
-    if [[ ${#CLEANUPS[@]} -gt 0 ]]; then
-        run_cleanups
-        CLEANUPS=()
-    fi
-
-    mapfile -t missing < <(missing_bins)
-    ((${#missing[@]} == 0)) || die "still missing after install: ${missing[*]}"
+    mv "$out.tmp" "$out"
 }
 
 # ------------------------------------------------------------------- MariaDB
@@ -312,31 +225,8 @@ mariadb_pid() {
 
 write_mariadb_cnf() {
     mkdir -p "$MARIADB_DIR/tmp" "$(dirname "$MYSQL_SOCKET")"
-    cat >"$MYSQL_CNF" <<EOF
-# Generated by scripts/services.sh on every 'up'; edits are overwritten.
-[mysqld]
-port = $MYSQL_PORT
-bind-address = 127.0.0.1
-socket = "$MYSQL_SOCKET"
-pid-file = "$MYSQL_PIDFILE"
-datadir = "$MYSQL_DATADIR"
-tmpdir = "$MARIADB_DIR/tmp"
-log-error = "$MYSQL_ERRLOG"
-skip-name-resolve
-skip-log-bin
-character-set-server = utf8mb4
-collation-server = utf8mb4_unicode_ci
-# durable commits, as production runs it
-innodb_flush_log_at_trx_commit = 1
-innodb_lock_wait_timeout = 50
-innodb_buffer_pool_size = 256M
-innodb_log_file_size = 128M
-max_connections = 500
-max_allowed_packet = 64M
-thread_cache_size = 64
-table_open_cache = 2000
-local_infile = 0
-EOF
+    render "$CONFIG_DIR/mariadb.cnf" "$MYSQL_CNF" MYSQL_PORT="$MYSQL_PORT" MYSQL_SOCKET="$MYSQL_SOCKET" \
+        MYSQL_PIDFILE="$MYSQL_PIDFILE" MYSQL_DATADIR="$MYSQL_DATADIR" MARIADB_DIR="$MARIADB_DIR" MYSQL_ERRLOG="$MYSQL_ERRLOG"
 }
 
 init_mariadb_datadir() {
@@ -358,18 +248,8 @@ init_mariadb_datadir() {
 }
 
 provision_mariadb() {
-    mysql_admin_sql <<EOF
-CREATE DATABASE IF NOT EXISTS \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
-CREATE USER IF NOT EXISTS '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD';
-CREATE USER IF NOT EXISTS '$DB_USER'@'localhost' IDENTIFIED BY '$DB_PASSWORD';
-ALTER USER '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD';
-ALTER USER '$DB_USER'@'localhost' IDENTIFIED BY '$DB_PASSWORD';
-GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
-GRANT ALL PRIVILEGES ON \`${DB_NAME}\\_%\`.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
-GRANT PROCESS ON *.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
-DROP USER IF EXISTS ''@'localhost';
-FLUSH PRIVILEGES;
-EOF
+    render "$CONFIG_DIR/mariadb-provision.sql" "$MARIADB_DIR/provision.sql" DB_NAME="$DB_NAME" DB_USER="$DB_USER" DB_PASSWORD="$DB_PASSWORD"
+    mysql_admin_sql <"$MARIADB_DIR/provision.sql"
 }
 
 start_mariadb() {
@@ -472,26 +352,10 @@ write_redis_conf() { # write_redis_conf PORT standalone|cluster
     local port="$1" mode="$2" dir
     dir="$(node_dir "$port")"
     mkdir -p "$dir"
-    {
-        printf '# Generated by scripts/services.sh (%s node); rewritten on every "up".\n' "$mode"
-        printf 'port %s\n' "$port"
-        printf 'bind 127.0.0.1\n'
-        printf 'protected-mode no\n'
-        printf 'daemonize yes\n'
-        printf 'pidfile "%s/redis.pid"\n' "$dir"
-        printf 'logfile "%s/redis.log"\n' "$dir"
-        printf 'dir "%s"\n' "$dir"
-        printf 'save ""\n'
-        printf 'appendonly no\n'
-        printf 'loglevel notice\n'
-        # Lets tests simulate a slow server with DEBUG SLEEP from loopback.
-        printf 'enable-debug-command local\n'
-        if [[ "$mode" == cluster ]]; then
-            printf 'cluster-enabled yes\n'
-            printf 'cluster-config-file nodes.conf\n'
-            printf 'cluster-node-timeout 5000\n'
-        fi
-    } >"$dir/redis.conf"
+    render "$CONFIG_DIR/redis.conf" "$dir/redis.conf" PORT="$port" DIR="$dir"
+    if [[ "$mode" == cluster ]]; then
+        cat "$CONFIG_DIR/redis-cluster.conf" >>"$dir/redis.conf"
+    fi
 }
 
 # start_redis_node PORT: start a node from its existing redis.conf
@@ -820,6 +684,7 @@ main() {
     local cmd="${1:-}"
     [[ $# -gt 0 ]] && shift
     case "$cmd" in
+    install) exec "$SCRIPT_DIR/install-services.sh" "$@" ;;
     up) cmd_up "$@" ;;
     down) cmd_down "$@" ;;
     status) cmd_status ;;

@@ -1,4 +1,3 @@
-using Dapper;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 
@@ -78,8 +77,10 @@ internal sealed class MySqlNamedLockStage : LockStage
 
                 // GET_LOCK takes whole seconds on MySQL; the server waits the whole seconds left (never more than is left), the remainder is polled.
                 var seconds = remaining > TimeSpan.Zero ? (int)Math.Floor(remaining.TotalSeconds) : 0;
-                var result = await connection.ExecuteScalarAsync<long?>(
-                    new CommandDefinition(GetLockSql, new { name, seconds }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                var result = await MySqlCommands.Create(connection, GetLockSql)
+                    .With("name", name)
+                    .With("seconds", seconds)
+                    .ScalarInt64Async(cancellationToken).ConfigureAwait(false);
                 if (result == 1)
                 {
                     acquired = true;
@@ -136,7 +137,7 @@ internal sealed class MySqlNamedLockStage : LockStage
             try
             {
                 // 1 released; 0 held by another session, NULL free: either way this session had already lost it.
-                var released = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(ReleaseLockSql, new { name })).ConfigureAwait(false);
+                var released = await MySqlCommands.Create(connection, ReleaseLockSql).With("name", name).ScalarInt64Async(CancellationToken.None).ConfigureAwait(false);
                 if (released != 1)
                 {
                     guard.ReportLost(released is null ? "RELEASE_LOCK found no such lock" : "RELEASE_LOCK found it held by another session");

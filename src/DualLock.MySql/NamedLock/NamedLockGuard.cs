@@ -1,4 +1,3 @@
-using Dapper;
 using MySqlConnector;
 
 namespace DualLock.MySql;
@@ -49,7 +48,7 @@ internal sealed class NamedLockGuard : IDisposable
 
         try
         {
-            var held = await _connection.ExecuteScalarAsync<long?>(new CommandDefinition(ConfirmSql, new { name = _name })).ConfigureAwait(false);
+            var held = await MySqlCommands.Create(_connection, ConfirmSql).With("name", _name).ScalarInt64Async(CancellationToken.None).ConfigureAwait(false);
             if (held == 1)
             {
                 return true;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Dapper;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 
@@ -57,7 +56,6 @@ internal sealed class MySqlRowLockStage : LockStage
     {
         ArgumentNullException.ThrowIfNull(context);
         var transaction = context.GetRequiredFeature<MySqlTransactionFeature>();
-        var parameters = new { id = context.Key.Id, resource = context.Key.Resource, scope = context.Key.Scope, key = context.Key.ToString() };
         var started = _timeProvider.GetTimestamp();
         var contended = false;
         for (var attempt = 0; ; attempt++)
@@ -70,7 +68,7 @@ internal sealed class MySqlRowLockStage : LockStage
             using var deadline = serverWait ? WaitDeadline.After(remaining, _timeProvider, cancellationToken) : null;
             try
             {
-                var found = await LockAsync(transaction, CommandText(remaining), parameters, deadline?.Token ?? cancellationToken).ConfigureAwait(false);
+                var found = await LockAsync(transaction, CommandText(remaining), context.Key, deadline?.Token ?? cancellationToken).ConfigureAwait(false);
                 if (!found)
                 {
                     throw new MySqlRowNotFoundException(context.Key.Resource, Name, _timeProvider.GetElapsedTime(started), _target);
@@ -124,8 +122,8 @@ internal sealed class MySqlRowLockStage : LockStage
         bool on;
         try
         {
-            on = await transaction.Connection.ExecuteScalarAsync<bool>(
-                new CommandDefinition("SELECT @@innodb_rollback_on_timeout", transaction: transaction.Transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            on = await MySqlCommands.Create(transaction.Connection, "SELECT @@innodb_rollback_on_timeout", transaction.Transaction)
+                .ScalarInt64Async(cancellationToken).ConfigureAwait(false) is not (null or 0);
         }
         catch (MySqlException)
         {
@@ -152,13 +150,21 @@ internal sealed class MySqlRowLockStage : LockStage
         return string.Create(CultureInfo.InvariantCulture, $"SET SESSION innodb_lock_wait_timeout = {WaitDeadline.ServerSeconds(remaining)}; {_waitSql}");
     }
 
-    private static async Task<bool> LockAsync(MySqlTransactionFeature transaction, string sql, object parameters, CancellationToken cancellationToken)
+    private static async Task<bool> LockAsync(MySqlTransactionFeature transaction, string sql, LockKey key, CancellationToken cancellationToken)
     {
-        var command = new CommandDefinition(sql, parameters, transaction.Transaction, cancellationToken: cancellationToken);
-        var reader = await transaction.Connection.ExecuteReaderAsync(command).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
+        // The parameters a configured statement may use: @id, @resource, @scope and @key (the key's text).
+        var command = MySqlCommands.Create(transaction.Connection, sql, transaction.Transaction)
+            .With("id", key.Id)
+            .With("resource", key.Resource)
+            .With("scope", key.Scope)
+            .With("key", key.ToString());
+        await using (command.ConfigureAwait(false))
         {
-            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

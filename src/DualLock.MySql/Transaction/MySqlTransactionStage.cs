@@ -1,5 +1,4 @@
 using System.Data;
-using Dapper;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 
@@ -63,11 +62,12 @@ internal sealed class MySqlTransactionStage : LockStage
             if (fencingToken is not null && _createFenceTable && !_fenceTableReady)
             {
                 // DDL commits implicitly, so it runs before the transaction starts, once per stage, and only when the table is missing.
-                var exists = await connection.ExecuteScalarAsync<long>(
-                    new CommandDefinition(FenceSql.TableExists, new { table = _fenceTableName }, cancellationToken: deadline.Token)).ConfigureAwait(false);
-                if (exists == 0)
+                var exists = await MySqlCommands.Create(connection, FenceSql.TableExists)
+                    .With("table", _fenceTableName)
+                    .ScalarInt64Async(deadline.Token).ConfigureAwait(false);
+                if (exists is null or 0)
                 {
-                    await connection.ExecuteAsync(new CommandDefinition(FenceSql.CreateTable(_fenceTable!), cancellationToken: deadline.Token)).ConfigureAwait(false);
+                    await MySqlCommands.Create(connection, FenceSql.CreateTable(_fenceTable!)).NonQueryAsync(deadline.Token).ConfigureAwait(false);
                 }
 
                 _fenceTableReady = true;
@@ -79,11 +79,10 @@ internal sealed class MySqlTransactionStage : LockStage
             {
                 fencing = true;
                 var left = bound - _timeProvider.GetElapsedTime(started);
-                var stored = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                    FenceSql.RecordAndRead(_fenceTable!, WaitDeadline.ServerSeconds(left)),
-                    new { key = context.Key.ToString(), token },
-                    transaction,
-                    cancellationToken: deadline.Token)).ConfigureAwait(false);
+                var stored = await MySqlCommands.Create(connection, FenceSql.RecordAndRead(_fenceTable!, WaitDeadline.ServerSeconds(left)), transaction)
+                    .With("key", context.Key.ToString())
+                    .With("token", token)
+                    .ScalarInt64Async(deadline.Token).ConfigureAwait(false) ?? 0;
                 if (stored > token)
                 {
                     throw FenceRefused(context, token, stored, started);

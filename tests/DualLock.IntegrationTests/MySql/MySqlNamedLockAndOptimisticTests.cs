@@ -51,7 +51,7 @@ public sealed class MySqlNamedLockAndOptimisticTests
                 await attempt.Connection.ExecuteAsync($"UPDATE `{table.Name}` SET value = value + 1 WHERE id = 'a'", transaction: attempt.Transaction);
 
                 // A version that never matches: as if another writer always won the race.
-                return await attempt.CompareAndSetAsync($"UPDATE `{table.Name}` SET version = version + 1 WHERE id = 'a' AND version = -1", null, ct);
+                return await attempt.CompareAndSetAsync($"UPDATE `{table.Name}` SET version = version + 1 WHERE id = 'a' AND version = -1", (object?)null, ct);
             }, Ct));
 
         Assert.Equal(3, ex.Attempts);

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# Packs DualLock, DualLock.Redis and DualLock.MySql as a consumer gets them and checks them:
+#   1. pack the three into artifacts/packages with a test version (0.1.0-check.<UTC time> unless
+#      PACKAGE_CHECK_VERSION is set), a CI build (ContinuousIntegrationBuild) in its own artifacts folder;
+#   2. check each package: its own README (not the repository's), lib/net8.0 + lib/net10.0, the dependency
+#      ranges (DualLock bounded within the minor version), the .snupkg with a source-linked PDB per framework,
+#      repository URL and commit; prints each package's contents (kept in artifacts/package-check/contents.txt);
+#   3. compile every C# example of the three package READMEs into the consumer, as written with its usings;
+#      restore tests/PackageConsumer from those .nupkg files through its nuget.config (a fresh packages folder:
+#      a cached package cannot stand in for the packed one; the restored .nupkg is compared byte for byte with the packed one);
+#   4. publish it trimmed with the DualLock assemblies as roots: no trim warning at all, from DualLock.* or from
+#      what the packages bring in (Dapper in DualLock.MySql brought 18);
+#   5. run it (the build, then the trimmed publish) against the real servers: it takes a lock with each
+#      registration and fails when a read-modify-write under it lost an update.
+# Needs the servers' environment: eval "$(scripts/services.sh env)". Exit 0 only when every step passed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+version=${PACKAGE_CHECK_VERSION:-0.1.0-check.$(date -u +%Y%m%d%H%M%S)}
+packages="$root/artifacts/packages"
+work="$root/artifacts/package-check"
+consumer="$root/tests/PackageConsumer"
+ids=(DualLock DualLock.Redis DualLock.MySql)
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+log() { echo "package-check: $*" >&2; }
+fail() { echo "package-check: FAILED: $*" >&2; exit 1; }
+
+: "${ConnectionStrings__MySql:?run eval \"\$(scripts/services.sh env)\" first}"
+: "${ConnectionStrings__Redis:?run eval \"\$(scripts/services.sh env)\" first}"
+
+rm -rf "$packages" "$work"
+mkdir -p "$packages" "$work"
+
+log "packing ${ids[*]} $version"
+for id in "${ids[@]}"; do
+  # Own artifacts folder: the solution's build outputs (artifacts/build) keep their version.
+  dotnet pack "src/$id/$id.csproj" -c Release -nologo -clp:ErrorsOnly -o "$packages" \
+    -p:Version="$version" -p:ContinuousIntegrationBuild=true -p:ArtifactsPath="$work/build"
+done
+
+log "checking the packages"
+python3 - "$packages" "$version" "$root" "${ids[@]}" <<'PY' | tee "$work/contents.txt"
+import re, sys, zipfile, xml.etree.ElementTree as ET
+
+packages, version, root, ids = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+core = version.split('-')[0].split('.')
+bound = f"[{version}, {core[0]}.{int(core[1]) + 1}.0)"
+frameworks = ["net8.0", "net10.0"]
+repository = "https://github.com/duallock/duallock"
+root_readme = open(f"{root}/README.md", "rb").read()
+problems = []
+
+def check(ok, message):
+    if not ok:
+        problems.append(message)
+    return ok
+
+for id in ids:
+    nupkg = zipfile.ZipFile(f"{packages}/{id}.{version}.nupkg")
+    names = set(nupkg.namelist())
+    nuspec = ET.fromstring(nupkg.read(f"{id}.nuspec"))
+    ns = {"n": nuspec.tag[1:].split("}")[0]}
+    meta = nuspec.find("n:metadata", ns)
+    text = lambda tag: (meta.findtext(f"n:{tag}", default="", namespaces=ns) or "").strip()
+
+    readme = text("readme")
+    check(readme == "README.md" and "README.md" in names, f"{id}: no README.md in the package")
+    if "README.md" in names:
+        packed = nupkg.read("README.md")
+        try:
+            own = open(f"{root}/src/{id}/README.md", "rb").read()
+        except FileNotFoundError:
+            own = None
+        check(packed == own, f"{id}: the README is not src/{id}/README.md")
+        check(packed != root_readme and b"./run.sh" not in packed, f"{id}: the repository's README is packed")
+    for fw in frameworks:
+        check(f"lib/{fw}/{id}.dll" in names, f"{id}: no lib/{fw}/{id}.dll")
+        check(f"lib/{fw}/{id}.xml" in names, f"{id}: no lib/{fw}/{id}.xml (XML docs)")
+    lib_frameworks = sorted({n.split("/")[1] for n in names if n.startswith("lib/")})
+    check(lib_frameworks == sorted(frameworks), f"{id}: frameworks {lib_frameworks}, expected {frameworks}")
+
+    groups = {}
+    for group in meta.findall("n:dependencies/n:group", ns):
+        fw = group.get("targetFramework", "")
+        groups[fw] = [(d.get("id"), d.get("version")) for d in group.findall("n:dependency", ns)]
+    check(sorted(g.lower() for g in groups) == sorted(frameworks), f"{id}: dependency groups {sorted(groups)}")
+    for fw, deps in groups.items():
+        for dep, ver in deps:
+            if dep == "DualLock":
+                check(ver == bound, f"{id} ({fw}): DualLock {ver}, expected {bound}")
+            check(dep != "Dapper", f"{id} ({fw}): depends on Dapper")
+        if id != "DualLock":
+            check(any(dep == "DualLock" for dep, _ in deps), f"{id} ({fw}): no DualLock dependency")
+
+    repo = meta.find("n:repository", ns)
+    check(repo is not None and repo.get("url") == repository, f"{id}: repository url {None if repo is None else repo.get('url')}")
+    check(repo is not None and re.fullmatch(r"[0-9a-f]{40}", repo.get("commit") or "") is not None, f"{id}: no repository commit")
+    check(text("license") == "MIT", f"{id}: license {text('license')!r}")
+    check(text("projectUrl") == repository, f"{id}: projectUrl {text('projectUrl')!r}")
+    check(text("tags") != "", f"{id}: no tags")
+
+    symbols = f"{packages}/{id}.{version}.snupkg"
+    pdbs = []
+    try:
+        snupkg = zipfile.ZipFile(symbols)
+        for fw in frameworks:
+            pdb = f"lib/{fw}/{id}.pdb"
+            if check(pdb in snupkg.namelist(), f"{id}: no {pdb} in the .snupkg"):
+                data = snupkg.read(pdb)
+                # The source link JSON: the CI build's deterministic root (/_/, not this machine's path) mapped to the
+                # repository at the commit the nuspec names.
+                commit = (repo.get("commit") or "") if repo is not None else ""
+                link = f'{{"documents":{{"/_/*":"https://raw.githubusercontent.com/duallock/duallock/{commit}/*"}}}}'
+                linked = bool(commit) and link.encode() in data
+                check(linked, f"{id}: {pdb} has no source link {link}")
+                pdbs.append(f"{fw}{' (source link)' if linked else ''}")
+    except FileNotFoundError:
+        check(False, f"{id}: no {id}.{version}.snupkg")
+
+    print(f"{id} {version}")
+    print(f"  frameworks: {', '.join(lib_frameworks)}")
+    for fw in sorted(groups):
+        print(f"  dependencies {fw}: " + (", ".join(f"{d} {v if v.startswith(('[', '(')) else '>= ' + v}" for d, v in groups[fw]) or "none"))
+    print(f"  readme: {readme or 'none'} ({len(nupkg.read('README.md')) if 'README.md' in names else 0} bytes, src/{id}/README.md)")
+    print(f"  symbols: {id}.{version}.snupkg, portable PDB for {', '.join(pdbs) or 'nothing'}")
+    print(f"  repository: {repo.get('url') if repo is not None else 'none'} @ {(repo.get('commit') or '')[:12] if repo is not None else ''}; license {text('license')}; tags {text('tags')}")
+
+for p in problems:
+    print(f"package-check: FAILED: {p}", file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+
+# Every C# block of the three package READMEs compiles into the consumer as written, with its own usings
+# (one file each, inside a method, since they are top-level statements): a README example that does not
+# compile against the packed packages fails here.
+snippets="$work/readme-snippets"
+mkdir -p "$snippets"
+python3 - "$root" "$snippets" "${ids[@]}" <<'PY'
+import re, sys
+root, out, ids = sys.argv[1], sys.argv[2], sys.argv[3:]
+count = 0
+for id in ids:
+    text = open(f"{root}/src/{id}/README.md", encoding="utf-8").read()
+    blocks = re.findall(r"^```csharp\n(.*?)^```", text, re.S | re.M)
+    if not blocks:
+        sys.exit(f"package-check: FAILED: src/{id}/README.md has no C# example")
+    for n, block in enumerate(blocks, 1):
+        lines = block.splitlines()
+        usings = [l for l in lines if re.fullmatch(r"using [A-Za-z0-9_.]+;", l)]
+        body = [l for l in lines if l not in usings]
+        while body and not body[0].strip():
+            body.pop(0)
+        name = f"{id.replace('.', '')}Readme{n}"
+        with open(f"{out}/{name}.cs", "w", encoding="utf-8") as f:
+            f.write(f"// Generated by scripts/package-check.sh from src/{id}/README.md, C# block {n}.\n")
+            f.write("\n".join(usings) + "\n\n")
+            f.write(f"internal static class {name}\n{{\n    internal static async Task RunAsync()\n    {{\n")
+            f.write("\n".join(("        " + l) if l else "" for l in body) + "\n")
+            f.write("    }\n}\n")
+        count += 1
+print(f"readme examples: {count} C# blocks from {len(ids)} READMEs compiled into the consumer")
+PY
+
+# The machine's package cache serves everything else read-only (a fallback folder); DualLock.* at this version
+# exist only in the local feed, so they land in the fresh folder.
+cache="$work/nuget-packages"
+global=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')
+restore_props=(-p:DualLockVersion="$version" -p:RestorePackagesPath="$cache" -p:RestoreFallbackFolders="$global" -p:ReadmeSnippetsDir="$snippets/")
+
+log "restoring and building tests/PackageConsumer from the packages"
+dotnet build "$consumer/PackageConsumer.csproj" -c Release -nologo -clp:ErrorsOnly "${restore_props[@]}"
+for id in "${ids[@]}"; do
+  lower=$(tr '[:upper:]' '[:lower:]' <<<"$id")
+  restored="$cache/$lower/$version/$lower.$version.nupkg"
+  [ -f "$restored" ] || fail "$id $version was not restored into $cache (restored from somewhere else?)"
+  cmp -s "$restored" "$packages/$id.$version.nupkg" || fail "$id: the restored package is not the one packed"
+done
+grep -q '"DualLock.MySql/' "$work/consumer/obj/PackageConsumer/project.assets.json" || fail "the consumer's assets do not list DualLock.MySql"
+grep -q '"type": "project"' "$work/consumer/obj/PackageConsumer/project.assets.json" && fail "the consumer references a project, not the packages"
+
+log "publishing it trimmed (trim analysis of DualLock.*)"
+publish_log="$work/publish-trimmed.log"
+if ! dotnet publish "$consumer/PackageConsumer.csproj" -c Release -nologo -r linux-x64 --self-contained \
+  -p:PublishTrimmed=true -p:TreatWarningsAsErrors=false "${restore_props[@]}" >"$publish_log" 2>&1; then
+  tail -n 30 "$publish_log" >&2
+  fail "the trimmed publish failed (log: $publish_log)"
+fi
+warnings=$(grep -E 'warning IL[0-9]+' "$publish_log" | sed -E 's/ +\[[^]]*\]$//' | sort -u || true)
+duallock_warnings=$(grep -E 'DualLock' <<<"$warnings" || true)
+echo "trim analysis: $(grep -c . <<<"$warnings" || true) distinct trim warnings, $(grep -c . <<<"$duallock_warnings" || true) of them in DualLock.* code"
+# Any warning fails, also one from a dependency: a consumer trims what the packages bring in (with Dapper inside
+# DualLock.MySql, this publish reported 18, all from Dapper's code and none naming DualLock).
+[ -z "$warnings" ] || { echo "$warnings" >&2; fail "trim warnings in a consumer of the packages (log: $publish_log)"; }
+
+log "running the consumer against the real servers"
+dotnet "$work/consumer/bin/PackageConsumer/release/PackageConsumer.dll" || fail "the consumer (build) failed"
+log "running the trimmed consumer"
+"$work/consumer/publish/PackageConsumer/release_linux-x64/PackageConsumer" || fail "the consumer (trimmed) failed"
+log "passed: ${ids[*]} $version"
