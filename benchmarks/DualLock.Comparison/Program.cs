@@ -13,6 +13,12 @@ if (args.Length > 0 && args[0] == "chaos")
     return await DualLock.Comparison.Chaos.ChaosCommand.RunAsync(args[1..], FindRepositoryRoot());
 }
 
+if (args.Length > 0 && args[0] == "http")
+{
+    // The HTTP side by side (benchmarks/http.sh): wrk against the sample and a minimal endpoint (Http/HttpCommand.cs).
+    return await DualLock.Comparison.Http.HttpCommand.RunAsync(args[1..], FindRepositoryRoot());
+}
+
 ComparisonOptions options;
 try
 {
