@@ -8,7 +8,7 @@ namespace DualLock.Comparison.Http;
 internal static class HttpReport
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>(name, numerator, denominator, target): a sample strategy against what it is measured by.</summary>
     public static IEnumerable<(string Name, string Of, string Over, double Target)> Ratios()
