@@ -12,9 +12,12 @@ internal static class SweepCommand
     public const double P95LimitMs = 50;
 
     /// <summary>Offered loads, arrivals per second over all instances.</summary>
-    public static readonly double[] Rates = [50, 100, 200, 400, 800, 1600];
+    public static readonly double[] Rates = [10, 25, 50, 100, 200, 400, 800, 1600];
 
     public static readonly string[] Scenarios = ["spread", "hot"];
+
+    /// <summary>An unrecorded run at the lowest rate per strategy before its steps.</summary>
+    public static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(3);
 
     public static async Task<int> RunAsync(ComparisonOptions options, string apiDll, string mySql, string redis, HttpClient http, string output, string environment, CancellationToken cancellationToken)
     {
@@ -33,6 +36,9 @@ internal static class SweepCommand
             };
             await using var instances = await ApiInstances.StartAsync(apiDll, options.Instances, env, http, cancellationToken);
             var client = new PointApiClient(http, instances.Urls);
+
+            // Unrecorded: the instances' first requests (JIT, pools) would otherwise land in the first step.
+            _ = await new LoadRun(options with { ConstantRate = Rates[0], Duration = WarmUp }, client).RunAsync(strategy, 0, cancellationToken);
             foreach (var scenario in Scenarios)
             {
                 steps.AddRange(await SweepRun.StepsAsync(options, strategy, scenario, client, instances.ProcessIds, cancellationToken));

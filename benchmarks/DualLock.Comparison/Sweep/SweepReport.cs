@@ -33,7 +33,7 @@ internal static class SweepReport
         var md = new StringBuilder();
         md.AppendLine("# Capacity sweep").AppendLine();
         md.AppendLine(Invariant, $"`{Describe(options)}`. {environment}").AppendLine();
-        md.AppendLine(Invariant, $"Offered load (open model, arrivals/s over all {options.Instances} instances) in steps of {options.SweepStep.TotalSeconds} s each, fresh users and an oracle per step; ");
+        md.AppendLine(Invariant, $"Offered load (open model, arrivals/s over all {options.Instances} instances) in steps of {options.SweepStep.TotalSeconds} s each, fresh users and an oracle per step, after an unrecorded {SweepCommand.WarmUp.TotalSeconds} s warm-up at {SweepCommand.Rates[0]}/s per strategy; ");
         md.AppendLine("spread = 20 users, hot = one user. Capacity: the highest offered load with p95 <= 50 ms, no error and nothing dropped. ");
         md.AppendLine("gen cores: the load generator's own CPU (this process, 1.0 = one core); api cores: the API instances' CPU. On 2 cores a generator near 1.0 is its own ceiling.").AppendLine();
         md.AppendLine("Capacity:").AppendLine();

@@ -68,8 +68,10 @@ internal static class SweepRun
             steps.Add(step);
             Console.WriteLine(SweepReport.Row(step));
 
-            // Past saturation every further step only queues longer: the first step beyond the capacity shows the knee.
-            if (!step.WithinCapacity)
+            // Past saturation every further step only queues longer. One slow step on a noisy machine is not saturation:
+            // stop when the server no longer keeps up (errors, drops, acknowledged well below offered) or two steps in a row miss.
+            var saturated = step.Errors > 0 || step.Dropped > 0 || step.AcknowledgedPerSecond < 0.9 * rate;
+            if (saturated || (!step.WithinCapacity && steps.Count > 1 && !steps[^2].WithinCapacity))
             {
                 break;
             }
