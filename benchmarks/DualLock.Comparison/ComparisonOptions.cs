@@ -36,6 +36,15 @@ internal sealed record ComparisonOptions
 
     public string? ApiPath { get; init; }
 
+    /// <summary>Offered load in steps up to saturation per strategy instead of the seed's scenarios (Sweep/SweepCommand.cs).</summary>
+    public bool Sweep { get; init; }
+
+    /// <summary>Length of one sweep step.</summary>
+    public TimeSpan SweepStep { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>One constant arrival rate (per second) instead of the seed's scenarios: the sweep's steps set it.</summary>
+    public double? ConstantRate { get; init; }
+
     public string OutputDirectory { get; init; } = Path.Combine("artifacts", "comparison");
 
     public static ComparisonOptions Parse(string[] args)
@@ -56,6 +65,8 @@ internal sealed record ComparisonOptions
                 "--race-window-ms" => options with { RaceWindowMs = (int)ParsePositive(name, Value(), 1000, allowZero: true) },
                 "--max-in-flight" => options with { MaxInFlight = (int)ParsePositive(name, Value(), 5000) },
                 "--api" => options with { ApiPath = Value() },
+                "--sweep" => options with { Sweep = true },
+                "--sweep-step" => options with { SweepStep = ParseDuration(Value()) },
                 "--out" => options with { OutputDirectory = Value() },
                 _ => throw new ArgumentException($"Unknown option '{name}'. {Usage}"),
             };
@@ -66,7 +77,8 @@ internal sealed record ComparisonOptions
 
     public const string Usage =
         "Options: --strategies none,local,pessimistic,distributed,dual,named,optimistic,atomic[,redlock] --duration 20s|2m "
-        + "--scale N --hot --instances N --runs N --race-window-ms N --max-in-flight N --api path/UserPointApi.dll --out dir";
+        + "--scale N --hot --instances N --runs N --race-window-ms N --max-in-flight N --api path/UserPointApi.dll --out dir "
+        + "--sweep [--sweep-step 5s]";
 
     private static string[] ParseStrategies(string value)
     {

@@ -44,7 +44,9 @@ internal sealed class LoadRun(ComparisonOptions options, PointApiClient client)
         var spike = new UserTally(await client.CreateUserAsync(cancellationToken));
         var scale = options.Scale;
         var d = options.Duration;
-        var drivers = options.Hot
+        var drivers = options.ConstantRate is { } rate
+            ? [DriveAsync(ArrivalSchedule.Constant("constant", rate, d), options.Hot ? () => spike : () => users[Random.Shared.Next(users.Count)], cancellationToken)]
+            : options.Hot
             ? [DriveAsync(ArrivalSchedule.Constant("hot", 300 * scale, d), () => spike, cancellationToken)]
             : new[]
             {

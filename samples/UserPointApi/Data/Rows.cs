@@ -23,6 +23,12 @@ internal sealed class PointRow
     public DateTime CreatedAt { get; set; }
 
     public DateTime UpdatedAt { get; set; }
+
+    /// <summary>Gets or sets the server's clock when a write read the row (<c>UTC_TIMESTAMP(6) AS read_at</c>): the write's timestamp.</summary>
+    public DateTime ReadAt { get; set; }
+
+    /// <summary>Gets or sets the row count of the conditional update read with the row (<c>ROW_COUNT() AS updated</c>).</summary>
+    public long Updated { get; set; }
 }
 
 internal sealed class LedgerRow

@@ -35,17 +35,11 @@ public sealed class PointMutations(IOptions<PointOptions> pointOptions, Idempote
                 break;
         }
 
+        // The ledger entry goes in the same round trip as the balance change (its statements are batched with it).
+        var ledger = new LedgerEntry(entryId, command.UserId, command.Operation, delta, refundOf);
         var point = mode == WriteMode.Atomic
-            ? await ApplyAtomicAsync(connection, transaction, command.UserId, delta, raceWindow, cancellationToken)
-            : await ApplyReadModifyWriteAsync(connection, transaction, command.UserId, delta, mode, raceWindow, cancellationToken);
-
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO point_ledger (id, user_id, type, amount, balance_after, created_at, refund_of)
-            VALUES (@entryId, @userId, @type, @delta, @balance, @updatedAt, @refundOf)
-            """,
-            new { entryId, userId = command.UserId, type = command.Operation, delta, balance = point.Amount, point.UpdatedAt, refundOf },
-            transaction, cancellationToken: cancellationToken));
+            ? await ApplyAtomicAsync(connection, transaction, ledger, raceWindow, cancellationToken)
+            : await ApplyReadModifyWriteAsync(connection, transaction, ledger, mode, raceWindow, cancellationToken);
 
         var result = new PointWriteDto(point.Id, point.UserId, point.Amount, point.CreatedAt, point.UpdatedAt, entryId);
         if (command.Claim is { } claim)
@@ -57,50 +51,60 @@ public sealed class PointMutations(IOptions<PointOptions> pointOptions, Idempote
         return result;
     }
 
-    private async Task<PointRow> ApplyReadModifyWriteAsync(MySqlConnection connection, MySqlTransaction transaction, string userId, long delta, WriteMode mode, TimeSpan raceWindow, CancellationToken cancellationToken)
+    private async Task<PointRow> ApplyReadModifyWriteAsync(MySqlConnection connection, MySqlTransaction transaction, LedgerEntry ledger, WriteMode mode, TimeSpan raceWindow, CancellationToken cancellationToken)
     {
         // A plain read: under a lock it is the latest committed balance; without one it is the race the negative controls show.
+        // The server's clock comes with it (the write's timestamp), so the read is one round trip.
         var point = await connection.QuerySingleOrDefaultAsync<PointRow>(new CommandDefinition(
-            "SELECT id, user_id, amount, version, created_at, updated_at FROM user_points WHERE user_id = @userId",
-            new { userId }, transaction, cancellationToken: cancellationToken))
+            "SELECT id, user_id, amount, version, created_at, updated_at, UTC_TIMESTAMP(6) AS read_at FROM user_points WHERE user_id = @userId",
+            new { ledger.UserId }, transaction, cancellationToken: cancellationToken))
             ?? throw NotFound();
-        var balance = point.Amount + delta;
-        Check(balance, delta);
+        var balance = point.Amount + ledger.Delta;
+        Check(balance, ledger.Delta);
         if (raceWindow > TimeSpan.Zero)
         {
             await Task.Delay(raceWindow, timeProvider, cancellationToken);
         }
 
-        var now = await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("SELECT UTC_TIMESTAMP(6)", transaction: transaction, cancellationToken: cancellationToken));
-        var sql = mode == WriteMode.CompareAndSet
-            ? "UPDATE user_points SET amount = @balance, version = version + 1, updated_at = @now WHERE user_id = @userId AND version = @version"
-            : "UPDATE user_points SET amount = @balance, version = version + 1, updated_at = @now WHERE user_id = @userId";
-        var updated = await connection.ExecuteAsync(new CommandDefinition(sql, new { balance, now, userId, point.Version }, transaction, cancellationToken: cancellationToken));
-        if (updated == 0)
+        // The update and the ledger entry in one round trip; the insert always adds one row, so 2 means the update matched.
+        // A compare-and-set that matched nothing throws, and the rollback takes the ledger row with it.
+        var update = mode == WriteMode.CompareAndSet
+            ? "UPDATE user_points SET amount = @balance, version = version + 1, updated_at = @now WHERE user_id = @userId AND version = @version;"
+            : "UPDATE user_points SET amount = @balance, version = version + 1, updated_at = @now WHERE user_id = @userId;";
+        var affected = await connection.ExecuteAsync(new CommandDefinition(
+            update + LedgerInsertValues,
+            new { balance, now = point.ReadAt, ledger.UserId, point.Version, ledger.EntryId, type = ledger.Operation, ledger.Delta, ledger.RefundOf },
+            transaction,
+            cancellationToken: cancellationToken));
+        if (affected != 2)
         {
             throw new VersionConflictException();
         }
 
         point.Amount = balance;
-        point.UpdatedAt = DateTime.SpecifyKind(now, DateTimeKind.Utc);
+        point.UpdatedAt = DateTime.SpecifyKind(point.ReadAt, DateTimeKind.Utc);
         return point;
     }
 
-    private async Task<PointRow> ApplyAtomicAsync(MySqlConnection connection, MySqlTransaction transaction, string userId, long delta, TimeSpan raceWindow, CancellationToken cancellationToken)
+    private async Task<PointRow> ApplyAtomicAsync(MySqlConnection connection, MySqlTransaction transaction, LedgerEntry ledger, TimeSpan raceWindow, CancellationToken cancellationToken)
     {
-        var updated = await connection.ExecuteAsync(new CommandDefinition(
+        // One round trip: the conditional update, the row after it with the update's row count, and the ledger entry
+        // copied from that row. When the update matched nothing the work throws and the rollback removes the entry.
+        var point = await connection.QuerySingleOrDefaultAsync<PointRow>(new CommandDefinition(
             """
             UPDATE user_points SET amount = amount + @delta, version = version + 1, updated_at = UTC_TIMESTAMP(6)
-            WHERE user_id = @userId AND amount + @delta BETWEEN 0 AND @max
+            WHERE user_id = @userId AND amount + @delta BETWEEN 0 AND @max;
+            SELECT id, user_id, amount, version, created_at, updated_at, ROW_COUNT() AS updated FROM user_points WHERE user_id = @userId;
+            INSERT INTO point_ledger (id, user_id, type, amount, balance_after, created_at, refund_of)
+            SELECT @entryId, user_id, @type, @delta, amount, updated_at, @refundOf FROM user_points WHERE user_id = @userId;
             """,
-            new { delta, userId, max = _limits.MaxBalance }, transaction, cancellationToken: cancellationToken));
-        var point = await connection.QuerySingleOrDefaultAsync<PointRow>(new CommandDefinition(
-            "SELECT id, user_id, amount, version, created_at, updated_at FROM user_points WHERE user_id = @userId",
-            new { userId }, transaction, cancellationToken: cancellationToken))
+            new { ledger.Delta, ledger.UserId, max = _limits.MaxBalance, ledger.EntryId, type = ledger.Operation, ledger.RefundOf },
+            transaction,
+            cancellationToken: cancellationToken))
             ?? throw NotFound();
-        if (updated == 0)
+        if (point.Updated == 0)
         {
-            Check(point.Amount + delta, delta);
+            Check(point.Amount + ledger.Delta, ledger.Delta);
             throw new InvalidOperationException("The conditional update matched no row although the limits hold.");
         }
 
@@ -112,6 +116,12 @@ public sealed class PointMutations(IOptions<PointOptions> pointOptions, Idempote
 
         return point;
     }
+
+    private const string LedgerInsertValues =
+        """
+        INSERT INTO point_ledger (id, user_id, type, amount, balance_after, created_at, refund_of)
+        VALUES (@entryId, @userId, @type, @delta, @balance, @now, @refundOf)
+        """;
 
     /// <summary>Marks a use as refunded by <paramref name="entryId"/> (at most once) and returns the amount to give back.</summary>
     private static async Task<long> ClaimRefundAsync(MySqlConnection connection, MySqlTransaction transaction, string userId, string transactionId, string entryId, CancellationToken cancellationToken)
@@ -154,3 +164,6 @@ public sealed class PointMutations(IOptions<PointOptions> pointOptions, Idempote
 
     private static ApiException NotFound() => new(StatusCodes.Status404NotFound, ErrorCodes.UserPointNotFound, "No such user.");
 }
+
+/// <summary>The ledger entry of one write, inserted in the same round trip as the balance change.</summary>
+internal sealed record LedgerEntry(string EntryId, string UserId, string Operation, long Delta, string? RefundOf);
