@@ -11,13 +11,19 @@ namespace DualLock;
 /// <typeparam name="TResult">What a caller gets back.</typeparam>
 public sealed class LockBatch<TItem, TResult> : IReadOnlyList<TItem>
 {
-    private readonly CombinerEntry<TItem, TResult>[] _entries;
+    private readonly LockCombiner<TItem, TResult> _owner;
+    private readonly CombinerQueue<TItem, TResult> _queue;
+    private readonly CombinerEntry<TItem, TResult> _leader;
+    private CombinerEntry<TItem, TResult>[]? _others;
     private bool _closed;
 
-    internal LockBatch(CombinerEntry<TItem, TResult>[] entries, int count)
+    /// <summary>A batch of the leader alone; the others join in <see cref="RunAsync"/>, once the lock is held.</summary>
+    internal LockBatch(LockCombiner<TItem, TResult> owner, CombinerQueue<TItem, TResult> queue, CombinerEntry<TItem, TResult> leader)
     {
-        _entries = entries;
-        Count = count;
+        _owner = owner;
+        _queue = queue;
+        _leader = leader;
+        Count = 1;
     }
 
     /// <summary>Gets the number of items.</summary>
@@ -50,15 +56,38 @@ public sealed class LockBatch<TItem, TResult> : IReadOnlyList<TItem>
     {
         for (var i = 0; i < Count; i++)
         {
-            yield return _entries[i].Item;
+            yield return EntryAt(i).Item;
         }
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    internal CombinerEntry<TItem, TResult> EntryAt(int index) => _entries[index];
+    internal CombinerEntry<TItem, TResult> EntryAt(int index) => index == 0 ? _leader : _others![index - 1];
 
-    internal void Add(CombinerEntry<TItem, TResult> entry) => _entries[Count++] = entry;
+    /// <summary>
+    /// The pipeline's work: takes the queued items once the lock is held, so the callers that arrived
+    /// while the leader waited join, then runs the batch work.
+    /// </summary>
+    internal ValueTask RunAsync(LockContext context, CancellationToken cancellationToken)
+    {
+        lock (_queue)
+        {
+            var others = Math.Min(_queue.Count, _owner.MaxBatchSize - 1);
+            if (others > 0)
+            {
+                _others = new CombinerEntry<TItem, TResult>[others];
+                while (Count <= others && _queue.Dequeue() is { } entry)
+                {
+                    entry.State = CombinerState.Taken;
+                    entry.Disarm();
+                    _others[Count++ - 1] = entry;
+                }
+            }
+        }
+
+        // The leader's own cancellation must not cancel the other callers' items: only a lost lock stops the batch.
+        return _owner.Work(context, this, context.LeaseLost);
+    }
 
     /// <summary>Ends the work's access: a late report must not race the callers reading their outcome.</summary>
     internal void Close() => _closed = true;
@@ -77,6 +106,6 @@ public sealed class LockBatch<TItem, TResult> : IReadOnlyList<TItem>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-        return _entries[index];
+        return EntryAt(index);
     }
 }

@@ -26,7 +26,6 @@ namespace DualLock;
 /// </remarks>
 public sealed class LockCombiner<TItem, TResult>
 {
-    private readonly LockBatchWork<TItem, TResult> _work;
     private readonly TimeProvider _timeProvider;
     private readonly ConcurrentDictionary<LockKey, CombinerQueue<TItem, TResult>> _queues = new();
 
@@ -42,7 +41,7 @@ public sealed class LockCombiner<TItem, TResult>
         options ??= new LockCombinerOptions();
         options.Validate();
         Pipeline = pipeline;
-        _work = work;
+        Work = work;
         _timeProvider = options.TimeProvider;
         MaxBatchSize = options.MaxBatchSize;
     }
@@ -52,6 +51,9 @@ public sealed class LockCombiner<TItem, TResult>
 
     /// <summary>Gets the most items run in one critical section.</summary>
     public int MaxBatchSize { get; }
+
+    /// <summary>Gets the batch work.</summary>
+    internal LockBatchWork<TItem, TResult> Work { get; }
 
     /// <summary>Gets the number of keys with per-key state (a leader running or callers queued); 0 when idle.</summary>
     internal int KeyCount => _queues.Count;
@@ -155,23 +157,46 @@ public sealed class LockCombiner<TItem, TResult>
 
     private async ValueTask<TResult> LeadAsync(LockKey key, CombinerQueue<TItem, TResult> queue, CombinerEntry<TItem, TResult> leader)
     {
-        var run = new BatchRun(this, queue, leader);
+        var batch = new LockBatch<TItem, TResult>(this, queue, leader);
         var remaining = Pipeline.WaitTimeout - _timeProvider.GetElapsedTime(leader.Start);
         try
         {
-            await Pipeline.ExecuteAsync(key, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, run.RunAsync, leader.CancellationToken).ConfigureAwait(false);
-            run.FailUnreported();
+            await Pipeline.ExecuteAsync(key, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, batch.RunAsync, leader.CancellationToken).ConfigureAwait(false);
+            FailUnreported(batch);
         }
         catch (Exception ex)
         {
             // Nothing of the batch was kept (the pipeline rolled back or never acquired): every item fails alike.
-            run.FailAll(ExceptionDispatchInfo.Capture(ex));
+            var error = ExceptionDispatchInfo.Capture(ex);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch.EntryAt(i).SetError(error);
+            }
         }
 
-        run.Batch?.Close();
+        batch.Close();
         HandOff(key, queue);
-        run.Publish();
+        for (var i = 1; i < batch.Count; i++)
+        {
+            var entry = batch.EntryAt(i);
+            entry.State = CombinerState.Done;
+            entry.Signal!.TrySetResult(false);
+        }
+
         return leader.GetResult();
+    }
+
+    private static void FailUnreported(LockBatch<TItem, TResult> batch)
+    {
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var entry = batch.EntryAt(i);
+            if (!entry.HasOutcome)
+            {
+                entry.SetError(ExceptionDispatchInfo.Capture(new InvalidOperationException(
+                    $"The batch work returned without reporting an outcome for item #{i}; call SetResult or SetException for every item.")));
+            }
+        }
     }
 
     /// <summary>Promotes the earliest waiter to leader, or removes the key's state when no one waits.</summary>
@@ -194,69 +219,5 @@ public sealed class LockCombiner<TItem, TResult>
         }
 
         next.Signal!.TrySetResult(true);
-    }
-
-    /// <summary>One acquisition: drains the queue once the lock is held, so items that arrived during the wait join.</summary>
-    private sealed class BatchRun(LockCombiner<TItem, TResult> combiner, CombinerQueue<TItem, TResult> queue, CombinerEntry<TItem, TResult> leader)
-    {
-        public LockBatch<TItem, TResult>? Batch { get; private set; }
-
-        public ValueTask RunAsync(LockContext context, CancellationToken cancellationToken)
-        {
-            lock (queue)
-            {
-                var count = 1 + Math.Min(queue.Count, combiner.MaxBatchSize - 1);
-                var batch = new LockBatch<TItem, TResult>(new CombinerEntry<TItem, TResult>[count], 0);
-                batch.Add(leader);
-                while (batch.Count < count && queue.Dequeue() is { } entry)
-                {
-                    entry.State = CombinerState.Taken;
-                    entry.Disarm();
-                    batch.Add(entry);
-                }
-
-                Batch = batch;
-            }
-
-            // The leader's own cancellation must not cancel the other callers' items: only a lost lock stops the batch.
-            return combiner._work(context, Batch, context.LeaseLost);
-        }
-
-        public void FailUnreported()
-        {
-            for (var i = 0; i < (Batch?.Count ?? 0); i++)
-            {
-                var entry = Batch!.EntryAt(i);
-                if (!entry.HasOutcome)
-                {
-                    entry.SetError(ExceptionDispatchInfo.Capture(new InvalidOperationException(
-                        $"The batch work returned without reporting an outcome for item #{i}; call SetResult or SetException for every item.")));
-                }
-            }
-        }
-
-        public void FailAll(ExceptionDispatchInfo error)
-        {
-            if (Batch is null)
-            {
-                leader.SetError(error);
-                return;
-            }
-
-            for (var i = 0; i < Batch.Count; i++)
-            {
-                Batch.EntryAt(i).SetError(error);
-            }
-        }
-
-        public void Publish()
-        {
-            for (var i = 1; i < (Batch?.Count ?? 0); i++)
-            {
-                var entry = Batch!.EntryAt(i);
-                entry.State = CombinerState.Done;
-                entry.Signal!.TrySetResult(false);
-            }
-        }
     }
 }
