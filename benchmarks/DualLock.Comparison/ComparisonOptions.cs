@@ -5,7 +5,7 @@ namespace DualLock.Comparison;
 /// <summary>Command-line options of the comparison run.</summary>
 internal sealed record ComparisonOptions
 {
-    public static readonly string[] AllStrategies = ["none", "local", "pessimistic", "distributed", "dual", "named", "optimistic", "atomic"];
+    public static readonly string[] AllStrategies = ["none", "local", "pessimistic", "distributed", "dual", "named", "optimistic", "atomic", "combined"];
 
     /// <summary>Every strategy the sample knows; <c>redlock</c> (three more Redis servers: <c>services.sh up redlock</c>) runs only when asked for.</summary>
     public static readonly string[] KnownStrategies = [.. AllStrategies, "redlock"];
@@ -76,7 +76,7 @@ internal sealed record ComparisonOptions
     }
 
     public const string Usage =
-        "Options: --strategies none,local,pessimistic,distributed,dual,named,optimistic,atomic[,redlock] --duration 20s|2m "
+        "Options: --strategies none,local,pessimistic,distributed,dual,named,optimistic,atomic,combined[,redlock] --duration 20s|2m "
         + "--scale N --hot --instances N --runs N --race-window-ms N --max-in-flight N --api path/UserPointApi.dll --out dir "
         + "--sweep [--sweep-step 5s]";
 

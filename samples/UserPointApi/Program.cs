@@ -51,6 +51,7 @@ builder.Services.AddSingleton<IdempotencyStore>();
 builder.Services.AddSingleton<PointMutations>();
 builder.Services.AddSingleton<StrategyWiring>();
 builder.Services.AddSingleton<PointService>();
+builder.Services.AddSingleton<CombinedPointWrites>();
 
 // One pipeline per write operation, named after it; the strategy of each comes from configuration.
 var dualLock = builder.Services.AddDualLock();

@@ -14,6 +14,7 @@ public sealed class IdempotencyConcurrencyTests(SharedDatabaseFixture fixture) :
     [Theory]
     [InlineData("dual")]
     [InlineData("atomic")]
+    [InlineData("combined")]
     public async Task ConcurrentDuplicates_OnTwoInstances_ExecuteOnceAndReplay(string strategy)
     {
         await using var cluster = await ApiCluster.StartAsync(fixture.Database.ConnectionString, 2, new Dictionary<string, string>

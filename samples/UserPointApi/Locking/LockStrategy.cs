@@ -29,4 +29,7 @@ public enum LockStrategy
 
     /// <summary>No lock: one conditional <c>UPDATE ... SET amount = amount + @x</c>; the physical limit.</summary>
     Atomic,
+
+    /// <summary>Dual locking with hot-key combining: the charges and uses queued on one user run in one transaction (see <c>CombinedPointWrites</c>).</summary>
+    Combined,
 }

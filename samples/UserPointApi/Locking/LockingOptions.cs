@@ -8,7 +8,7 @@ public sealed class LockingOptions
     /// <summary>The write operations; each has its own pipeline, registered under this name.</summary>
     public static readonly IReadOnlyList<string> Operations = ["charge", "use", "refund"];
 
-    /// <summary>Gets or sets the default strategy: none, local, pessimistic, distributed, redlock, dual, named, optimistic or atomic.</summary>
+    /// <summary>Gets or sets the default strategy: none, local, pessimistic, distributed, redlock, dual, named, optimistic, atomic or combined.</summary>
     /// <value>Default: <c>dual</c>.</value>
     public string Strategy { get; set; } = "dual";
 
@@ -97,7 +97,7 @@ public sealed class LockingOptions
         // serialises the row (or a conditional update) keeps them from racing.
         if (ScopeByOperation && Operations.Any(o => StrategyProblem(o) is null && StrategyFor(o) is LockStrategy.Local or LockStrategy.Distributed or LockStrategy.Redlock or LockStrategy.Named))
         {
-            yield return "Locking:KeyScope 'user-operation' lets a charge and a use of one user run at once; use it only with dual, pessimistic, optimistic, atomic or none.";
+            yield return "Locking:KeyScope 'user-operation' lets a charge and a use of one user run at once; use it only with dual, combined, pessimistic, optimistic, atomic or none.";
         }
 
         if (WaitTimeoutMs is < 0 or > 60_000)
@@ -138,5 +138,5 @@ public sealed class LockingOptions
         => Enum.TryParse<LockStrategy>(text, ignoreCase: true, out var strategy) && !int.TryParse(text, out _)
             ? strategy
             : throw new InvalidOperationException(
-                $"Locking strategy '{text}' for '{operation}' is unknown; use none, local, pessimistic, distributed, redlock, dual, named, optimistic or atomic.");
+                $"Locking strategy '{text}' for '{operation}' is unknown; use none, local, pessimistic, distributed, redlock, dual, named, optimistic, atomic or combined.");
 }

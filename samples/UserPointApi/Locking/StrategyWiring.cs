@@ -30,10 +30,11 @@ public sealed class StrategyWiring
     /// <summary>Registers the pipeline of one operation under its name.</summary>
     public static void Register(Microsoft.Extensions.DependencyInjection.DualLockBuilder dualLock, string operation, LockStrategy strategy, LockingOptions options)
     {
-        if (strategy == LockStrategy.Dual)
+        if (strategy is LockStrategy.Dual or LockStrategy.Combined)
         {
             // Redis outside, the transaction and the row lock inside: Redis is released only after the commit,
             // and when Redis is down the row lock alone still serialises the writes (counted as duallock.fallback).
+            // Combined runs its batches in the same composition.
             dualLock.AddDualPipeline(
                 operation,
                 (builder, services) => AddRedis(builder, services, options),

@@ -14,7 +14,8 @@ public sealed class PointService(
     IOptions<LockingOptions> lockingOptions,
     Database database,
     PointMutations mutations,
-    StrategyWiring wiring)
+    StrategyWiring wiring,
+    CombinedPointWrites combined)
 {
     private readonly LockingOptions _locking = lockingOptions.Value;
 
@@ -49,6 +50,23 @@ public sealed class PointService(
             LockStrategy.Optimistic => WriteMode.CompareAndSet,
             _ => WriteMode.ReadModifyWrite,
         };
+
+        if (combined.Handles(command.Operation))
+        {
+            // Queued with the other writes of this user in this instance; the leader runs them in one transaction.
+            var write = new CombinedWrite(command);
+            try
+            {
+                return await combined.ExecuteAsync(key, write, cancellationToken);
+            }
+            finally
+            {
+                if (write.WorkDone)
+                {
+                    progress.Done(true);
+                }
+            }
+        }
 
         if (strategy == LockStrategy.Optimistic)
         {
