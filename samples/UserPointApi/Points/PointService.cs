@@ -60,7 +60,7 @@ public sealed class PointService(
                     key,
                     async (connection, transaction, token) => progress.Done(await mutations.RunAsync(connection, transaction, command, mode, raceWindow, token)),
                     ct),
-                cancellationToken);
+                cancellationToken: cancellationToken);
         }
 
         return await pipeline.ExecuteAsync(
@@ -79,7 +79,7 @@ public sealed class PointService(
                 await transaction.CommitAsync(ct);
                 return result;
             },
-            cancellationToken);
+            cancellationToken: cancellationToken);
     }
 }
 
