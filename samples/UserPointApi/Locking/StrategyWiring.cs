@@ -78,11 +78,11 @@ public sealed class StrategyWiring
                 builder.AddInProcessLock();
                 break;
             case LockStrategy.Atomic:
-                builder.AddStage(new NoLockStage("atomic"));
+                builder.AddNoLock("atomic");
                 break;
             case LockStrategy.Optimistic:
                 // Only for the pipeline's metrics: the optimistic executor does the work.
-                builder.AddStage(new NoLockStage("optimistic"));
+                builder.AddNoLock("optimistic");
                 break;
             case LockStrategy.Pessimistic:
                 AddTransaction(builder, services, fenced: false).AddMySqlRowLock(PointTable, LockedColumn);
