@@ -40,7 +40,7 @@ public sealed class PointService(
     private async Task<PointWriteDto> RunAsync(PointCommand command, WriteProgress progress, CancellationToken cancellationToken)
     {
         var strategy = _locking.StrategyFor(command.Operation);
-        var pipeline = services.GetRequiredKeyedService<LockPipeline>(command.Operation);
+        var pipeline = services.GetRequiredKeyedService<ILockStrategy>(command.Operation);
         var key = new LockKey("user-point", command.UserId, _locking.ScopeByOperation ? command.Operation : null);
         var raceWindow = TimeSpan.FromMilliseconds(_locking.RaceWindowMs);
         var mode = strategy switch
