@@ -41,7 +41,7 @@ public sealed class LockPipelineBuilder
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 
     /// <summary>Gets the number of stages added so far.</summary>
-    public int StageCount => _factories.Count;
+    internal int StageCount => _factories.Count;
 
     /// <summary>Adds a stage instance inside the stages added before it.</summary>
     /// <param name="stage">The stage; it must be thread-safe.</param>
