@@ -59,7 +59,7 @@ foreach (var operation in LockingOptions.Operations)
 {
     var strategy = locking.StrategyFor(operation);
     builder.Services.Configure<DualLock.LockPipelineOptions>(operation, o => o.WaitTimeout = TimeSpan.FromMilliseconds(locking.WaitTimeoutMs));
-    StrategyWiring.Register(dualLock, operation, strategy, locking);
+    StrategyWiring.Register(dualLock, builder.Configuration, operation, strategy, locking);
 }
 
 builder.Services.AddHealthChecks()
@@ -75,7 +75,7 @@ var app = builder.Build();
 // Fail at start, not at the first request: unknown strategies, missing packages, invalid stage options.
 foreach (var operation in LockingOptions.Operations)
 {
-    _ = app.Services.GetRequiredKeyedService<DualLock.LockPipeline>(operation);
+    _ = app.Services.GetRequiredKeyedService<DualLock.ILockStrategy>(operation);
 }
 
 await MigrateWithRetryAsync(app);

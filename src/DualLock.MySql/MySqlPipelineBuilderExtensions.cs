@@ -21,7 +21,6 @@ public static class MySqlPipelineBuilderExtensions
     /// <param name="connectionString">The MySqlConnector connection string.</param>
     /// <param name="configure">Adjusts the other options; optional.</param>
     /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The options are invalid.</exception>
     public static LockPipelineBuilder AddMySqlTransaction(this LockPipelineBuilder builder, string connectionString, Action<MySqlTransactionOptions>? configure = null)
     {
         var options = new MySqlTransactionOptions { ConnectionString = connectionString };
@@ -31,9 +30,8 @@ public static class MySqlPipelineBuilderExtensions
 
     /// <summary>Adds a stage that runs the work in a MySQL transaction (see <see cref="MySqlTransactionFeature"/>).</summary>
     /// <param name="builder">The pipeline builder.</param>
-    /// <param name="options">The options, validated here and copied.</param>
+    /// <param name="options">The options, copied now and validated when the pipeline is built.</param>
     /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The options are invalid.</exception>
     /// <remarks>
     /// It commits when the work returns and rolls back when the work throws or is cancelled. Stages
     /// added after it (a row lock) and the work use its transaction; stages added before it (a Redis
@@ -52,8 +50,7 @@ public static class MySqlPipelineBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
-        var copy = options.ValidatedCopy();
-        return builder.AddStage(context => new MySqlTransactionStage(copy, context.TimeProvider, context.LoggerFactory.CreateLogger(LoggerCategory)));
+        return builder.AddStage(options, static (context, o) => new MySqlTransactionStage(o, context.TimeProvider, context.LoggerFactory.CreateLogger(LoggerCategory), context.Meter));
     }
 
     /// <summary>Adds a row lock (<c>SELECT 1 FROM `table` WHERE `keyColumn` = @id FOR UPDATE</c>) inside the transaction stage added before it.</summary>
@@ -62,7 +59,6 @@ public static class MySqlPipelineBuilderExtensions
     /// <param name="keyColumn">The indexed column compared with <see cref="LockKey.Id"/>.</param>
     /// <param name="configure">Adjusts the other options; optional.</param>
     /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The options are invalid.</exception>
     public static LockPipelineBuilder AddMySqlRowLock(this LockPipelineBuilder builder, string table, string keyColumn, Action<MySqlRowLockOptions>? configure = null)
     {
         var options = new MySqlRowLockOptions { Table = table, KeyColumn = keyColumn };
@@ -72,9 +68,8 @@ public static class MySqlPipelineBuilderExtensions
 
     /// <summary>Adds a row lock inside the transaction stage added before it.</summary>
     /// <param name="builder">The pipeline builder.</param>
-    /// <param name="options">The options, validated here and copied.</param>
+    /// <param name="options">The options, copied now and validated when the pipeline is built.</param>
     /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The options are invalid.</exception>
     /// <remarks>
     /// A lock-wait timeout (1205, or a NOWAIT miss) or a deadlock (1213) becomes a
     /// <see cref="LockTimeoutException"/> carrying the server error, and the transaction is rolled back;
@@ -85,8 +80,7 @@ public static class MySqlPipelineBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
-        var copy = options.ValidatedCopy();
-        return builder.AddStage(context => new MySqlRowLockStage(copy, context.TimeProvider, context.LoggerFactory.CreateLogger(LoggerCategory)));
+        return builder.AddStage(options, static (context, o) => new MySqlRowLockStage(o, context.TimeProvider, context.LoggerFactory.CreateLogger(LoggerCategory)));
     }
 
     /// <summary>Adds a named lock (<c>GET_LOCK</c>) for resources that have no row.</summary>
@@ -94,7 +88,6 @@ public static class MySqlPipelineBuilderExtensions
     /// <param name="connectionString">The MySqlConnector connection string.</param>
     /// <param name="configure">Adjusts the other options; optional.</param>
     /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The options are invalid.</exception>
     public static LockPipelineBuilder AddMySqlNamedLock(this LockPipelineBuilder builder, string connectionString, Action<MySqlNamedLockOptions>? configure = null)
     {
         var options = new MySqlNamedLockOptions { ConnectionString = connectionString };
@@ -104,9 +97,8 @@ public static class MySqlPipelineBuilderExtensions
 
     /// <summary>Adds a named lock (<c>GET_LOCK</c>) for resources that have no row.</summary>
     /// <param name="builder">The pipeline builder.</param>
-    /// <param name="options">The options, validated here and copied.</param>
+    /// <param name="options">The options, copied now and validated when the pipeline is built.</param>
     /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The options are invalid.</exception>
     /// <remarks>
     /// The lock lives on a connection of its own. Add it <em>before</em> a transaction stage, never
     /// after: released after the commit, the next holder always reads the committed data. A pipeline
@@ -126,7 +118,6 @@ public static class MySqlPipelineBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
-        var copy = options.ValidatedCopy();
-        return builder.AddStage(context => new MySqlNamedLockStage(copy, context.TimeProvider, context.LoggerFactory.CreateLogger(LoggerCategory)));
+        return builder.AddStage(options, static (context, o) => new MySqlNamedLockStage(o, context.TimeProvider, context.LoggerFactory.CreateLogger(LoggerCategory), context.Meter));
     }
 }

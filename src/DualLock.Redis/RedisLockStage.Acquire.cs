@@ -2,7 +2,7 @@ using StackExchange.Redis;
 
 namespace DualLock.Redis;
 
-public sealed partial class RedisLockStage
+internal sealed partial class RedisLockStage
 {
     private const long CutShort = long.MinValue;
     private static readonly TimeSpan ReservedRetryDelay = TimeSpan.FromMilliseconds(5);
@@ -38,11 +38,11 @@ public sealed partial class RedisLockStage
             var delay = retryMs < 0 ? ReservedRetryDelay : TimeSpan.FromMilliseconds(Math.Clamp(retryMs, 1, _options.RecheckInterval.TotalMilliseconds));
             if (await WaitForWakeAsync(wake, delay < remaining ? delay : remaining, cancellationToken).ConfigureAwait(false))
             {
-                RedisLockTelemetry.WakeUps.Add(1, RedisLockTelemetry.Stage(Name));
+                _telemetry.WakeUps.Add(1, RedisLockTelemetry.Stage(Name));
             }
             else
             {
-                RedisLockTelemetry.Rechecks.Add(1, RedisLockTelemetry.Stage(Name));
+                _telemetry.Rechecks.Add(1, RedisLockTelemetry.Stage(Name));
             }
         }
     }

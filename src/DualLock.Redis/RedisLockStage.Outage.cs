@@ -2,7 +2,7 @@ using StackExchange.Redis;
 
 namespace DualLock.Redis;
 
-public sealed partial class RedisLockStage
+internal sealed partial class RedisLockStage
 {
     /// <summary>
     /// Fails at once, without a Redis call, when Redis is known to be unavailable for the key's server:
@@ -19,7 +19,7 @@ public sealed partial class RedisLockStage
 
         if (outage is not null)
         {
-            RedisLockTelemetry.KnownUnavailable.Add(1, RedisLockTelemetry.Stage(Name));
+            _telemetry.KnownUnavailable.Add(1, RedisLockTelemetry.Stage(Name));
             throw new LockUnavailableException(key.Resource, Name, _time.GetElapsedTime(start), KnownOutage(outage));
         }
     }

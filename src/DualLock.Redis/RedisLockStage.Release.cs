@@ -2,7 +2,7 @@ using StackExchange.Redis;
 
 namespace DualLock.Redis;
 
-public sealed partial class RedisLockStage
+internal sealed partial class RedisLockStage
 {
     private enum KeepResult
     {
@@ -138,7 +138,7 @@ public sealed partial class RedisLockStage
 
     private void HandedOff(KeyTurn turn, LockKey key)
     {
-        RedisLockTelemetry.Handoffs.Add(1, RedisLockTelemetry.Stage(Name));
+        _telemetry.Handoffs.Add(1, RedisLockTelemetry.Stage(Name));
         Log.HandedOff(_logger, Name, key, turn.Handoffs);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -17,7 +18,7 @@ namespace DualLock.Redis;
 /// the next-turn reservation <c>duallock:{user-point:42}:next</c> (short expiry) and the release
 /// channel <c>duallock:{user-point:42}:released</c>.
 /// </remarks>
-public sealed partial class RedisLockStage : LockStage
+internal sealed partial class RedisLockStage : LockStage
 {
     private static readonly Func<string, (RedisLockStage Stage, LockKey Key), KeyTurn> NewTurn = static (id, s) =>
     {
@@ -29,6 +30,7 @@ public sealed partial class RedisLockStage : LockStage
     private readonly RedisLockOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly RedisLockTelemetry _telemetry;
     private readonly KeyTurns _turns = new();
     private readonly RedisOutages _outages = new();
     private readonly AbandonedAcquires _abandoned = new();
@@ -41,8 +43,9 @@ public sealed partial class RedisLockStage : LockStage
     /// <param name="options">The options, validated here. Default: <see cref="RedisLockOptions"/> defaults.</param>
     /// <param name="timeProvider">The time source. Default: <see cref="TimeProvider.System"/>.</param>
     /// <param name="loggerFactory">The logger factory. Default: no logging.</param>
+    /// <param name="meter">The meter of the build context. Default: a meter named <c>DualLock</c> (stages created outside a pipeline).</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public RedisLockStage(IConnectionMultiplexer redis, RedisLockOptions? options = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    public RedisLockStage(IConnectionMultiplexer redis, RedisLockOptions? options = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, Meter? meter = null)
         : base(ValidatedName(ref options))
     {
         ArgumentNullException.ThrowIfNull(redis);
@@ -50,6 +53,7 @@ public sealed partial class RedisLockStage : LockStage
         _options = options!;
         _time = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("DualLock.Redis");
+        _telemetry = RedisLockTelemetry.For(meter);
         _leaseMs = Ms(_options.Lease);
         _reserveMs = Ms(_options.RecheckInterval * 2);
     }
@@ -72,7 +76,7 @@ public sealed partial class RedisLockStage : LockStage
             // A known outage fails before the key's local turn and without a throw: in a retry storm every
             // caller lands here, and an exception thrown through the turn's frames and failing its queued
             // waiters was most of the CPU of each 503 (the p99 of the fail-fast answers rose with it).
-            RedisLockTelemetry.KnownUnavailable.Add(1, RedisLockTelemetry.Stage(Name));
+            _telemetry.KnownUnavailable.Add(1, RedisLockTelemetry.Stage(Name));
             return ValueTask.FromException<LockStageHandle?>(new LockUnavailableException(context.Key.Resource, Name, TimeSpan.Zero, KnownOutage(outage)));
         }
 
@@ -87,7 +91,7 @@ public sealed partial class RedisLockStage : LockStage
         var turn = _turns.Enter(key.ToString(), NewTurn, (this, key), _options.MaxLocalWaiters);
         if (turn is null)
         {
-            RedisLockTelemetry.QueueFull.Add(1, RedisLockTelemetry.Stage(Name));
+            _telemetry.QueueFull.Add(1, RedisLockTelemetry.Stage(Name));
             Log.LocalQueueFull(_logger, Name, key.Resource, _options.MaxLocalWaiters);
             return null;
         }
@@ -198,5 +202,5 @@ public sealed partial class RedisLockStage : LockStage
     }
 
     private LeaseSettings Settings(LockKey key) => new(
-        Name, key, _options.Lease, _options.EffectiveRenewalInterval, _options.MaxHoldTime, _options.OperationTimeout, _time, _logger);
+        Name, key, _options.Lease, _options.EffectiveRenewalInterval, _options.MaxHoldTime, _options.OperationTimeout, _time, _logger, _telemetry);
 }

@@ -5,22 +5,25 @@ using StackExchange.Redis;
 
 namespace DualLock;
 
-/// <summary>Adds the <see cref="RedisLockStage"/> to a pipeline.</summary>
+/// <summary>Adds the Redis stages to a pipeline: a lock per key on one Redis (or a cluster), or a Redlock quorum.</summary>
 public static class RedisPipelineBuilderExtensions
 {
-    /// <summary>Adds a Redis lock per key (fencing tokens, renewal, wake-up on release, local hand-off).</summary>
+    /// <summary>
+    /// Adds a Redis lock per key: an atomic acquire that issues a fencing token, compare-token release
+    /// and renewal, release messages that wake waiters, a first-come-first-served queue per key in the
+    /// process with bounded local hand-off; while Redis is known to be unavailable, acquires fail at once.
+    /// </summary>
     /// <param name="builder">The pipeline builder.</param>
     /// <param name="redis">The connection; share one per application.</param>
-    /// <param name="options">The options, validated here. Default: <see cref="RedisLockOptions"/> defaults.</param>
+    /// <param name="options">The options, validated when the pipeline is built. Default: <see cref="RedisLockOptions"/> defaults.</param>
     /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The options are invalid.</exception>
     public static LockPipelineBuilder AddRedisLock(this LockPipelineBuilder builder, IConnectionMultiplexer redis, RedisLockOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(redis);
-        var validated = (options ?? new RedisLockOptions()).Clone();
-        validated.Validate();
-        return builder.AddStage(context => new RedisLockStage(redis, validated, context.TimeProvider, context.LoggerFactory));
+        return builder.AddStage(
+            options ?? new RedisLockOptions(),
+            (context, o) => new RedisLockStage(redis, o, context.TimeProvider, context.LoggerFactory, context.Meter));
     }
 
     /// <summary>
@@ -32,7 +35,6 @@ public static class RedisPipelineBuilderExtensions
     /// <param name="configure">Adjusts a copy of the registered options for this pipeline only.</param>
     /// <returns>The builder.</returns>
     /// <exception cref="InvalidOperationException">No <see cref="IConnectionMultiplexer"/> is registered.</exception>
-    /// <exception cref="ArgumentException">The options are invalid.</exception>
     public static LockPipelineBuilder AddRedisLock(this LockPipelineBuilder builder, IServiceProvider services, Action<RedisLockOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -44,18 +46,28 @@ public static class RedisPipelineBuilderExtensions
         return builder.AddRedisLock(redis, options);
     }
 
-    /// <summary>Adds a Redlock quorum lock over independent Redis masters.</summary>
+    /// <summary>
+    /// Adds a Redlock quorum lock over independent Redis masters: held only when a majority granted it
+    /// within its validity; renewal needs a majority too; the fencing token is the highest counter of
+    /// the granting majority.
+    /// </summary>
     /// <param name="builder">The pipeline builder.</param>
     /// <param name="nodes">One connection per independent master (three or five in practice).</param>
-    /// <param name="options">The options, validated here. Default: <see cref="RedlockOptions"/> defaults.</param>
+    /// <param name="options">The options, validated when the pipeline is built. Default: <see cref="RedlockOptions"/> defaults.</param>
     /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">No node, or the options are invalid.</exception>
+    /// <exception cref="ArgumentException">No node, or a node is null.</exception>
     public static LockPipelineBuilder AddRedlock(this LockPipelineBuilder builder, IReadOnlyList<IConnectionMultiplexer> nodes, RedlockOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(nodes);
-        var validated = (options ?? new RedlockOptions()).Clone();
-        validated.Validate();
-        return builder.AddStage(context => new RedlockStage(nodes, validated, context.TimeProvider, context.LoggerFactory));
+        if (nodes.Count == 0 || nodes.Any(n => n is null))
+        {
+            throw new ArgumentException("Redlock needs at least one node connection (three or more independent masters in practice), and none may be null.", nameof(nodes));
+        }
+
+        IConnectionMultiplexer[] copy = [.. nodes];
+        return builder.AddStage(
+            options ?? new RedlockOptions(),
+            (context, o) => new RedlockStage(copy, o, context.TimeProvider, context.LoggerFactory, context.Meter));
     }
 }

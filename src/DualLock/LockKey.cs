@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace DualLock;
 
 /// <summary>
@@ -32,9 +34,50 @@ public readonly record struct LockKey
     /// <param name="scope">The operation scope, for example <c>charge</c>, or <see langword="null"/> for all operations. Must not contain <c>:</c>.</param>
     /// <exception cref="ArgumentException">A part is empty, too long or contains a forbidden character.</exception>
     public LockKey(string resource, string id, string? scope)
+        : this(resource, id, scope, validateId: true)
+    {
+    }
+
+    /// <summary>Creates a key for a numeric id, for example a user id from a <c>BIGINT</c> column.</summary>
+    /// <param name="resource">The resource type, for example <c>user-point</c>. Must not contain <c>:</c>.</param>
+    /// <param name="id">The id; its invariant decimal text is the key's <see cref="Id"/>, so <c>42L</c> and <c>"42"</c> make equal keys.</param>
+    /// <param name="scope">The operation scope, or <see langword="null"/> for all operations. Must not contain <c>:</c>.</param>
+    /// <exception cref="ArgumentException">The resource or scope is empty, too long or contains a forbidden character.</exception>
+    /// <remarks>Allocates the id's text once, as the caller's own <c>id.ToString()</c> would.</remarks>
+    public LockKey(string resource, long id, string? scope = null)
+        : this(resource, id.ToString(CultureInfo.InvariantCulture), scope, validateId: false)
+    {
+    }
+
+    /// <summary>Creates a key for a 32-bit numeric id.</summary>
+    /// <param name="resource">The resource type, for example <c>user-point</c>. Must not contain <c>:</c>.</param>
+    /// <param name="id">The id; its invariant decimal text is the key's <see cref="Id"/> (equal to the same value as a <see cref="long"/> or a string).</param>
+    /// <param name="scope">The operation scope, or <see langword="null"/> for all operations. Must not contain <c>:</c>.</param>
+    /// <exception cref="ArgumentException">The resource or scope is empty, too long or contains a forbidden character.</exception>
+    public LockKey(string resource, int id, string? scope = null)
+        : this(resource, id.ToString(CultureInfo.InvariantCulture), scope, validateId: false)
+    {
+    }
+
+    /// <summary>Creates a key for a <see cref="Guid"/> id.</summary>
+    /// <param name="resource">The resource type, for example <c>order</c>. Must not contain <c>:</c>.</param>
+    /// <param name="id">The id; its lower-case <c>D</c> text (<c>xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx</c>) is the key's <see cref="Id"/>.</param>
+    /// <param name="scope">The operation scope, or <see langword="null"/> for all operations. Must not contain <c>:</c>.</param>
+    /// <exception cref="ArgumentException">The resource or scope is empty, too long or contains a forbidden character.</exception>
+    public LockKey(string resource, Guid id, string? scope = null)
+        : this(resource, id.ToString("D", CultureInfo.InvariantCulture), scope, validateId: false)
+    {
+    }
+
+    /// <summary>The one constructor that sets the parts; a formatted number or Guid needs no character check.</summary>
+    private LockKey(string resource, string id, string? scope, bool validateId)
     {
         ValidatePart(resource, nameof(resource), MaxPartLength);
-        ValidatePart(id, nameof(id), MaxIdLength);
+        if (validateId)
+        {
+            ValidatePart(id, nameof(id), MaxIdLength);
+        }
+
         if (scope is not null)
         {
             ValidatePart(scope, nameof(scope), MaxPartLength);

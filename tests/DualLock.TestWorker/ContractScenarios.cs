@@ -255,7 +255,7 @@ public static class ContractCounter
                             await Task.Delay(Gap, ct);
                             await db.StringSetAsync(counter, value + 1);
                         },
-                        cancellationToken);
+                        cancellationToken: cancellationToken);
                     Interlocked.Increment(ref done);
                 }
             },

@@ -159,7 +159,7 @@ public static class SemaphoreProbe
                         await db.StringDecrementAsync(inside);
                         Interlocked.Increment(ref acquired);
                         return true;
-                    }, cancellationToken);
+                    }, cancellationToken: cancellationToken);
                 }
             },
             cancellationToken)).ToArray();

@@ -131,6 +131,6 @@ internal static class MySqlIncrements
                 await tx.Connection.ExecuteAsync(
                     new CommandDefinition($"UPDATE `{table}` SET value = @value WHERE id = @id", new { id = key.Id, value = value + 1 }, tx.Transaction, cancellationToken: ct));
             },
-            cancellationToken);
+            cancellationToken: cancellationToken);
     }
 }

@@ -83,7 +83,7 @@ public static class ContentionProbe
 
                         await db.StringDecrementAsync(inside);
                         Interlocked.Increment(ref acquired);
-                    }, cancellationToken);
+                    }, cancellationToken: cancellationToken);
                 }
             },
             cancellationToken)).ToArray();

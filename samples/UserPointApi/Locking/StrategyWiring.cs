@@ -3,14 +3,13 @@ using DualLock.MySql;
 using DualLock.Redis;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
-using StackExchange.Redis;
 using UserPointApi.Data;
 using UserPointApi.Points;
 
 namespace UserPointApi.Locking;
 
 /// <summary>
-/// Builds the lock pipeline of each strategy from DualLock's stages, and gives the work the
+/// Registers the lock strategy of each operation with DualLock's presets, and gives the work the
 /// transaction a stage opened. The one place that knows the MySQL and Redis packages.
 /// </summary>
 public sealed class StrategyWiring
@@ -27,23 +26,55 @@ public sealed class StrategyWiring
             loggerFactory);
     }
 
-    /// <summary>Registers the pipeline of one operation under its name.</summary>
-    public static void Register(Microsoft.Extensions.DependencyInjection.DualLockBuilder dualLock, string operation, LockStrategy strategy, LockingOptions options)
+    /// <summary>
+    /// Registers the strategy of one operation under its name: one preset per strategy, so this is the one
+    /// place that decides how each endpoint is locked.
+    /// </summary>
+    public static void Register(DualLockBuilder dualLock, IConfiguration configuration, string operation, LockStrategy strategy, LockingOptions options)
     {
-        if (strategy is LockStrategy.Dual or LockStrategy.Combined)
+        // Read when the strategy is first resolved (at start), with the settings the sample's reads rely on.
+        string MySql() => new Database(configuration).ConnectionString;
+        void Redis(RedisLockOptions o)
         {
-            // Redis outside, the transaction and the row lock inside: Redis is released only after the commit,
-            // and when Redis is down the row lock alone still serialises the writes (counted as duallock.fallback).
-            // Combined runs its batches in the same composition.
-            dualLock.AddDualPipeline(
-                operation,
-                (builder, services) => AddRedis(builder, services, options),
-                (builder, services) => AddTransaction(builder, services, fenced: true).AddMySqlRowLock(PointTable, LockedColumn),
-                fallbackToDatabase: true);
-            return;
+            o.KeyPrefix = "userpointapi";
+            o.Lease = options.Lease;
+            o.OperationTimeout = options.RedisOperationTimeout;
         }
 
-        dualLock.AddPipeline(operation, (builder, services) => Configure(builder, services, strategy, options));
+        _ = strategy switch
+        {
+            // Negative controls and lock-free writes: a no-lock stage only puts them in the same metrics.
+            LockStrategy.None => dualLock.AddPipeline(operation, b => b.AddNoLock()),
+            LockStrategy.Atomic => dualLock.AddPipeline(operation, b => b.AddNoLock("atomic")),
+            LockStrategy.Optimistic => dualLock.AddPipeline(operation, b => b.AddNoLock("optimistic")),
+            LockStrategy.Local => dualLock.AddInProcessStrategy(operation),
+            LockStrategy.Pessimistic => dualLock.AddPessimisticStrategy(operation, o =>
+            {
+                o.ConnectionString = MySql();
+                o.Table = PointTable;
+                o.KeyColumn = LockedColumn;
+            }),
+
+            // GET_LOCK on its own connection, released after the transaction inside it has committed.
+            LockStrategy.Named => dualLock.AddNamedLockStrategy(operation, o => o.ConnectionString = MySql()),
+
+            // Redis outside; the transaction stage inside takes the fence row at BEGIN, so a holder whose
+            // lease expired while paused cannot commit over its successor (nor before it).
+            LockStrategy.Distributed => dualLock.AddDistributedStrategy(operation, (b, _) => FencedTransaction(b, MySql()), Redis),
+
+            // Redis outside, the fenced transaction and the row lock inside: when Redis is down the row lock
+            // alone still serialises the writes (counted as duallock.fallback).
+            // Combined runs its batches in the same composition (the combiner is a layer over the strategy).
+            LockStrategy.Dual or LockStrategy.Combined => dualLock.AddDualStrategy(operation, (b, _) => FencedTransaction(b, MySql()).AddMySqlRowLock(PointTable, LockedColumn), Redis),
+
+            // A majority of independent masters instead of one Redis, fenced like distributed: a custom composition.
+            LockStrategy.Redlock => dualLock.AddPipeline(operation, (b, services) => FencedTransaction(
+                b.AddRedlock(
+                    services.GetRequiredService<RedlockNodes>().Connections,
+                    new RedlockOptions { KeyPrefix = "userpointapi", Lease = options.Lease, OperationTimeout = options.RedisOperationTimeout }),
+                MySql())),
+            _ => throw new InvalidOperationException($"Strategy {strategy} has no registration."),
+        };
     }
 
     /// <summary>Returns the transaction a stage of the pipeline opened, or <see langword="null"/>.</summary>
@@ -68,54 +99,6 @@ public sealed class StrategyWiring
             },
             cancellationToken);
 
-    private static void Configure(LockPipelineBuilder builder, IServiceProvider services, LockStrategy strategy, LockingOptions options)
-    {
-        switch (strategy)
-        {
-            case LockStrategy.None:
-                builder.AddNoLock();
-                break;
-            case LockStrategy.Local:
-                builder.AddInProcessLock();
-                break;
-            case LockStrategy.Atomic:
-                builder.AddStage(new NoLockStage("atomic"));
-                break;
-            case LockStrategy.Optimistic:
-                // Only for the pipeline's metrics: the optimistic executor does the work.
-                builder.AddStage(new NoLockStage("optimistic"));
-                break;
-            case LockStrategy.Pessimistic:
-                AddTransaction(builder, services, fenced: false).AddMySqlRowLock(PointTable, LockedColumn);
-                break;
-            case LockStrategy.Named:
-                // GET_LOCK on its own connection, released after the transaction inside it has committed.
-                builder.AddMySqlNamedLock(services.GetRequiredService<Database>().ConnectionString);
-                AddTransaction(builder, services, fenced: false);
-                break;
-            case LockStrategy.Distributed:
-                // Redis only; the transaction stage inside takes the fence row at BEGIN, so a holder whose
-                // lease expired while paused cannot commit over its successor (nor before it).
-                AddRedis(builder, services, options);
-                AddTransaction(builder, services, fenced: true);
-                break;
-            case LockStrategy.Redlock:
-                // A majority of independent masters instead of one Redis; fenced like distributed.
-                builder.AddRedlock(
-                    services.GetRequiredService<RedlockNodes>().Connections,
-                    new RedlockOptions { KeyPrefix = "userpointapi", Lease = options.Lease, OperationTimeout = options.RedisOperationTimeout });
-                AddTransaction(builder, services, fenced: true);
-                break;
-            default:
-                throw new InvalidOperationException($"Strategy {strategy} is registered elsewhere.");
-        }
-    }
-
-    private static LockPipelineBuilder AddRedis(LockPipelineBuilder builder, IServiceProvider services, LockingOptions options)
-        => builder.AddRedisLock(
-            services.GetRequiredService<IConnectionMultiplexer>(),
-            new RedisLockOptions { KeyPrefix = "userpointapi", Lease = options.Lease, OperationTimeout = options.RedisOperationTimeout });
-
-    private static LockPipelineBuilder AddTransaction(LockPipelineBuilder builder, IServiceProvider services, bool fenced)
-        => builder.AddMySqlTransaction(services.GetRequiredService<Database>().ConnectionString, o => o.EnforceFencing = fenced);
+    private static LockPipelineBuilder FencedTransaction(LockPipelineBuilder builder, string connectionString)
+        => builder.AddMySqlTransaction(connectionString, o => o.EnforceFencing = true);
 }

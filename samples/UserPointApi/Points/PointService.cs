@@ -41,7 +41,7 @@ public sealed class PointService(
     private async Task<PointWriteDto> RunAsync(PointCommand command, WriteProgress progress, CancellationToken cancellationToken)
     {
         var strategy = _locking.StrategyFor(command.Operation);
-        var pipeline = services.GetRequiredKeyedService<LockPipeline>(command.Operation);
+        var pipeline = services.GetRequiredKeyedService<ILockStrategy>(command.Operation);
         var key = new LockKey("user-point", command.UserId, _locking.ScopeByOperation ? command.Operation : null);
         var raceWindow = TimeSpan.FromMilliseconds(_locking.RaceWindowMs);
         var mode = strategy switch
@@ -78,7 +78,7 @@ public sealed class PointService(
                     key,
                     async (connection, transaction, token) => progress.Done(await mutations.RunAsync(connection, transaction, command, mode, raceWindow, token)),
                     ct),
-                cancellationToken);
+                cancellationToken: cancellationToken);
         }
 
         return await pipeline.ExecuteAsync(
@@ -97,7 +97,7 @@ public sealed class PointService(
                 await transaction.CommitAsync(ct);
                 return result;
             },
-            cancellationToken);
+            cancellationToken: cancellationToken);
     }
 }
 

@@ -1,14 +1,16 @@
 namespace DualLock.MySql;
 
 /// <summary>Options of the MySQL named lock stage (<c>GET_LOCK</c>/<c>RELEASE_LOCK</c>), for resources that have no row.</summary>
-public sealed class MySqlNamedLockOptions
+public sealed class MySqlNamedLockOptions : LockStageOptions
 {
     /// <summary>The longest lock name the server accepts (MySQL 5.7+ and MariaDB).</summary>
     public const int MaxLockNameLength = 64;
 
-    /// <summary>Gets or sets the stage name.</summary>
-    /// <value>Default: <c>mysql-named-lock</c>.</value>
-    public string Name { get; set; } = "mysql-named-lock";
+    /// <summary>Initializes a new instance of the <see cref="MySqlNamedLockOptions"/> class; the stage name defaults to <c>mysql-named-lock</c>.</summary>
+    public MySqlNamedLockOptions()
+        : base("mysql-named-lock")
+    {
+    }
 
     /// <summary>Gets or sets the connection string; the stage holds one connection of its own per execution.</summary>
     /// <value>Required. Default: <see langword="null"/>.</value>
@@ -36,26 +38,37 @@ public sealed class MySqlNamedLockOptions
         return (MySqlNamedLockOptions)MemberwiseClone();
     }
 
-    internal void Validate()
+    /// <inheritdoc />
+    protected override string? FindProblem()
     {
         if (string.IsNullOrWhiteSpace(Name))
         {
-            throw new ArgumentException("MySqlNamedLockOptions.Name must not be empty.");
+            return "MySqlNamedLockOptions.Name must not be empty.";
         }
 
         if (string.IsNullOrWhiteSpace(ConnectionString))
         {
-            throw new ArgumentException($"MySqlNamedLockOptions.ConnectionString of stage '{Name}' must be set.");
+            return $"MySqlNamedLockOptions.ConnectionString of stage '{Name}' must be set.";
         }
 
         if (Prefix is null || Prefix.Length > 32)
         {
-            throw new ArgumentException($"MySqlNamedLockOptions.Prefix of stage '{Name}' must not be null or longer than 32 characters.");
+            return $"MySqlNamedLockOptions.Prefix of stage '{Name}' must not be null or longer than 32 characters.";
         }
 
         if (RetryDelay < TimeSpan.FromMilliseconds(1) || MaxRetryDelay < RetryDelay || MaxRetryDelay > TimeSpan.FromSeconds(10))
         {
-            throw new ArgumentException($"Stage '{Name}': MySqlNamedLockOptions.RetryDelay must be at least 1 ms and at most MaxRetryDelay, which must be at most 10 s (were {RetryDelay} and {MaxRetryDelay}).");
+            return $"Stage '{Name}': MySqlNamedLockOptions.RetryDelay must be at least 1 ms and at most MaxRetryDelay, which must be at most 10 s (were {RetryDelay} and {MaxRetryDelay}).";
+        }
+
+        return null;
+    }
+
+    internal void Validate()
+    {
+        if (FindProblem() is { } problem)
+        {
+            throw new ArgumentException(problem);
         }
     }
 }

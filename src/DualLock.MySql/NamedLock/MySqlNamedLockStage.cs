@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 
@@ -29,9 +30,10 @@ internal sealed class MySqlNamedLockStage : LockStage
     private readonly TimeSpan _maxRetryDelay;
     private readonly TimeProvider _timeProvider;
 
-    public MySqlNamedLockStage(MySqlNamedLockOptions options, TimeProvider timeProvider, ILogger logger)
+    public MySqlNamedLockStage(MySqlNamedLockOptions options, TimeProvider timeProvider, ILogger logger, Meter? meter = null)
         : base(options.Name)
     {
+        Telemetry = MySqlTelemetry.For(meter);
         _connectionString = options.ConnectionString!;
         _prefix = options.Prefix;
         _retryDelay = options.RetryDelay;
@@ -41,6 +43,8 @@ internal sealed class MySqlNamedLockStage : LockStage
     }
 
     internal ILogger Logger { get; }
+
+    internal MySqlTelemetry Telemetry { get; }
 
     /// <summary>A lock on a connection of its own: it must sit outside the transaction stage.</summary>
     protected override LockStageTraits Traits => LockStageTraits.Excludes;

@@ -74,7 +74,7 @@ internal sealed class NamedLockGuard : IDisposable
             return;
         }
 
-        MySqlTelemetry.NamedLockLost.Add(
+        _stage.Telemetry.NamedLockLost.Add(
             1,
             new(DualLock.Telemetry.DualLockTelemetry.PipelineTag, _context.PipelineName),
             new(DualLock.Telemetry.DualLockTelemetry.StageTag, _stage.Name));

@@ -95,7 +95,7 @@ public sealed class MySqlOptimisticExecutor
                     await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
                 }
 
-                MySqlTelemetry.OptimisticConflicts.Add(1, new KeyValuePair<string, object?>(DualLock.Telemetry.DualLockTelemetry.StageTag, _options.Name));
+                MySqlTelemetry.For(null).OptimisticConflicts.Add(1, new KeyValuePair<string, object?>(DualLock.Telemetry.DualLockTelemetry.StageTag, _options.Name));
                 if (number >= _options.MaxAttempts)
                 {
                     Log.OptimisticExhausted(_logger, key.Resource, number);

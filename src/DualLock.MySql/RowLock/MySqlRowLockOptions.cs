@@ -4,11 +4,13 @@ namespace DualLock.MySql;
 /// Options of the MySQL row lock stage: which row is the resource's (<see cref="Table"/> and
 /// <see cref="KeyColumn"/>, or your own <see cref="Sql"/>) and how the wait is bounded.
 /// </summary>
-public sealed class MySqlRowLockOptions
+public sealed class MySqlRowLockOptions : LockStageOptions
 {
-    /// <summary>Gets or sets the stage name.</summary>
-    /// <value>Default: <c>mysql-row-lock</c>.</value>
-    public string Name { get; set; } = "mysql-row-lock";
+    /// <summary>Initializes a new instance of the <see cref="MySqlRowLockOptions"/> class; the stage name defaults to <c>mysql-row-lock</c>.</summary>
+    public MySqlRowLockOptions()
+        : base("mysql-row-lock")
+    {
+    }
 
     /// <summary>Gets or sets the table holding one row per resource.</summary>
     /// <value>A plain identifier, required unless <see cref="Sql"/> is set. Default: <see langword="null"/>.</value>
@@ -46,30 +48,31 @@ public sealed class MySqlRowLockOptions
         return (MySqlRowLockOptions)MemberwiseClone();
     }
 
-    internal void Validate()
+    /// <inheritdoc />
+    protected override string? FindProblem()
     {
         if (string.IsNullOrWhiteSpace(Name))
         {
-            throw new ArgumentException("MySqlRowLockOptions.Name must not be empty.");
+            return "MySqlRowLockOptions.Name must not be empty.";
         }
 
         if (Sql is not null)
         {
             if (Table is not null || KeyColumn is not null)
             {
-                throw new ArgumentException($"Stage '{Name}': set either MySqlRowLockOptions.Sql or Table and KeyColumn, not both.");
+                return $"Stage '{Name}': set either MySqlRowLockOptions.Sql or Table and KeyColumn, not both.";
             }
 
             if (Sql.Contains("FOR UPDATE", StringComparison.OrdinalIgnoreCase) is false
                 && Sql.Contains("FOR SHARE", StringComparison.OrdinalIgnoreCase) is false
                 && Sql.Contains("LOCK IN SHARE MODE", StringComparison.OrdinalIgnoreCase) is false)
             {
-                throw new ArgumentException($"Stage '{Name}': MySqlRowLockOptions.Sql must be a locking read (SELECT ... FOR UPDATE); without it the stage would lock nothing.");
+                return $"Stage '{Name}': MySqlRowLockOptions.Sql must be a locking read (SELECT ... FOR UPDATE); without it the stage would lock nothing.";
             }
 
             if (WaitMode == MySqlRowLockWaitMode.NoWaitRetry && !Sql.TrimEnd().TrimEnd(';').EndsWith("NOWAIT", StringComparison.OrdinalIgnoreCase))
             {
-                throw new ArgumentException($"Stage '{Name}': with WaitMode NoWaitRetry, MySqlRowLockOptions.Sql must end with NOWAIT.");
+                return $"Stage '{Name}': with WaitMode NoWaitRetry, MySqlRowLockOptions.Sql must end with NOWAIT.";
             }
         }
         else
@@ -78,18 +81,28 @@ public sealed class MySqlRowLockOptions
                 ?? SqlIdentifier.Problem(KeyColumn, $"Stage '{Name}': MySqlRowLockOptions.KeyColumn");
             if (problem is not null)
             {
-                throw new ArgumentException(problem);
+                return problem;
             }
         }
 
         if (!Enum.IsDefined(WaitMode))
         {
-            throw new ArgumentException($"Stage '{Name}': MySqlRowLockOptions.WaitMode {WaitMode} is not defined.");
+            return $"Stage '{Name}': MySqlRowLockOptions.WaitMode {WaitMode} is not defined.";
         }
 
         if (RetryDelay < TimeSpan.FromMilliseconds(1) || MaxRetryDelay < RetryDelay || MaxRetryDelay > TimeSpan.FromSeconds(10))
         {
-            throw new ArgumentException($"Stage '{Name}': MySqlRowLockOptions.RetryDelay must be at least 1 ms and at most MaxRetryDelay, which must be at most 10 s (were {RetryDelay} and {MaxRetryDelay}).");
+            return $"Stage '{Name}': MySqlRowLockOptions.RetryDelay must be at least 1 ms and at most MaxRetryDelay, which must be at most 10 s (were {RetryDelay} and {MaxRetryDelay}).";
+        }
+
+        return null;
+    }
+
+    internal void Validate()
+    {
+        if (FindProblem() is { } problem)
+        {
+            throw new ArgumentException(problem);
         }
     }
 }

@@ -3,11 +3,13 @@ using System.Data;
 namespace DualLock.MySql;
 
 /// <summary>Options of the MySQL transaction stage.</summary>
-public sealed class MySqlTransactionOptions
+public sealed class MySqlTransactionOptions : LockStageOptions
 {
-    /// <summary>Gets or sets the stage name.</summary>
-    /// <value>Default: <c>mysql-transaction</c>.</value>
-    public string Name { get; set; } = "mysql-transaction";
+    /// <summary>Initializes a new instance of the <see cref="MySqlTransactionOptions"/> class; the stage name defaults to <c>mysql-transaction</c>.</summary>
+    public MySqlTransactionOptions()
+        : base("mysql-transaction")
+    {
+    }
 
     /// <summary>Gets or sets the MySqlConnector connection string; pooling is strongly recommended.</summary>
     /// <value>Required. Default: <see langword="null"/>.</value>
@@ -65,24 +67,35 @@ public sealed class MySqlTransactionOptions
         return (MySqlTransactionOptions)MemberwiseClone();
     }
 
-    internal void Validate()
+    /// <inheritdoc />
+    protected override string? FindProblem()
     {
         if (string.IsNullOrWhiteSpace(Name))
         {
-            throw new ArgumentException("MySqlTransactionOptions.Name must not be empty.");
+            return "MySqlTransactionOptions.Name must not be empty.";
         }
 
         if (string.IsNullOrWhiteSpace(ConnectionString))
         {
-            throw new ArgumentException($"MySqlTransactionOptions.ConnectionString of stage '{Name}' must be set.");
+            return $"MySqlTransactionOptions.ConnectionString of stage '{Name}' must be set.";
         }
 
         if (IsolationLevel is not (IsolationLevel.ReadUncommitted or IsolationLevel.ReadCommitted or IsolationLevel.RepeatableRead or IsolationLevel.Serializable))
         {
-            throw new ArgumentException($"MySqlTransactionOptions.IsolationLevel of stage '{Name}' must be ReadUncommitted, ReadCommitted, RepeatableRead or Serializable (was {IsolationLevel}).");
+            return $"MySqlTransactionOptions.IsolationLevel of stage '{Name}' must be ReadUncommitted, ReadCommitted, RepeatableRead or Serializable (was {IsolationLevel}).";
         }
 
         if (EnforceFencing && SqlIdentifier.Problem(FenceTable, "MySqlTransactionOptions.FenceTable") is { } problem)
+        {
+            return problem;
+        }
+
+        return null;
+    }
+
+    internal void Validate()
+    {
+        if (FindProblem() is { } problem)
         {
             throw new ArgumentException(problem);
         }

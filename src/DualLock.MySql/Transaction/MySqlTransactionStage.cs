@@ -1,4 +1,5 @@
 using System.Data;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 
@@ -24,11 +25,13 @@ internal sealed class MySqlTransactionStage : LockStage
     private readonly bool _createFenceTable;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly MySqlTelemetry _telemetry;
     private volatile bool _fenceTableReady;
 
-    public MySqlTransactionStage(MySqlTransactionOptions options, TimeProvider timeProvider, ILogger logger)
+    public MySqlTransactionStage(MySqlTransactionOptions options, TimeProvider timeProvider, ILogger logger, Meter? meter = null)
         : base(options.Name)
     {
+        _telemetry = MySqlTelemetry.For(meter);
         _connectionString = options.ConnectionString!;
         _isolationLevel = options.IsolationLevel;
         if (options.EnforceFencing)
@@ -134,7 +137,7 @@ internal sealed class MySqlTransactionStage : LockStage
 
     private LockLeaseLostException FenceRefused(LockContext context, long token, long stored, long started)
     {
-        MySqlTelemetry.FenceRejected.Add(1, new(DualLock.Telemetry.DualLockTelemetry.PipelineTag, context.PipelineName), new(DualLock.Telemetry.DualLockTelemetry.StageTag, Name));
+        _telemetry.FenceRejected.Add(1, new(DualLock.Telemetry.DualLockTelemetry.PipelineTag, context.PipelineName), new(DualLock.Telemetry.DualLockTelemetry.StageTag, Name));
         Log.FenceRejected(_logger, Name, context.Key.Resource, token, stored);
         return new LockLeaseLostException(
             context.Key.Resource,

@@ -11,7 +11,7 @@ namespace DualLock.Redis;
 /// </summary>
 internal sealed class RedisGateShared
 {
-    public RedisGateShared(IConnectionMultiplexer redis, RedisLockOptions validated, int permits, TimeProvider time, ILogger logger)
+    public RedisGateShared(IConnectionMultiplexer redis, RedisLockOptions validated, int permits, TimeProvider time, ILogger logger, System.Diagnostics.Metrics.Meter? meter = null)
     {
         Redis = redis;
         Options = validated;
@@ -19,6 +19,7 @@ internal sealed class RedisGateShared
         PermitsArg = permits.ToString(CultureInfo.InvariantCulture);
         Time = time;
         Logger = logger;
+        Telemetry = RedisLockTelemetry.For(meter);
 
         // Readers: no local limit beyond the queue. A semaphore: no point letting more local callers contend in Redis than there are permits.
         Gates = new KeyedFairGates(permits);
@@ -39,6 +40,9 @@ internal sealed class RedisGateShared
     public TimeProvider Time { get; }
 
     public ILogger Logger { get; }
+
+    /// <summary>Gets the counters the lease watchdog reports to (the build context's meter when there is one).</summary>
+    public RedisLockTelemetry Telemetry { get; }
 
     public KeyedFairGates Gates { get; }
 

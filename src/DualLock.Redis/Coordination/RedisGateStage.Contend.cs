@@ -114,7 +114,7 @@ internal sealed partial class RedisGateStage
         }
 
         var settings = new LeaseSettings(
-            Name, key, options.Lease, options.EffectiveRenewalInterval, options.MaxHoldTime, options.OperationTimeout, time, shared.Logger);
+            Name, key, options.Lease, options.EffectiveRenewalInterval, options.MaxHoldTime, options.OperationTimeout, time, shared.Logger, shared.Telemetry);
         var lease = new RedisLease(token, (long)values[1], settings, ExtendAsync(names), sent);
         lease.Start();
         return (lease, 0);

@@ -16,7 +16,7 @@ public static class RedisReaderWriterLock
     /// <param name="options">The name and default wait. Default: <see cref="ReaderWriterLockOptions"/> defaults.</param>
     /// <param name="redisOptions">
     /// Lease, renewal, key prefix, call bound, recheck interval and local queue limit (the hand-off options do
-    /// not apply), validated here; <see cref="RedisLockOptions.Name"/> names the stage. Default: <see cref="RedisLockOptions"/> defaults.
+    /// not apply), validated here; <see cref="LockStageOptions.Name"/> names the stage. Default: <see cref="RedisLockOptions"/> defaults.
     /// </param>
     /// <param name="timeProvider">The time source. Default: <see cref="TimeProvider.System"/>.</param>
     /// <param name="loggerFactory">The logger factory. Default: no logging.</param>

@@ -26,7 +26,7 @@ public static class RedisSemaphorePipelineBuilderExtensions
         validated.Validate();
         return builder.AddStage(context =>
         {
-            var shared = new RedisGateShared(redis, validated, permits, context.TimeProvider, context.LoggerFactory.CreateLogger("DualLock.Redis"));
+            var shared = new RedisGateShared(redis, validated, permits, context.TimeProvider, context.LoggerFactory.CreateLogger("DualLock.Redis"), context.Meter);
             return new RedisGateStage(validated.Name, shared, RedisGateKind.Permit);
         });
     }

@@ -1,3 +1,4 @@
+using DualLock;
 using DualLock.Redis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -42,5 +43,57 @@ public static class RedisDualLockBuilderExtensions
         options.ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisLockOptions>, RedisLockOptionsValidator>());
         return builder;
+    }
+
+    /// <summary>
+    /// Registers a distributed strategy: a Redis lock outside, the <paramref name="database"/> stages
+    /// inside (typically a MySQL transaction with <c>EnforceFencing</c>, so a holder whose lease ended
+    /// while it was paused cannot commit over its successor). When Redis is unavailable the execution
+    /// fails with <see cref="DualLock.LockUnavailableException"/>.
+    /// </summary>
+    /// <param name="builder">The DualLock builder; call <c>AddRedis</c> on it too (the connection and options come from DI).</param>
+    /// <param name="name">The strategy name and DI key.</param>
+    /// <param name="database">Adds the inner stages, for example <c>(b, _) =&gt; b.AddMySqlTransaction(cs, o =&gt; o.EnforceFencing = true)</c>.</param>
+    /// <param name="configure">Adjusts a copy of the registered <see cref="RedisLockOptions"/> for this strategy only.</param>
+    /// <returns>The builder.</returns>
+    /// <remarks>
+    /// The database part is a callback rather than MySQL options so that DualLock.Redis needs no
+    /// database driver: any stage that enforces the token (<see cref="DualLock.LockStageTraits.EnforcesFencingToken"/>) fits.
+    /// A missing <c>IConnectionMultiplexer</c> or invalid options fail when the strategy is first resolved.
+    /// </remarks>
+    public static DualLockBuilder AddDistributedStrategy(
+        this DualLockBuilder builder,
+        string name,
+        Action<DualLock.LockPipelineBuilder, IServiceProvider> database,
+        Action<RedisLockOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(database);
+        return builder.AddPipeline(name, (pipeline, services) =>
+        {
+            pipeline.AddRedisLock(services, configure);
+            database(pipeline, services);
+        });
+    }
+
+    /// <summary>
+    /// Registers a dual strategy: a Redis lock outside, the <paramref name="database"/> stages (a
+    /// transaction and a row lock) inside, and when Redis is unavailable the database lock alone
+    /// (counted as <c>duallock.fallback</c>); see <see cref="DualLockBuilder.AddDualPipeline"/>.
+    /// </summary>
+    /// <param name="builder">The DualLock builder; call <c>AddRedis</c> on it too.</param>
+    /// <param name="name">The strategy name and DI key.</param>
+    /// <param name="database">Adds the inner stages; they must lock (a row lock), or the pipeline does not build.</param>
+    /// <param name="configure">Adjusts a copy of the registered <see cref="RedisLockOptions"/> for this strategy only.</param>
+    /// <returns>The builder.</returns>
+    public static DualLockBuilder AddDualStrategy(
+        this DualLockBuilder builder,
+        string name,
+        Action<DualLock.LockPipelineBuilder, IServiceProvider> database,
+        Action<RedisLockOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(database);
+        return builder.AddDualPipeline(name, (pipeline, services) => pipeline.AddRedisLock(services, configure), database, fallbackToDatabase: true);
     }
 }

@@ -201,7 +201,7 @@ internal sealed class RedisLease
         }
 
         timer?.Dispose();
-        RedisLockTelemetry.LeaseLost.Add(1, RedisLockTelemetry.Stage(_settings.StageName));
+        _settings.Telemetry.LeaseLost.Add(1, RedisLockTelemetry.Stage(_settings.StageName));
         Log.LeaseLost(_settings.Logger, _settings.StageName, _settings.Key.Resource, reason);
         _lost.Cancel();
     }
@@ -216,4 +216,5 @@ internal sealed record LeaseSettings(
     TimeSpan MaxHoldTime,
     TimeSpan OperationTimeout,
     TimeProvider TimeProvider,
-    ILogger Logger);
+    ILogger Logger,
+    RedisLockTelemetry Telemetry);

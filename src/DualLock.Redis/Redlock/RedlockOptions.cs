@@ -1,11 +1,13 @@
 namespace DualLock.Redis;
 
-/// <summary>Options of the <see cref="RedlockStage"/>.</summary>
-public sealed class RedlockOptions
+/// <summary>Options of the Redlock stage (<see cref="RedisPipelineBuilderExtensions.AddRedlock"/>).</summary>
+public sealed class RedlockOptions : LockStageOptions
 {
-    /// <summary>Gets or sets the stage name.</summary>
-    /// <value>Default: <c>redlock</c>.</value>
-    public string Name { get; set; } = "redlock";
+    /// <summary>Initializes a new instance of the <see cref="RedlockOptions"/> class; the stage name defaults to <c>redlock</c>.</summary>
+    public RedlockOptions()
+        : base("redlock")
+    {
+    }
 
     /// <summary>Gets or sets the prefix of every Redis key the stage uses (same layout as <see cref="RedisLockOptions.KeyPrefix"/>).</summary>
     /// <value>Default: <c>duallock</c>.</value>
@@ -40,6 +42,20 @@ public sealed class RedlockOptions
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMilliseconds(50);
 
     internal RedlockOptions Clone() => (RedlockOptions)MemberwiseClone();
+
+    /// <inheritdoc />
+    protected override string? FindProblem()
+    {
+        try
+        {
+            Validate();
+            return null;
+        }
+        catch (ArgumentException ex)
+        {
+            return ex.Message;
+        }
+    }
 
     internal void Validate()
     {

@@ -4,7 +4,7 @@ using StackExchange.Redis;
 namespace DualLock.Redis;
 
 /// <summary>The calls to each node; every one bounded, and none lets a node's failure escape without an answer.</summary>
-public sealed partial class RedlockStage
+internal sealed partial class RedlockStage
 {
     /// <summary>One node's answer to the acquire script.</summary>
     private async Task<NodeAnswer> AcquireOnNodeAsync(IConnectionMultiplexer node, RedisKeyNames names, string token, TimeSpan bound)

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
@@ -14,12 +15,13 @@ namespace DualLock.Redis;
 /// The fencing token is the highest counter of the granting majority, raised on the nodes that were
 /// behind so the next majority sees it.
 /// </summary>
-public sealed partial class RedlockStage : LockStage
+internal sealed partial class RedlockStage : LockStage
 {
     private readonly IConnectionMultiplexer[] _nodes;
     private readonly RedlockOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly RedisLockTelemetry _telemetry;
     private readonly int _quorum;
     private readonly RedisValue _leaseMs;
 
@@ -28,8 +30,9 @@ public sealed partial class RedlockStage : LockStage
     /// <param name="options">The options, validated here. Default: <see cref="RedlockOptions"/> defaults.</param>
     /// <param name="timeProvider">The time source. Default: <see cref="TimeProvider.System"/>.</param>
     /// <param name="loggerFactory">The logger factory. Default: no logging.</param>
+    /// <param name="meter">The meter of the build context. Default: a meter named <c>DualLock</c> (stages created outside a pipeline).</param>
     /// <exception cref="ArgumentException">No node, or the options are invalid.</exception>
-    public RedlockStage(IReadOnlyList<IConnectionMultiplexer> nodes, RedlockOptions? options = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    public RedlockStage(IReadOnlyList<IConnectionMultiplexer> nodes, RedlockOptions? options = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, Meter? meter = null)
         : base(ValidatedName(ref options))
     {
         ArgumentNullException.ThrowIfNull(nodes);
@@ -43,6 +46,7 @@ public sealed partial class RedlockStage : LockStage
         _quorum = (_nodes.Length / 2) + 1;
         _time = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("DualLock.Redis");
+        _telemetry = RedisLockTelemetry.For(meter);
         _leaseMs = ((long)Math.Ceiling(_options.Lease.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);
     }
 
@@ -194,7 +198,7 @@ public sealed partial class RedlockStage : LockStage
     }
 
     private LeaseSettings Settings(LockKey key) => new(
-        Name, key, _options.Lease, _options.RenewalInterval ?? _options.Lease / 3, _options.MaxHoldTime, _options.OperationTimeout * 2, _time, _logger);
+        Name, key, _options.Lease, _options.RenewalInterval ?? _options.Lease / 3, _options.MaxHoldTime, _options.OperationTimeout * 2, _time, _logger, _telemetry);
 
     private sealed class RedlockHandle(RedlockStage stage, RedisKeyNames names, RedisLease lease, bool contended) : LockStageHandle
     {

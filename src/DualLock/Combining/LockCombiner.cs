@@ -161,7 +161,7 @@ public sealed class LockCombiner<TItem, TResult>
         var remaining = Pipeline.WaitTimeout - _timeProvider.GetElapsedTime(leader.Start);
         try
         {
-            await Pipeline.ExecuteAsync(key, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, batch.RunAsync, leader.CancellationToken).ConfigureAwait(false);
+            await Pipeline.ExecuteAsync(key, batch.RunAsync, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, leader.CancellationToken).ConfigureAwait(false);
             FailUnreported(batch);
         }
         catch (Exception ex)

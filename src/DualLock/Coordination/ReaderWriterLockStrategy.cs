@@ -56,19 +56,19 @@ public sealed class ReaderWriterLockStrategy : IReaderWriterLockStrategy
 
     /// <inheritdoc />
     public ValueTask<TResult> ExecuteReadAsync<TResult>(LockKey key, TimeSpan? waitTimeout, Func<LockContext, CancellationToken, ValueTask<TResult>> work, CancellationToken cancellationToken = default)
-        => _read.ExecuteAsync(key, waitTimeout ?? _read.WaitTimeout, work, cancellationToken);
+        => _read.ExecuteAsync(key, work, waitTimeout, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<TResult> ExecuteWriteAsync<TResult>(LockKey key, TimeSpan? waitTimeout, Func<LockContext, CancellationToken, ValueTask<TResult>> work, CancellationToken cancellationToken = default)
-        => _write.ExecuteAsync(key, waitTimeout ?? _write.WaitTimeout, work, cancellationToken);
+        => _write.ExecuteAsync(key, work, waitTimeout, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<LockAttempt<TResult>> TryExecuteReadAsync<TResult>(LockKey key, TimeSpan? waitTimeout, Func<LockContext, CancellationToken, ValueTask<TResult>> work, CancellationToken cancellationToken = default)
-        => _read.TryExecuteAsync(key, waitTimeout ?? _read.WaitTimeout, work, cancellationToken);
+        => _read.TryExecuteAsync(key, work, waitTimeout, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<LockAttempt<TResult>> TryExecuteWriteAsync<TResult>(LockKey key, TimeSpan? waitTimeout, Func<LockContext, CancellationToken, ValueTask<TResult>> work, CancellationToken cancellationToken = default)
-        => _write.TryExecuteAsync(key, waitTimeout ?? _write.WaitTimeout, work, cancellationToken);
+        => _write.TryExecuteAsync(key, work, waitTimeout, cancellationToken);
 
     /// <summary>
     /// Creates a reader-writer lock from a read stage and a write stage that share one lock state per key

@@ -5,17 +5,57 @@ using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers named lock pipelines; returned by <see cref="DualLockServiceCollectionExtensions.AddDualLock(IServiceCollection)"/>.</summary>
+/// <summary>
+/// Registers named lock strategies; returned by <see cref="DualLockServiceCollectionExtensions.AddDualLock(IServiceCollection)"/>.
+/// Each is a keyed singleton <see cref="ILockStrategy"/> (and <see cref="LockPipeline"/>) under its name.
+/// </summary>
+/// <remarks>
+/// The presets register one strategy in one line: <see cref="AddInProcessStrategy"/> here,
+/// <c>AddPessimisticStrategy</c>/<c>AddNamedLockStrategy</c>/<c>AddOptimisticStrategy</c> in DualLock.MySql,
+/// <c>AddDistributedStrategy</c>/<c>AddDualStrategy</c> in DualLock.Redis. <see cref="AddPipeline(string, Action{LockPipelineBuilder, IServiceProvider})"/>
+/// composes any other order of stages. The unkeyed <see cref="ILockStrategy"/> is the default strategy:
+/// the first one registered, unless <see cref="SetDefault"/> names another.
+/// </remarks>
 public sealed class DualLockBuilder
 {
-    internal DualLockBuilder(IServiceCollection services) => Services = services;
+    internal DualLockBuilder(IServiceCollection services)
+    {
+        Services = services;
+        Registry = FindOrAddRegistry(services);
+    }
 
     /// <summary>Gets the service collection.</summary>
     public IServiceCollection Services { get; }
 
+    private LockStrategyRegistry Registry { get; }
+
+    /// <summary>Makes <paramref name="name"/> the strategy resolved as the unkeyed <see cref="ILockStrategy"/>.</summary>
+    /// <param name="name">The name of a strategy registered on this builder, before or after this call.</param>
+    /// <returns>This builder.</returns>
+    /// <remarks>Without it, the default is the first strategy registered. A name never registered fails when the default is resolved.</remarks>
+    public DualLockBuilder SetDefault(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Registry.DefaultName = name;
+        Registry.Explicit = true;
+        return this;
+    }
+
+    /// <summary>Registers a strategy with one in-process lock: correct for a single instance only.</summary>
+    /// <param name="name">The strategy name and DI key.</param>
+    /// <param name="configure">Adjusts the stage's options; optional.</param>
+    /// <returns>This builder.</returns>
+    public DualLockBuilder AddInProcessStrategy(string name, Action<InProcessLockOptions>? configure = null)
+        => AddPipeline(name, (builder, _) =>
+        {
+            var options = new InProcessLockOptions();
+            configure?.Invoke(options);
+            builder.AddInProcessLock(options);
+        });
+
     /// <summary>
-    /// Registers a pipeline as a keyed singleton <see cref="LockPipeline"/> under <paramref name="name"/>,
-    /// so an endpoint can ask for <c>[FromKeyedServices("charge")] LockPipeline pipeline</c>.
+    /// Registers a pipeline as a keyed singleton <see cref="ILockStrategy"/> and <see cref="LockPipeline"/>
+    /// under <paramref name="name"/>, so an endpoint can ask for <c>[FromKeyedServices("charge")] ILockStrategy strategy</c>.
     /// </summary>
     /// <param name="name">The pipeline name and DI key.</param>
     /// <param name="configure">Adds the stages; runs once, when the pipeline is first resolved.</param>
@@ -23,7 +63,9 @@ public sealed class DualLockBuilder
     /// <remarks>
     /// The pipeline's <see cref="LockPipelineOptions"/> are the named options <paramref name="name"/>:
     /// bind them from configuration with <c>services.Configure&lt;LockPipelineOptions&gt;(name, section)</c>;
-    /// they are validated when the host starts. Registering a name twice keeps the first registration.
+    /// they are validated when the host starts. Stage options are validated when the pipeline is first
+    /// resolved (an <see cref="ArgumentException"/> naming the pipeline and the option). Registering a
+    /// name twice keeps the first registration.
     /// </remarks>
     public DualLockBuilder AddPipeline(string name, Action<LockPipelineBuilder, IServiceProvider> configure)
     {
@@ -37,6 +79,8 @@ public sealed class DualLockBuilder
 
         Services.AddOptions<LockPipelineOptions>(name).ValidateOnStart();
         Services.AddKeyedSingleton(name, (sp, _) => CreatePipeline(sp, name, configure));
+        Services.AddKeyedSingleton<ILockStrategy>(name, static (sp, key) => sp.GetRequiredKeyedService<LockPipeline>(key));
+        Registry.DefaultName ??= name;
         return this;
     }
 
@@ -87,6 +131,22 @@ public sealed class DualLockBuilder
         }
 
         return false;
+    }
+
+    private static LockStrategyRegistry FindOrAddRegistry(IServiceCollection services)
+    {
+        foreach (var descriptor in services)
+        {
+            if (descriptor.ServiceType == typeof(LockStrategyRegistry) && descriptor.ImplementationInstance is LockStrategyRegistry existing)
+            {
+                return existing;
+            }
+        }
+
+        var registry = new LockStrategyRegistry();
+        services.AddSingleton(registry);
+        services.AddSingleton<ILockStrategy>(static sp => sp.GetRequiredService<LockStrategyRegistry>().ResolveDefault(sp));
+        return registry;
     }
 
     private static LockPipeline CreatePipeline(IServiceProvider services, string name, Action<LockPipelineBuilder, IServiceProvider> configure)

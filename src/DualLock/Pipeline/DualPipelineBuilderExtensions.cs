@@ -1,7 +1,7 @@
 namespace DualLock;
 
 /// <summary>Composes a dual pipeline from a distributed part and a database part.</summary>
-public static class DualPipelineBuilderExtensions
+internal static class DualPipelineBuilderExtensions
 {
     /// <summary>
     /// Adds the <paramref name="distributed"/> stages outside the <paramref name="database"/> stages;
@@ -14,7 +14,7 @@ public static class DualPipelineBuilderExtensions
     /// <param name="fallbackToDatabase">Continue under the database lock alone when the distributed lock service is unavailable.</param>
     /// <returns>The builder.</returns>
     /// <exception cref="InvalidOperationException">Either part added no stage.</exception>
-    public static LockPipelineBuilder AddDual(
+    internal static LockPipelineBuilder AddDual(
         this LockPipelineBuilder builder,
         IServiceProvider services,
         Action<LockPipelineBuilder, IServiceProvider> distributed,

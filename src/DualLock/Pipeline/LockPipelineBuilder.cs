@@ -6,8 +6,8 @@ namespace DualLock;
 
 /// <summary>
 /// Builds a <see cref="LockPipeline"/>. Stages run in the order they are added: the first added is
-/// the outermost (acquired first, released last). Stage options are validated when the stage is
-/// added; the pipeline is immutable once built.
+/// the outermost (acquired first, released last). Stage options are copied when the stage is
+/// added and validated once when the pipeline is built; the pipeline is immutable once built.
 /// </summary>
 /// <example>
 /// Dual locking: a Redis lock outside, a transaction with a row lock inside.
@@ -41,7 +41,7 @@ public sealed class LockPipelineBuilder
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 
     /// <summary>Gets the number of stages added so far.</summary>
-    public int StageCount => _factories.Count;
+    internal int StageCount => _factories.Count;
 
     /// <summary>Adds a stage instance inside the stages added before it.</summary>
     /// <param name="stage">The stage; it must be thread-safe.</param>
@@ -66,6 +66,29 @@ public sealed class LockPipelineBuilder
 
         _factories.Add(factory);
         return this;
+    }
+
+    /// <summary>
+    /// Adds a stage described by its options, inside the stages added before it: the way every
+    /// built-in stage is added. The options are copied now and validated once, when the pipeline is
+    /// built; <paramref name="factory"/> then creates the stage from the validated copy.
+    /// </summary>
+    /// <typeparam name="TOptions">The stage's options type.</typeparam>
+    /// <param name="options">The options; later changes to this instance do not reach the stage.</param>
+    /// <param name="factory">Creates the stage from the build context (time, logging, meter) and the validated options.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="InvalidOperationException">The builder has already built its pipeline.</exception>
+    public LockPipelineBuilder AddStage<TOptions>(TOptions options, Func<LockStageBuildContext, TOptions, LockStage> factory)
+        where TOptions : LockStageOptions
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(factory);
+        var copy = (TOptions)options.Copy();
+        return AddStage(context =>
+        {
+            copy.ThrowIfInvalid(context.PipelineName);
+            return factory(context, copy);
+        });
     }
 
     /// <summary>
@@ -114,7 +137,7 @@ public sealed class LockPipelineBuilder
     /// <see cref="LockStageTraits"/>): a lock inside a transaction stage, a row lock without one, a
     /// fenced transaction with no token issuer outside it, a fallback with no lock inside it.
     /// </exception>
-    /// <exception cref="ArgumentException">The name or the wait timeout is invalid.</exception>
+    /// <exception cref="ArgumentException">The name or the wait timeout is invalid, or a stage's options are (the message names the pipeline, the option and the rule).</exception>
     public LockPipeline Build()
     {
         LockPipelineOptions.Validate(Name, WaitTimeout);
@@ -127,7 +150,7 @@ public sealed class LockPipelineBuilder
         }
 
         _built = true;
-        var context = new LockStageBuildContext(Name, TimeProvider, LoggerFactory);
+        var context = new LockStageBuildContext(Name, TimeProvider, LoggerFactory, DualLockTelemetry.Meter);
         var stages = new LockStage[_factories.Count];
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < stages.Length; i++)

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace DualLock;
@@ -5,11 +6,12 @@ namespace DualLock;
 /// <summary>What a stage factory receives when its pipeline is built.</summary>
 public sealed class LockStageBuildContext
 {
-    internal LockStageBuildContext(string pipelineName, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    internal LockStageBuildContext(string pipelineName, TimeProvider timeProvider, ILoggerFactory loggerFactory, Meter meter)
     {
         PipelineName = pipelineName;
         TimeProvider = timeProvider;
         LoggerFactory = loggerFactory;
+        Meter = meter;
     }
 
     /// <summary>Gets the name of the pipeline being built.</summary>
@@ -20,4 +22,7 @@ public sealed class LockStageBuildContext
 
     /// <summary>Gets the logger factory of the pipeline.</summary>
     public ILoggerFactory LoggerFactory { get; }
+
+    /// <summary>Gets the <c>DualLock</c> meter; a stage creates its own instruments on it (dotted lower-case names starting with <c>duallock.</c>).</summary>
+    public Meter Meter { get; }
 }

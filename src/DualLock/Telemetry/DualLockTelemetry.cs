@@ -37,12 +37,8 @@ public static class DualLockTelemetry
     internal static readonly Counter<long> LeaseLost = Meter.CreateCounter<long>(
         "duallock.lease.lost", "{lease}", "Locks found lost while the work ran.");
 
-    /// <summary>Counts an event for stages outside the core package (for example a fallback) on the shared meter.</summary>
-    /// <param name="name">The dotted lower-case instrument name, starting with <c>duallock.</c>.</param>
-    /// <param name="description">What the counter counts.</param>
-    /// <returns>The counter.</returns>
-    public static Counter<long> CreateCounter(string name, string description)
-        => Meter.CreateCounter<long>(name, "{event}", description);
+    internal static readonly Counter<long> Fallbacks = Meter.CreateCounter<long>(
+        "duallock.fallback", "{event}", "Acquires that continued without a stage because its lock service was unavailable.");
 
     /// <summary>Adds one to <c>duallock.lease.lost</c>; for stages that detect a loss outside the pipeline.</summary>
     /// <param name="pipeline">The pipeline name.</param>

@@ -31,7 +31,7 @@ public sealed class Holder : IAsyncDisposable
                 running.TrySetResult(ct);
                 await holder._release.Task;
             },
-            CancellationToken.None).AsTask();
+            cancellationToken: CancellationToken.None).AsTask();
         var started = await Task.WhenAny(running.Task, holder.Completion).WaitAsync(Bound);
         if (started == holder.Completion)
         {

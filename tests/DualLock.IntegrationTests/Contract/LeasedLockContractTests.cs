@@ -21,7 +21,7 @@ public abstract class LeasedLockContractTests<TProvider> : ExclusiveLockContract
             await Provider.WriteMarkAsync(ctx, "after-loss");
             running.SetResult((ctx, ct));
             await Task.Delay(TimeSpan.FromSeconds(60), ct);
-        }, Ct).AsTask();
+        }, cancellationToken: Ct).AsTask();
         var (context, workToken) = await running.Task.WaitAsync(Holder.Bound, Ct);
         await Provider.BreakLeaseAsync(key);
         var clock = Stopwatch.StartNew();

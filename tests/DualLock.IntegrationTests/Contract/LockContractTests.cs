@@ -48,7 +48,7 @@ public abstract class LockContractTests<TProvider> : IAsyncLifetime
         {
             var ran = false;
             var clock = Stopwatch.StartNew();
-            var acquired = await trying.TryExecuteAsync(key, TimeSpan.Zero, (_, _) => { ran = true; return ValueTask.CompletedTask; }, Ct);
+            var acquired = await trying.TryExecuteAsync(key, (_, _) => { ran = true; return ValueTask.CompletedTask; }, TimeSpan.Zero, Ct);
             clock.Stop();
 
             Assert.False(acquired, "A zero wait must not acquire a key held elsewhere.");
@@ -74,7 +74,7 @@ public abstract class LockContractTests<TProvider> : IAsyncLifetime
 
         var clock = Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
-            await waiting.ExecuteAsync(key, ShortWait, (_, _) => { ran = true; return ValueTask.CompletedTask; }, Ct));
+            await waiting.ExecuteAsync(key, (_, _) => { ran = true; return ValueTask.CompletedTask; }, ShortWait, Ct));
         clock.Stop();
 
         Assert.Equal(key.Resource, ex.Resource);
@@ -84,7 +84,7 @@ public abstract class LockContractTests<TProvider> : IAsyncLifetime
         Assert.False(ran);
         Assert.InRange(clock.Elapsed, ShortWait - TimeSpan.FromMilliseconds(50), ShortWait + Prompt);
 
-        var attempt = await waiting.TryExecuteAsync(key, ShortWait, (_, _) => { ran = true; return ValueTask.FromResult(1); }, Ct);
+        var attempt = await waiting.TryExecuteAsync(key, (_, _) => { ran = true; return ValueTask.FromResult(1); }, ShortWait, Ct);
         Assert.False(attempt.Acquired, "TryExecuteAsync reports the same timeout as not acquired.");
         Assert.False(ran);
 
@@ -110,7 +110,7 @@ public abstract class LockContractTests<TProvider> : IAsyncLifetime
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var ran = false;
 
-        var wait = waiting.ExecuteAsync(key, TimeSpan.FromSeconds(60), (_, _) => { ran = true; return ValueTask.CompletedTask; }, cancel.Token).AsTask();
+        var wait = waiting.ExecuteAsync(key, (_, _) => { ran = true; return ValueTask.CompletedTask; }, TimeSpan.FromSeconds(60), cancel.Token).AsTask();
 
         // Let it reach its wait (if it has not yet, it is cancelled while acquiring, which must behave the same).
         await Task.Delay(200, Ct);
@@ -144,7 +144,7 @@ public abstract class LockContractTests<TProvider> : IAsyncLifetime
             await Provider.WriteMarkAsync(ctx, "cancelled");
             running.SetResult(ct);
             await Task.Delay(Timeout.InfiniteTimeSpan, ct);
-        }, cancel.Token).AsTask();
+        }, cancellationToken: cancel.Token).AsTask();
         var workToken = await running.Task.WaitAsync(Holder.Bound, Ct);
         await cancel.CancelAsync();
 
@@ -172,12 +172,12 @@ public abstract class LockContractTests<TProvider> : IAsyncLifetime
         {
             await Provider.WriteMarkAsync(ctx, "thrown");
             throw failure;
-        }, Ct));
+        }, cancellationToken: Ct));
         Assert.Same(failure, ex);
 
         await AssertAcquiresAtOnceAsync(Provider.CreatePipeline(), key, "Another pipeline must acquire at once after the work threw.");
         Assert.True(
-            await pipeline.TryExecuteAsync(key, TimeSpan.Zero, (ctx, _) => Provider.WriteMarkAsync(ctx, "committed"), Ct),
+            await pipeline.TryExecuteAsync(key, (ctx, _) => Provider.WriteMarkAsync(ctx, "committed"), TimeSpan.Zero, Ct),
             "The same pipeline must acquire at once after the work threw.");
         if (Provider.HasTransaction)
         {
@@ -211,7 +211,7 @@ public abstract class LockContractTests<TProvider> : IAsyncLifetime
             {
                 // Every eighth key is taken by both pipelines at once, so the waiting and hand-over paths run too.
                 var pipelines = i % 8 == 0 ? [first, second] : new[] { i % 2 == 0 ? first : second };
-                await Task.WhenAll(pipelines.Select(p => p.ExecuteAsync(keys[i], (ctx, _) => Provider.WriteMarkAsync(ctx, "n"), ct).AsTask()));
+                await Task.WhenAll(pipelines.Select(p => p.ExecuteAsync(keys[i], (ctx, _) => Provider.WriteMarkAsync(ctx, "n"), cancellationToken: ct).AsTask()));
                 Interlocked.Add(ref executions, pipelines.Length);
             });
 
@@ -270,7 +270,7 @@ public abstract class LockContractTests<TProvider> : IAsyncLifetime
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         var ran = false;
-        var acquired = await pipeline.TryExecuteAsync(key, TimeSpan.Zero, (_, _) => { ran = true; return ValueTask.CompletedTask; }, Ct);
+        var acquired = await pipeline.TryExecuteAsync(key, (_, _) => { ran = true; return ValueTask.CompletedTask; }, TimeSpan.Zero, Ct);
         Assert.Equal(acquired, ran);
         return acquired;
     }

@@ -79,7 +79,7 @@ public sealed class RedisReaderWriterLockTests : ReaderWriterLockContractTests
 
         // The exclusive lock on the same key draws from the same counter.
         var exclusive = new LockPipelineBuilder { Name = "x" }.AddRedisLock(Redis, new RedisLockOptions { KeyPrefix = _prefix }).Build();
-        tokens.Add(await exclusive.ExecuteAsync(key, (ctx, _) => ValueTask.FromResult(ctx.FencingToken!.Value), Ct));
+        tokens.Add(await exclusive.ExecuteAsync(key, (ctx, _) => ValueTask.FromResult(ctx.FencingToken!.Value), cancellationToken: Ct));
         await WriteAsync();
 
         // Redis lost the counter (a restart without persistence, FLUSHALL): tokens still go up.

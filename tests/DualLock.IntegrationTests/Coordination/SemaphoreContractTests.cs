@@ -38,14 +38,14 @@ public abstract class SemaphoreContractTests : IAsyncLifetime
         {
             for (var n = 0; n < 10; n++)
             {
-                await (i % 2 == 0 ? first : second).ExecuteAsync(key, Bound, async (_, ct) =>
+                await (i % 2 == 0 ? first : second).ExecuteAsync(key, async (_, ct) =>
                 {
                     var now = Interlocked.Increment(ref inside);
                     InterlockedMax(ref max, now);
                     await Task.Delay(5, ct);
                     Interlocked.Decrement(ref inside);
                     return true;
-                }, Ct);
+                }, Bound, Ct);
             }
         })).ToArray();
         await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(60), Ct);
@@ -62,19 +62,19 @@ public abstract class SemaphoreContractTests : IAsyncLifetime
         var key = NewKey();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var entered = 0;
-        var holders = Enumerable.Range(0, Permits).Select(_ => pipeline.ExecuteAsync(key, Bound, async (_, ct) =>
+        var holders = Enumerable.Range(0, Permits).Select(_ => pipeline.ExecuteAsync(key, async (_, ct) =>
         {
             Interlocked.Increment(ref entered);
             await release.Task.WaitAsync(TimeSpan.FromSeconds(60), ct);
             return true;
-        }, Ct).AsTask()).ToArray();
+        }, Bound, Ct).AsTask()).ToArray();
         Assert.True(await EventuallyAsync(() => Volatile.Read(ref entered) == Permits), "The permits were not all taken.");
 
-        var ex = await Assert.ThrowsAsync<LockTimeoutException>(() => other.ExecuteAsync(key, TimeSpan.FromMilliseconds(300), Ok, Ct).AsTask());
+        var ex = await Assert.ThrowsAsync<LockTimeoutException>(() => other.ExecuteAsync(key, Ok, TimeSpan.FromMilliseconds(300), Ct).AsTask());
         Assert.DoesNotContain(key.Id, ex.Message, StringComparison.Ordinal);
-        Assert.False((await other.TryExecuteAsync(key, TimeSpan.Zero, Ok, Ct)).Acquired);
+        Assert.False((await other.TryExecuteAsync(key, Ok, TimeSpan.Zero, Ct)).Acquired);
 
-        var waiting = other.TryExecuteAsync(key, Bound, Ok, Ct).AsTask();
+        var waiting = other.TryExecuteAsync(key, Ok, Bound, Ct).AsTask();
         release.SetResult();
         Assert.True((await waiting.WaitAsync(Bound, Ct)).Acquired, "A released permit must admit the waiter.");
         await Task.WhenAll(holders);
@@ -87,20 +87,20 @@ public abstract class SemaphoreContractTests : IAsyncLifetime
         var key = NewKey();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holder = pipeline.ExecuteAsync(key, Bound, async (_, ct) =>
+        var holder = pipeline.ExecuteAsync(key, async (_, ct) =>
         {
             entered.SetResult();
             await release.Task.WaitAsync(TimeSpan.FromSeconds(60), ct);
             return true;
-        }, Ct).AsTask();
+        }, Bound, Ct).AsTask();
         await entered.Task.WaitAsync(Bound, Ct);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Create(permits: 1).ExecuteAsync(key, Bound, Ok, cancel.Token).AsTask());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Create(permits: 1).ExecuteAsync(key, Ok, Bound, cancel.Token).AsTask());
 
         release.SetResult();
         await holder.WaitAsync(Bound, Ct);
-        Assert.True((await Create(permits: 1).TryExecuteAsync(key, TimeSpan.FromSeconds(2), Ok, Ct)).Acquired, "The cancelled waiter left the permit taken.");
+        Assert.True((await Create(permits: 1).TryExecuteAsync(key, Ok, TimeSpan.FromSeconds(2), Ct)).Acquired, "The cancelled waiter left the permit taken.");
     }
 
     [Fact]
@@ -109,9 +109,9 @@ public abstract class SemaphoreContractTests : IAsyncLifetime
         var pipeline = Create(permits: 1);
         var key = NewKey();
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.ExecuteAsync<bool>(key, Bound, (_, _) => throw new InvalidOperationException("boom"), Ct).AsTask());
+        await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.ExecuteAsync<bool>(key, (_, _) => throw new InvalidOperationException("boom"), Bound, Ct).AsTask());
 
-        Assert.True((await Create(permits: 1).TryExecuteAsync(key, TimeSpan.FromSeconds(2), Ok, Ct)).Acquired, "A throwing holder kept its permit.");
+        Assert.True((await Create(permits: 1).TryExecuteAsync(key, Ok, TimeSpan.FromSeconds(2), Ct)).Acquired, "A throwing holder kept its permit.");
     }
 
     protected static ValueTask<bool> Ok(LockContext context, CancellationToken cancellationToken) => ValueTask.FromResult(true);
@@ -148,14 +148,14 @@ public sealed class InProcessSemaphoreTests : SemaphoreContractTests
         var key = NewKey();
         var order = new List<int>();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holder = pipeline.ExecuteAsync(key, Bound, async (_, ct) =>
+        var holder = pipeline.ExecuteAsync(key, async (_, ct) =>
         {
             await release.Task.WaitAsync(TimeSpan.FromSeconds(60), ct);
             return true;
-        }, Ct).AsTask();
+        }, Bound, Ct).AsTask();
 
         // Each call queues before it returns (the gate is entered synchronously), so the calls' order is the arrival order.
-        var waiters = Enumerable.Range(0, 8).Select(i => pipeline.ExecuteAsync(key, Bound, (_, _) =>
+        var waiters = Enumerable.Range(0, 8).Select(i => pipeline.ExecuteAsync(key, (_, _) =>
         {
             lock (order)
             {
@@ -163,7 +163,7 @@ public sealed class InProcessSemaphoreTests : SemaphoreContractTests
             }
 
             return ValueTask.FromResult(true);
-        }, Ct).AsTask()).ToArray();
+        }, Bound, Ct).AsTask()).ToArray();
         release.SetResult();
         await Task.WhenAll(waiters.Append(holder)).WaitAsync(Bound, Ct);
 
@@ -216,9 +216,9 @@ public sealed class RedisSemaphoreTests : SemaphoreContractTests
         // A holder that died with 1.5 s left on its lease: nobody will release it.
         await Redis.GetDatabase().SortedSetAddAsync(SemName(key), "dead-holder", nowMs + 1500);
         var pipeline = Create(permits: 1);
-        Assert.False((await pipeline.TryExecuteAsync(key, TimeSpan.Zero, Ok, Ct)).Acquired, "The dead holder's permit was not counted.");
+        Assert.False((await pipeline.TryExecuteAsync(key, Ok, TimeSpan.Zero, Ct)).Acquired, "The dead holder's permit was not counted.");
 
-        Assert.True((await pipeline.TryExecuteAsync(key, TimeSpan.FromSeconds(8), Ok, Ct)).Acquired, "The dead holder's permit never came back.");
+        Assert.True((await pipeline.TryExecuteAsync(key, Ok, TimeSpan.FromSeconds(8), Ct)).Acquired, "The dead holder's permit never came back.");
     }
 
     [Fact]
@@ -235,12 +235,12 @@ public sealed class RedisSemaphoreTests : SemaphoreContractTests
             .Build();
         var key = NewKey();
         var running = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var run = pipeline.ExecuteAsync(key, Bound, async (_, ct) =>
+        var run = pipeline.ExecuteAsync(key, async (_, ct) =>
         {
             running.SetResult(ct);
             await Task.Delay(TimeSpan.FromSeconds(60), ct);
             return true;
-        }, Ct).AsTask();
+        }, Bound, Ct).AsTask();
         var token = await running.Task.WaitAsync(Bound, Ct);
 
         Assert.True(await Redis.GetDatabase().KeyDeleteAsync(SemName(key)));
@@ -255,7 +255,7 @@ public sealed class RedisSemaphoreTests : SemaphoreContractTests
         var pipeline = Create();
         var keys = Enumerable.Range(0, 10_000).Select(_ => NewKey()).ToArray();
         await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = Ct }, async (key, ct) =>
-            await pipeline.ExecuteAsync(key, Bound, Ok, ct));
+            await pipeline.ExecuteAsync(key, Ok, Bound, ct));
 
         var left = 0;
         await foreach (var _ in Redis.GetServers()[0].KeysAsync(pattern: _prefix + ":*", pageSize: 1000))

@@ -47,14 +47,14 @@ public sealed class MySqlDualTests
             {
                 try
                 {
-                    var skipped = await pipeline.ExecuteAsync(key, TimeSpan.FromSeconds(10), async (ctx, ct) =>
+                    var skipped = await pipeline.ExecuteAsync(key, async (ctx, ct) =>
                     {
                         var tx = ctx.GetRequiredFeature<MySqlTransactionFeature>();
                         var value = await tx.Connection.ExecuteScalarAsync<long>($"SELECT value FROM `{table.Name}` WHERE id = 'hot'", transaction: tx.Transaction);
                         await Task.Delay(2, CancellationToken.None);
                         await tx.Connection.ExecuteAsync($"UPDATE `{table.Name}` SET value = @v WHERE id = 'hot'", new { v = value + 1 }, tx.Transaction);
                         return ctx.GetFeature<SkippedStages>() is not null;
-                    }, CancellationToken.None);
+                    }, TimeSpan.FromSeconds(10), CancellationToken.None);
                     Interlocked.Increment(ref committed);
                     Interlocked.Increment(ref skipped ? ref viaFallback : ref viaRedis);
                 }
@@ -93,7 +93,7 @@ public sealed class MySqlDualTests
 
         var started = DateTime.UtcNow;
         var ex = await Assert.ThrowsAsync<LockUnavailableException>(async () =>
-            await pipeline.ExecuteAsync(new LockKey("counter", "hot"), (_, _) => { ran = true; return ValueTask.CompletedTask; }, Ct));
+            await pipeline.ExecuteAsync(new LockKey("counter", "hot"), (_, _) => { ran = true; return ValueTask.CompletedTask; }, cancellationToken: Ct));
 
         Assert.Equal("redis", ex.Stage);
         Assert.False(ran);

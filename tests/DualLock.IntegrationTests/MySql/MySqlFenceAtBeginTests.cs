@@ -40,19 +40,19 @@ public sealed class MySqlFenceAtBeginTests
                 aRead.SetResult();
                 await aResume.Task.WaitAsync(TimeSpan.FromSeconds(40), CancellationToken.None); // the pause
                 await WriteValueAsync(ctx, table, balance + 10);
-            }, CancellationToken.None);
+            }, cancellationToken: CancellationToken.None);
             aCommitted.SetResult();
         });
         await aRead.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
 
         var runB = Task.Run(async () =>
-            await pipelineB.ExecuteAsync(key, TimeSpan.FromSeconds(30), async (ctx, _) =>
+            await pipelineB.ExecuteAsync(key, async (ctx, _) =>
             {
                 var balance = await ReadValueAsync(ctx, table);
                 bRead.TrySetResult();
                 await aCommitted.Task.WaitAsync(TimeSpan.FromSeconds(40), CancellationToken.None);
                 await WriteValueAsync(ctx, table, balance + 20);
-            }, CancellationToken.None));
+            }, TimeSpan.FromSeconds(30), CancellationToken.None));
 
         // B has either read already (fence compared at commit only) or waits on A's fence row in the server.
         await WaitUntilAsync(async () => bRead.Task.IsCompleted || await fence.HasLockWaitAsync());
@@ -70,7 +70,7 @@ public sealed class MySqlFenceAtBeginTests
         await using var fence = await FenceTable.CreateAsync();
         var key = new LockKey("fenced", $"doc{Guid.NewGuid():N}");
         await Pipeline("newer", new FencingTokenStage(10), fence.Name)
-            .ExecuteAsync(key, async (ctx, _) => await WriteNoteAsync(ctx, table, "newer"), Ct);
+            .ExecuteAsync(key, async (ctx, _) => await WriteNoteAsync(ctx, table, "newer"), cancellationToken: Ct);
         var workRan = false;
 
         var ex = await Assert.ThrowsAsync<LockLeaseLostException>(async () =>
@@ -78,7 +78,7 @@ public sealed class MySqlFenceAtBeginTests
             {
                 workRan = true;
                 await WriteNoteAsync(ctx, table, "older");
-            }, Ct));
+            }, cancellationToken: Ct));
 
         Assert.False(workRan, "the stale holder's work ran: the fence was not compared when the transaction began");
         Assert.Equal("mysql-transaction", ex.Stage);
@@ -107,7 +107,7 @@ public sealed class MySqlFenceAtBeginTests
             {
                 await WriteNoteAsync(ctx, table, "written after the lease was lost");
                 outer.LoseLease();
-            }, Ct));
+            }, cancellationToken: Ct));
 
         Assert.Equal("fake-outer-lock", ex.Stage);
         Assert.Null(await table.NoteAsync("doc"));

@@ -67,15 +67,15 @@ public sealed class MySqlFencingTests
             aHolds.SetResult();
             await aResume.Task.WaitAsync(TimeSpan.FromSeconds(40), CancellationToken.None); // the "pause"
             await WriteNoteAsync(ctx, table, "A");
-        }, CancellationToken.None));
+        }, cancellationToken: CancellationToken.None));
         await aHolds.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
         await Task.Delay(Lease * 2, Ct); // A's lease has run out in Redis
-        var runB = Task.Run(async () => await pipelineB.ExecuteAsync(key, TimeSpan.FromSeconds(30), async (ctx, _) =>
+        var runB = Task.Run(async () => await pipelineB.ExecuteAsync(key, async (ctx, _) =>
         {
             var tx = ctx.GetRequiredFeature<MySqlTransactionFeature>();
             noteSeenByB = await tx.Connection.ExecuteScalarAsync<string?>($"SELECT note FROM `{table.Name}` WHERE id = 'doc'", transaction: tx.Transaction);
             await WriteNoteAsync(ctx, table, "B");
-        }, CancellationToken.None));
+        }, TimeSpan.FromSeconds(30), CancellationToken.None));
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         while (!await fence.HasLockWaitAsync())
@@ -116,7 +116,7 @@ public sealed class MySqlFencingTests
                 {
                     workARan = true;
                     await WriteNoteAsync(ctx, table, "A");
-                }, CancellationToken.None);
+                }, cancellationToken: CancellationToken.None);
                 return (Exception?)null;
             }
             catch (LockException ex)
@@ -129,11 +129,11 @@ public sealed class MySqlFencingTests
         {
             var tokenA = await pause.Reached.WaitAsync(TimeSpan.FromSeconds(10), Ct);
             await Task.Delay(Lease * 2, Ct);
-            await pipelineB.ExecuteAsync(key, TimeSpan.FromSeconds(5), async (ctx, ct) =>
+            await pipelineB.ExecuteAsync(key, async (ctx, ct) =>
             {
                 tokenB = ctx.FencingToken ?? -1;
                 await WriteNoteAsync(ctx, table, "B");
-            }, Ct);
+            }, TimeSpan.FromSeconds(5), Ct);
             pause.Resume();
 
             var outcomeA = await runA.WaitAsync(TimeSpan.FromSeconds(20), Ct);

@@ -18,11 +18,11 @@ public sealed class MySqlNamedLockAndOptimisticTests
         Assert.Equal(1, await holder.ExecuteScalarAsync<int>("SELECT GET_LOCK(@name, 0)", new { name = NamedLockName.For("duallock:", key) }));
 
         var ex = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
-            await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct));
+            await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct));
 
         Assert.Equal("mysql-named-lock", ex.Stage);
         await holder.ExecuteScalarAsync<int>("SELECT RELEASE_LOCK(@name)", new { name = NamedLockName.For("duallock:", key) });
-        await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct); // free again: acquired at once
+        await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct); // free again: acquired at once
     }
 
     [Fact]

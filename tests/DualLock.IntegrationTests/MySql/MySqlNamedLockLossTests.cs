@@ -31,7 +31,7 @@ public sealed class MySqlNamedLockLossTests
                 Assert.Equal(1, await second.ExecuteScalarAsync<long?>("SELECT GET_LOCK(@name, 10)", new { name })); // the second holder is in
                 var tx = ctx.GetRequiredFeature<MySqlTransactionFeature>();
                 await tx.Connection.ExecuteAsync($"UPDATE `{table.Name}` SET note = 'first' WHERE id = 'doc'", transaction: tx.Transaction);
-            }, Ct));
+            }, cancellationToken: Ct));
 
         Assert.Equal("mysql-named-lock", ex.Stage);
         Assert.Null(await table.NoteAsync("doc"));
@@ -66,7 +66,7 @@ public sealed class MySqlNamedLockLossTests
         });
         listener.Start();
 
-        await pipeline.ExecuteAsync(key, async (_, _) => await KillHolderSessionAsync(name), Ct);
+        await pipeline.ExecuteAsync(key, async (_, _) => await KillHolderSessionAsync(name), cancellationToken: Ct);
 
         Assert.Equal(1, Interlocked.Read(ref lost));
     }

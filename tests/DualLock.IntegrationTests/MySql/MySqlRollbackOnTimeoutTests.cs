@@ -84,7 +84,7 @@ public sealed class MySqlRollbackOnTimeoutTests(RollbackOnTimeoutServer fixture)
                         var tx = ctx.GetRequiredFeature<MySqlTransactionFeature>();
                         outcome.InTransaction = await tx.Connection.ExecuteScalarAsync<bool>("SELECT @@in_transaction", transaction: tx.Transaction);
                         outcome.RowLocked = await IsRowLockedAsync(connectionString, table);
-                    }, CancellationToken.None);
+                    }, cancellationToken: CancellationToken.None);
                 }
                 catch (LockException ex)
                 {

@@ -69,14 +69,14 @@ public sealed class MySqlRoundTripTests
         {
             for (var i = 0; i < 3; i++)
             {
-                await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct);
+                await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct);
             }
 
             await Task.Delay(200, Ct);
             proxy.TakeCommands();
             var redisBefore = redisServer is null ? [] : await RedisCommandsAsync(redis!, redisServer);
 
-            await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct);
+            await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct);
             await Task.Delay(200, Ct);
 
             var commands = proxy.TakeCommands();

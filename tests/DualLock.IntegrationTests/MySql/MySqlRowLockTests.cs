@@ -40,7 +40,7 @@ public sealed class MySqlRowLockTests
         {
             var tx = ctx.GetRequiredFeature<MySqlTransactionFeature>();
             return await tx.Connection.ExecuteScalarAsync<long>("SELECT CONNECTION_ID()", transaction: tx.Transaction);
-        }, Ct);
+        }, cancellationToken: Ct);
 
         await using (var blocker = await Servers.OpenMySqlAsync(Ct))
         await using (var blockerTx = await blocker.BeginTransactionAsync(Ct))
@@ -48,7 +48,7 @@ public sealed class MySqlRowLockTests
             await blocker.ExecuteAsync($"SELECT 1 FROM `{table.Name}` WHERE id = 'a' FOR UPDATE", transaction: blockerTx);
 
             var ex = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
-                await pipeline.ExecuteAsync(key, (ctx, ct) => new ValueTask(SetValueAsync(ctx, table.Name, 99)), Ct));
+                await pipeline.ExecuteAsync(key, (ctx, ct) => new ValueTask(SetValueAsync(ctx, table.Name, 99)), cancellationToken: Ct));
 
             Assert.Equal("mysql-row-lock", ex.Stage);
             // The server's lock-wait timeout (whole seconds), or the statement interrupted when what was left of the wait ran out.
@@ -64,7 +64,7 @@ public sealed class MySqlRowLockTests
             var tx = ctx.GetRequiredFeature<MySqlTransactionFeature>();
             await SetValueAsync(ctx, table.Name, 7);
             return await tx.Connection.ExecuteScalarAsync<long>("SELECT CONNECTION_ID()", transaction: tx.Transaction);
-        }, Ct);
+        }, cancellationToken: Ct);
         Assert.Equal(sessionBefore, session);
         Assert.Equal(7, await table.ValueAsync("a"));
     }
@@ -90,7 +90,7 @@ public sealed class MySqlRowLockTests
 
         // Sequence: other holds a-b; the pipeline locks a, then waits for a-b; other asks for a: a cycle.
         await other.ExecuteAsync($"SELECT 1 FROM `{table.Name}` WHERE id = 'a-b' FOR UPDATE", transaction: otherTx);
-        var run = pipeline.ExecuteAsync(new LockKey("counter", "a"), (ctx, ct) => new ValueTask(SetValueAsync(ctx, table.Name, 99)), Ct).AsTask();
+        var run = pipeline.ExecuteAsync(new LockKey("counter", "a"), (ctx, ct) => new ValueTask(SetValueAsync(ctx, table.Name, 99)), cancellationToken: Ct).AsTask();
         await WaitForLockWaitAsync(table.Name, run);
         await other.ExecuteAsync($"SELECT 1 FROM `{table.Name}` WHERE id = 'a' FOR UPDATE", transaction: otherTx);
 
@@ -109,7 +109,7 @@ public sealed class MySqlRowLockTests
         var ran = false;
 
         var ex = await Assert.ThrowsAsync<MySqlRowNotFoundException>(async () =>
-            await pipeline.ExecuteAsync(new LockKey("counter", "missing"), (_, _) => { ran = true; return ValueTask.CompletedTask; }, Ct));
+            await pipeline.ExecuteAsync(new LockKey("counter", "missing"), (_, _) => { ran = true; return ValueTask.CompletedTask; }, cancellationToken: Ct));
 
         Assert.False(ran);
         Assert.Contains(table.Name, ex.Message, StringComparison.Ordinal);
@@ -127,7 +127,7 @@ public sealed class MySqlRowLockTests
             {
                 await SetValueAsync(ctx, table.Name, 99);
                 throw new InvalidOperationException("the work failed half-way");
-            }, Ct));
+            }, cancellationToken: Ct));
 
         Assert.Equal(0, await table.ValueAsync("a"));
     }
@@ -147,7 +147,7 @@ public sealed class MySqlRowLockTests
                 var tx = ctx.GetRequiredFeature<MySqlTransactionFeature>();
                 await tx.Connection.ExecuteAsync(new CommandDefinition("SELECT SLEEP(10)", transaction: tx.Transaction, cancellationToken: ct));
                 ct.ThrowIfCancellationRequested();
-            }, cts.Token));
+            }, cancellationToken: cts.Token));
 
         Assert.Equal(0, await table.ValueAsync("a"));
     }

@@ -34,7 +34,7 @@ public sealed class MySqlWaitBudgetTests
             {
                 workRan = true;
                 return ValueTask.CompletedTask;
-            }, Ct));
+            }, cancellationToken: Ct));
         clock.Stop();
 
         Assert.False(workRan);
@@ -43,7 +43,7 @@ public sealed class MySqlWaitBudgetTests
 
         // The interrupted wait left the pool healthy: once the row is free the same pipeline locks it.
         await holding.RollbackAsync(Ct);
-        Assert.True(await pipeline.TryExecuteAsync(new LockKey("row", "r"), (_, _) => ValueTask.CompletedTask, Ct));
+        Assert.True(await pipeline.TryExecuteAsync(new LockKey("row", "r"), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct));
     }
 
     [Theory]
@@ -65,7 +65,7 @@ public sealed class MySqlWaitBudgetTests
 
         var clock = Stopwatch.StartNew();
         var attempt = await Record.ExceptionAsync(async () =>
-            await pipeline.ExecuteAsync(new LockKey("pool", Guid.NewGuid().ToString("N")), (_, _) => ValueTask.CompletedTask, Ct));
+            await pipeline.ExecuteAsync(new LockKey("pool", Guid.NewGuid().ToString("N")), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct));
         clock.Stop();
 
         Assert.IsType<LockTimeoutException>(attempt);
@@ -73,6 +73,6 @@ public sealed class MySqlWaitBudgetTests
 
         // Once the connection is back in the pool the same pipeline acquires.
         await taken.CloseAsync();
-        Assert.True(await pipeline.TryExecuteAsync(new LockKey("pool", "again"), (_, _) => ValueTask.CompletedTask, Ct));
+        Assert.True(await pipeline.TryExecuteAsync(new LockKey("pool", "again"), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct));
     }
 }

@@ -57,7 +57,7 @@ public sealed class RedisRestartFencingTests
             var tx = ctx.GetRequiredFeature<MySqlTransactionFeature>();
             await tx.Connection.ExecuteAsync($"UPDATE `{table.Name}` SET note = @note WHERE id = 'doc'", new { note }, tx.Transaction);
             return ctx.FencingToken!.Value;
-        }, Ct);
+        }, cancellationToken: Ct);
 
     private static LockPipeline Pipeline(StackExchange.Redis.IConnectionMultiplexer redis, MySqlTestTable table, string fenceTable)
         => new LockPipelineBuilder { Name = $"restart-{table.Name}", WaitTimeout = TimeSpan.FromSeconds(5) }

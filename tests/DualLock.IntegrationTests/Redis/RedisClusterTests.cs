@@ -37,7 +37,7 @@ public sealed class RedisClusterTests
                         Interlocked.Exchange(ref last, ctx.FencingToken!.Value);
                         await Task.Delay(1, CancellationToken.None);
                         Interlocked.Decrement(ref inside);
-                    }, Ct);
+                    }, cancellationToken: Ct);
                 }
             })));
         }));

@@ -18,7 +18,7 @@ public sealed class RedisDependencyInjectionTests
         var redis = provider.GetRequiredService<IConnectionMultiplexer>();
         var key = NewKey();
 
-        var ttl = await pipeline.ExecuteAsync(key, async (_, _) => await redis.GetDatabase().KeyTimeToLiveAsync(LockName(key)), TestContext.Current.CancellationToken);
+        var ttl = await pipeline.ExecuteAsync(key, async (_, _) => await redis.GetDatabase().KeyTimeToLiveAsync(LockName(key)), cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.InRange(ttl!.Value, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5));
     }

@@ -115,5 +115,5 @@ public sealed class RedisFencingMonotonicTests
     internal static RedisKey FenceName(LockKey key) => new RedisKeyNames("duallock", key).Fence;
 
     private static async Task<long> TokenAsync(LockPipeline pipeline, LockKey key)
-        => await pipeline.ExecuteAsync(key, (ctx, _) => ValueTask.FromResult(ctx.FencingToken!.Value), Ct);
+        => await pipeline.ExecuteAsync(key, (ctx, _) => ValueTask.FromResult(ctx.FencingToken!.Value), cancellationToken: Ct);
 }

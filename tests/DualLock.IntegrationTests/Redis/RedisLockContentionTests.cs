@@ -71,7 +71,7 @@ public sealed class RedisLockContentionTests
                 await Task.Yield();
                 Interlocked.Decrement(ref inside[k]);
                 Interlocked.Increment(ref done);
-            }, ct);
+            }, cancellationToken: ct);
         });
 
         Assert.Equal(10_000, done);
@@ -96,9 +96,9 @@ public sealed class RedisLockContentionTests
             held.SetResult();
             await Task.Delay(50, CancellationToken.None);
             Volatile.Write(ref releasedAt, clock.ElapsedTicks);
-        }, Ct).AsTask();
+        }, cancellationToken: Ct).AsTask();
         await held.Task;
-        var acquiredAt = await waiter.ExecuteAsync(key, (_, _) => ValueTask.FromResult(clock.ElapsedTicks), Ct);
+        var acquiredAt = await waiter.ExecuteAsync(key, (_, _) => ValueTask.FromResult(clock.ElapsedTicks), cancellationToken: Ct);
         await holding;
 
         Assert.True(acquiredAt > Volatile.Read(ref releasedAt));
@@ -116,13 +116,13 @@ public sealed class RedisLockContentionTests
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var order = new ConcurrentQueue<int>();
 
-        var holder = pipeline.ExecuteAsync(key, async (_, _) => { held.SetResult(); await release.Task; }, Ct).AsTask();
+        var holder = pipeline.ExecuteAsync(key, async (_, _) => { held.SetResult(); await release.Task; }, cancellationToken: Ct).AsTask();
         await held.Task;
         var waiters = new List<Task>();
         for (var i = 0; i < 10; i++)
         {
             var n = i;
-            waiters.Add(pipeline.ExecuteAsync(key, (_, _) => { order.Enqueue(n); return ValueTask.CompletedTask; }, Ct).AsTask());
+            waiters.Add(pipeline.ExecuteAsync(key, (_, _) => { order.Enqueue(n); return ValueTask.CompletedTask; }, cancellationToken: Ct).AsTask());
             await Task.Delay(20, Ct); // arrival order
         }
 
@@ -144,13 +144,13 @@ public sealed class RedisLockContentionTests
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var seen = new ConcurrentQueue<(int Order, long? Token)>();
 
-        var holder = pipeline.ExecuteAsync(key, async (ctx, _) => { seen.Enqueue((-1, ctx.FencingToken)); held.SetResult(); await release.Task; }, Ct).AsTask();
+        var holder = pipeline.ExecuteAsync(key, async (ctx, _) => { seen.Enqueue((-1, ctx.FencingToken)); held.SetResult(); await release.Task; }, cancellationToken: Ct).AsTask();
         await held.Task;
         var waiters = new List<Task>();
         for (var i = 0; i < 10; i++)
         {
             var n = i;
-            waiters.Add(pipeline.ExecuteAsync(key, (ctx, _) => { seen.Enqueue((n, ctx.FencingToken)); return ValueTask.CompletedTask; }, Ct).AsTask());
+            waiters.Add(pipeline.ExecuteAsync(key, (ctx, _) => { seen.Enqueue((n, ctx.FencingToken)); return ValueTask.CompletedTask; }, cancellationToken: Ct).AsTask());
             await Task.Delay(10, Ct);
         }
 
@@ -169,15 +169,15 @@ public sealed class RedisLockContentionTests
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        var holder = pipeline.ExecuteAsync(key, async (_, _) => { held.SetResult(); await release.Task; }, Ct).AsTask();
+        var holder = pipeline.ExecuteAsync(key, async (_, _) => { held.SetResult(); await release.Task; }, cancellationToken: Ct).AsTask();
         await held.Task;
         var queued = new[]
         {
-            pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct).AsTask(),
-            pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct).AsTask(),
+            pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct).AsTask(),
+            pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct).AsTask(),
         };
         var clock = Stopwatch.StartNew();
-        await Assert.ThrowsAsync<LockTimeoutException>(async () => await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct));
+        await Assert.ThrowsAsync<LockTimeoutException>(async () => await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"refused after {clock.Elapsed}");
 
         release.SetResult();
@@ -196,9 +196,9 @@ public sealed class RedisLockContentionTests
 
         // A holder elsewhere makes the local callers wait (and subscribe).
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holding = holder.ExecuteAsync(key, async (_, _) => { held.SetResult(); await Task.Delay(100, CancellationToken.None); }, Ct).AsTask();
+        var holding = holder.ExecuteAsync(key, async (_, _) => { held.SetResult(); await Task.Delay(100, CancellationToken.None); }, cancellationToken: Ct).AsTask();
         await held.Task;
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct).AsTask()));
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct).AsTask()));
         await holding;
 
         Assert.Equal(0, stage.ActiveKeyCount);

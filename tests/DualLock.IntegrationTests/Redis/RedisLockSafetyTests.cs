@@ -20,7 +20,7 @@ public sealed class RedisLockSafetyTests
         {
             var db = redis.GetDatabase();
             return ((string?)await db.StringGetAsync(LockName(key)), await db.KeyTimeToLiveAsync(LockName(key)), ctx.FencingToken);
-        }, Ct);
+        }, cancellationToken: Ct);
 
         Assert.False(string.IsNullOrEmpty(value));
         Assert.InRange(ttl!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3));
@@ -39,7 +39,7 @@ public sealed class RedisLockSafetyTests
         for (var i = 0; i < 10; i++)
         {
             var pipeline = i % 2 == 0 ? first : second;
-            tokens.Add(await pipeline.ExecuteAsync(key, (ctx, _) => ValueTask.FromResult(ctx.FencingToken!.Value), Ct));
+            tokens.Add(await pipeline.ExecuteAsync(key, (ctx, _) => ValueTask.FromResult(ctx.FencingToken!.Value), cancellationToken: Ct));
         }
 
         Assert.Equal(tokens.Order(), tokens);
@@ -62,7 +62,7 @@ public sealed class RedisLockSafetyTests
             Assert.Equal(0, extended);
             Assert.True(await db.KeyExistsAsync(LockName(key)));
             Assert.True(await db.KeyTimeToLiveAsync(LockName(key)) <= TimeSpan.FromSeconds(3));
-        }, Ct);
+        }, cancellationToken: Ct);
     }
 
     [Fact]
@@ -73,13 +73,13 @@ public sealed class RedisLockSafetyTests
         var key = NewKey();
         var pipeline = Pipeline(redis);
 
-        var token = await pipeline.ExecuteAsync(key, async (_, _) => (string)(await db.StringGetAsync(LockName(key)))!, Ct);
+        var token = await pipeline.ExecuteAsync(key, async (_, _) => (string)(await db.StringGetAsync(LockName(key)))!, cancellationToken: Ct);
         await pipeline.ExecuteAsync(key, async (_, _) =>
         {
             // The first holder's release, sent again (a retry, a delayed duplicate): it must not free the new holder's lock.
             Assert.Equal(0, (long)await db.ScriptEvaluateAsync(RedisLockScripts.Release, [LockName(key)], [token, "chan"]));
             Assert.True(await db.KeyExistsAsync(LockName(key)));
-        }, Ct);
+        }, cancellationToken: Ct);
     }
 
     [Fact]
@@ -95,7 +95,7 @@ public sealed class RedisLockSafetyTests
             await redis.GetDatabase().KeyDeleteAsync(LockName(key));
             clock.Start();
             await Task.Delay(TimeSpan.FromSeconds(10), ct);
-        }, Ct));
+        }, cancellationToken: Ct));
 
         Assert.Equal("redis", ex.Stage);
         Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(300 + 400), $"lease loss noticed after {clock.ElapsedMilliseconds} ms");
@@ -114,7 +114,7 @@ public sealed class RedisLockSafetyTests
             // As if the lease had expired during a pause and someone else took the lock.
             await db.StringSetAsync(LockName(key), "someone-else", TimeSpan.FromSeconds(5));
             await Task.Delay(TimeSpan.FromSeconds(10), ct);
-        }, Ct));
+        }, cancellationToken: Ct));
 
         Assert.Equal("someone-else", (string?)await db.StringGetAsync(LockName(key)));
     }
@@ -132,7 +132,7 @@ public sealed class RedisLockSafetyTests
             var held = (string?)await db.StringGetAsync(LockName(key));
             await Task.Delay(TimeSpan.FromMilliseconds(1500), CancellationToken.None); // five leases
             return (ct.IsCancellationRequested, held, (string?)await db.StringGetAsync(LockName(key)));
-        }, Ct);
+        }, cancellationToken: Ct);
 
         Assert.False(lost);
         Assert.Equal(token, stillOurs);
@@ -146,7 +146,7 @@ public sealed class RedisLockSafetyTests
         var key = NewKey();
         var pipeline = Pipeline(redis, new RedisLockOptions { Lease = TimeSpan.FromMilliseconds(400), RenewalInterval = TimeSpan.FromMilliseconds(100), OperationTimeout = TimeSpan.FromMilliseconds(150) });
 
-        var token = await pipeline.ExecuteAsync(key, async (_, _) => (string)(await db.StringGetAsync(LockName(key)))!, Ct);
+        var token = await pipeline.ExecuteAsync(key, async (_, _) => (string)(await db.StringGetAsync(LockName(key)))!, cancellationToken: Ct);
 
         // Put the same token back: a watchdog still running would keep extending it.
         await db.StringSetAsync(LockName(key), token, TimeSpan.FromMilliseconds(250));
@@ -169,7 +169,7 @@ public sealed class RedisLockSafetyTests
         var clock = Stopwatch.StartNew();
 
         await Assert.ThrowsAsync<LockLeaseLostException>(async () =>
-            await pipeline.ExecuteAsync(key, (_, ct) => new ValueTask(Task.Delay(TimeSpan.FromSeconds(10), ct)), Ct));
+            await pipeline.ExecuteAsync(key, (_, ct) => new ValueTask(Task.Delay(TimeSpan.FromSeconds(10), ct)), cancellationToken: Ct));
 
         Assert.InRange(clock.ElapsedMilliseconds, 450, 2000);
     }
@@ -182,7 +182,7 @@ public sealed class RedisLockSafetyTests
         var clock = Stopwatch.StartNew();
 
         var ex = await Assert.ThrowsAsync<LockUnavailableException>(async () =>
-            await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct));
+            await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct));
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
         Assert.Equal("redis", ex.Stage);

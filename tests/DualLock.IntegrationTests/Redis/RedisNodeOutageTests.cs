@@ -21,11 +21,11 @@ public sealed class RedisNodeOutageTests
         await using var server = await PrivateRedisServer.StartAsync();
         await using var redis = await ConnectAsync(server.Endpoint);
         var pipeline = Pipeline(redis, new RedisLockOptions { OperationTimeout = TimeSpan.FromMilliseconds(500) }, wait: TimeSpan.FromSeconds(30));
-        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct);
+        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct);
 
         await server.StopAsync();
         var clock = Stopwatch.StartNew();
-        await Assert.ThrowsAsync<LockUnavailableException>(async () => await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct));
+        await Assert.ThrowsAsync<LockUnavailableException>(async () => await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
         await server.RestartAsync();
 
@@ -38,7 +38,7 @@ public sealed class RedisNodeOutageTests
             {
                 try
                 {
-                    fence = await pipeline.ExecuteAsync(NewKey(), (ctx, _) => ValueTask.FromResult(ctx.FencingToken), Ct);
+                    fence = await pipeline.ExecuteAsync(NewKey(), (ctx, _) => ValueTask.FromResult(ctx.FencingToken), cancellationToken: Ct);
                     return true;
                 }
                 catch (LockUnavailableException)
@@ -59,7 +59,7 @@ public sealed class RedisNodeOutageTests
         await using var server = await PrivateRedisServer.StartAsync();
         await using var redis = await ConnectAsync(server.Endpoint);
         var pipeline = Pipeline(redis, new RedisLockOptions { OperationTimeout = TimeSpan.FromMilliseconds(500) }, wait: TimeSpan.FromSeconds(2));
-        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct);
+        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct);
         var key = NewKey();
 
         await server.StopAsync();
@@ -67,7 +67,7 @@ public sealed class RedisNodeOutageTests
         {
             try
             {
-                await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct);
+                await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct);
                 return null;
             }
             catch (Exception ex)
@@ -110,7 +110,7 @@ public sealed class RedisNodeOutageTests
 
                         await Task.Delay(1, CancellationToken.None);
                         Interlocked.Decrement(ref inside);
-                    }, Ct);
+                    }, cancellationToken: Ct);
                 }
             })));
 

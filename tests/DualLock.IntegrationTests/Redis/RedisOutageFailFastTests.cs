@@ -40,7 +40,7 @@ public sealed class RedisOutageFailFastTests
         await using var redis = await ConnectAsync(server.Endpoint);
         var pipeline = Pipeline(redis, new RedisLockOptions { OperationTimeout = OperationTimeout }, wait: TimeSpan.FromSeconds(30));
         var sameKey = NewKey();
-        await pipeline.ExecuteAsync(sameKey, (_, _) => ValueTask.CompletedTask, Ct);
+        await pipeline.ExecuteAsync(sameKey, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct);
 
         await BeginAsync(server, fault);
         await MakeOutageKnownAsync(pipeline);
@@ -50,7 +50,7 @@ public sealed class RedisOutageFailFastTests
         {
             var clock = Stopwatch.StartNew();
             await Assert.ThrowsAsync<LockUnavailableException>(async () =>
-                await pipeline.ExecuteAsync(i % 2 == 0 ? sameKey : NewKey(), (_, _) => ValueTask.CompletedTask, Ct));
+                await pipeline.ExecuteAsync(i % 2 == 0 ? sameKey : NewKey(), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct));
             Assert.True(clock.Elapsed < AtOnce, $"acquire {i} failed after {clock.ElapsedMilliseconds} ms (operation timeout {OperationTimeout.TotalMilliseconds} ms)");
             slowest = clock.Elapsed > slowest ? clock.Elapsed : slowest;
         }
@@ -75,7 +75,7 @@ public sealed class RedisOutageFailFastTests
         {
             try
             {
-                await pipeline.ExecuteAsync(key, async (_, _) => { holding.SetResult(); await finish.Task; }, Ct);
+                await pipeline.ExecuteAsync(key, async (_, _) => { holding.SetResult(); await finish.Task; }, cancellationToken: Ct);
             }
             catch (LockException)
             {
@@ -88,7 +88,7 @@ public sealed class RedisOutageFailFastTests
         await MakeOutageKnownAsync(pipeline);
 
         var clock = Stopwatch.StartNew();
-        var error = await Record.ExceptionAsync(async () => await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(5), Ct));
+        var error = await Record.ExceptionAsync(async () => await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(5), Ct));
         var elapsed = clock.Elapsed;
         finish.SetResult();
         await holder.WaitAsync(TimeSpan.FromSeconds(30), Ct);
@@ -108,18 +108,18 @@ public sealed class RedisOutageFailFastTests
         await using var observer = await ConnectAsync(server.Endpoint);
         var options = new RedisLockOptions { OperationTimeout = TimeSpan.FromMilliseconds(300), Lease = TimeSpan.FromSeconds(30), OutageProbeInterval = TimeSpan.FromMilliseconds(100) };
         var pipeline = Pipeline(redis, options, wait: TimeSpan.FromMilliseconds(500));
-        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct); // scripts loaded, connection warm
+        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct); // scripts loaded, connection warm
         var key = NewKey();
 
         server.Pause();
-        await Assert.ThrowsAsync<LockUnavailableException>(async () => await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct));
+        await Assert.ThrowsAsync<LockUnavailableException>(async () => await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct));
         await Task.Delay(TimeSpan.FromSeconds(2), Ct); // past the client's own 800 ms timeout: the acquire's task has failed
         server.Resume();
 
         Assert.True(
             await EventuallyAsync(async () => !await observer.GetDatabase().KeyExistsAsync(LockName(key)), TimeSpan.FromSeconds(5)),
             "the acquire the client gave up on ran when Redis resumed and still holds the key (it would until its 30 s lease ends)");
-        await Pipeline(redis, options, wait: TimeSpan.FromSeconds(5)).ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct);
+        await Pipeline(redis, options, wait: TimeSpan.FromSeconds(5)).ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct);
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public sealed class RedisOutageFailFastTests
         await using var server = await PrivateRedisServer.StartAsync();
         await using var redis = await ConnectAsync(server.Endpoint);
         var pipeline = Pipeline(redis, new RedisLockOptions { OperationTimeout = TimeSpan.FromMilliseconds(500) }, wait: TimeSpan.FromSeconds(2));
-        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct);
+        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct);
         var key = NewKey();
         server.Pause();
 
@@ -138,7 +138,7 @@ public sealed class RedisOutageFailFastTests
         {
             try
             {
-                await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct);
+                await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct);
                 return null;
             }
             catch (Exception ex)
@@ -158,7 +158,7 @@ public sealed class RedisOutageFailFastTests
         await using var server = await PrivateRedisServer.StartAsync();
         await using var redis = await ConnectAsync(server.Endpoint);
         var pipeline = Pipeline(redis, new RedisLockOptions { OperationTimeout = OperationTimeout }, wait: TimeSpan.FromSeconds(30));
-        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct);
+        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct);
         await BeginAsync(server, fault);
         await MakeOutageKnownAsync(pipeline);
 
@@ -168,7 +168,7 @@ public sealed class RedisOutageFailFastTests
             var clock = Stopwatch.StartNew();
             try
             {
-                await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct);
+                await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct);
                 return (Error: (Exception?)null, clock.Elapsed);
             }
             catch (Exception ex)
@@ -193,7 +193,7 @@ public sealed class RedisOutageFailFastTests
         await using var redis = await ConnectAsync(server.Endpoint);
         var options = new RedisLockOptions { OperationTimeout = OperationTimeout, OutageProbeInterval = TimeSpan.FromMilliseconds(100) };
         var pipeline = Pipeline(redis, options, wait: TimeSpan.FromSeconds(2));
-        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct);
+        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct);
         await BeginAsync(server, fault);
         await MakeOutageKnownAsync(pipeline);
 
@@ -214,7 +214,7 @@ public sealed class RedisOutageFailFastTests
             {
                 try
                 {
-                    return await pipeline.ExecuteAsync(NewKey(), (ctx, _) => ValueTask.FromResult(ctx.FencingToken > 0), Ct);
+                    return await pipeline.ExecuteAsync(NewKey(), (ctx, _) => ValueTask.FromResult(ctx.FencingToken > 0), cancellationToken: Ct);
                 }
                 catch (LockUnavailableException)
                 {
@@ -237,7 +237,7 @@ public sealed class RedisOutageFailFastTests
         var key = NewKey();
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holding = holder.ExecuteAsync(key, async (_, _) => { held.SetResult(); await release.Task; }, Ct).AsTask();
+        var holding = holder.ExecuteAsync(key, async (_, _) => { held.SetResult(); await release.Task; }, cancellationToken: Ct).AsTask();
         await held.Task;
 
         server.Pause();
@@ -249,7 +249,7 @@ public sealed class RedisOutageFailFastTests
                 // it must not make the next caller fail at once as unavailable either.
                 var clock = Stopwatch.StartNew();
                 await Assert.ThrowsAsync<LockTimeoutException>(async () =>
-                    await pipeline.ExecuteAsync(key, TimeSpan.FromMilliseconds(50), (_, _) => ValueTask.CompletedTask, Ct));
+                    await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, TimeSpan.FromMilliseconds(50), Ct));
                 Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(500), $"attempt {i} returned after {clock.ElapsedMilliseconds} ms, not within the 50 ms wait");
             }
         }
@@ -269,13 +269,13 @@ public sealed class RedisOutageFailFastTests
         await using var redis = await ConnectAsync(server.Endpoint);
         var pipeline = Pipeline(redis, new RedisLockOptions { OperationTimeout = OperationTimeout }, wait: TimeSpan.FromSeconds(5));
         var key = NewKey();
-        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct);
+        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct);
 
         server.Pause();
         try
         {
             await Assert.ThrowsAsync<LockTimeoutException>(async () =>
-                await pipeline.ExecuteAsync(key, TimeSpan.FromMilliseconds(50), (_, _) => ValueTask.CompletedTask, Ct));
+                await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, TimeSpan.FromMilliseconds(50), Ct));
         }
         finally
         {
@@ -285,7 +285,7 @@ public sealed class RedisOutageFailFastTests
         // The abandoned acquire ran when Redis resumed (its fence counter exists) and was undone (no lock left for a whole lease).
         var db = redis.GetDatabase();
         Assert.True(await EventuallyAsync(async () => await db.KeyExistsAsync($"duallock:{{{key}}}:fence") && !await db.KeyExistsAsync(LockName(key)), TimeSpan.FromSeconds(3)));
-        Assert.Equal(42, await pipeline.ExecuteAsync(key, TimeSpan.FromMilliseconds(200), (_, _) => ValueTask.FromResult(42), Ct));
+        Assert.Equal(42, await pipeline.ExecuteAsync(key, (_, _) => ValueTask.FromResult(42), TimeSpan.FromMilliseconds(200), Ct));
     }
 
     private static async Task BeginAsync(PrivateRedisServer server, Fault fault)
@@ -304,7 +304,7 @@ public sealed class RedisOutageFailFastTests
     private static async Task MakeOutageKnownAsync(LockPipeline pipeline)
     {
         var clock = Stopwatch.StartNew();
-        await Assert.ThrowsAsync<LockUnavailableException>(async () => await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct));
+        await Assert.ThrowsAsync<LockUnavailableException>(async () => await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct));
         Assert.True(clock.Elapsed < OperationTimeout * 3, $"the first acquire in the outage took {clock.Elapsed}");
     }
 }

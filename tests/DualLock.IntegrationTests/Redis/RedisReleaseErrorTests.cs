@@ -37,16 +37,16 @@ public sealed class RedisReleaseErrorTests
         var pipeline = Pipeline(stage, wait: TimeSpan.FromSeconds(5));
         var key = NewKey();
 
-        var first = pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct).AsTask();
+        var first = pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct).AsTask();
         await releaseSent.Task.WaitAsync(TimeSpan.FromSeconds(5), Ct);
-        var next = pipeline.ExecuteAsync(key, (ctx, _) => ValueTask.FromResult(ctx.FencingToken), Ct).AsTask();
+        var next = pipeline.ExecuteAsync(key, (ctx, _) => ValueTask.FromResult(ctx.FencingToken), cancellationToken: Ct).AsTask();
         Assert.True(await EventuallyAsync(() => Task.FromResult(stage.WaiterCount(key) == 1), TimeSpan.FromSeconds(5)));
         answer.SetException(Oom());
 
         var error = await Assert.ThrowsAsync<RedisServerException>(() => first);
         Assert.StartsWith("OOM", error.Message, StringComparison.Ordinal);
         Assert.True(await next > 0);
-        Assert.True(await pipeline.ExecuteAsync(key, (ctx, _) => ValueTask.FromResult(ctx.FencingToken), Ct) > 0);
+        Assert.True(await pipeline.ExecuteAsync(key, (ctx, _) => ValueTask.FromResult(ctx.FencingToken), cancellationToken: Ct) > 0);
     }
 
     [Fact]
@@ -60,9 +60,9 @@ public sealed class RedisReleaseErrorTests
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        var holder = pipeline.ExecuteAsync(key, async (_, _) => { held.SetResult(); await release.Task; }, Ct).AsTask();
+        var holder = pipeline.ExecuteAsync(key, async (_, _) => { held.SetResult(); await release.Task; }, cancellationToken: Ct).AsTask();
         await held.Task;
-        var waiter = pipeline.ExecuteAsync(key, (ctx, _) => ValueTask.FromResult(ctx.FencingToken), Ct).AsTask();
+        var waiter = pipeline.ExecuteAsync(key, (ctx, _) => ValueTask.FromResult(ctx.FencingToken), cancellationToken: Ct).AsTask();
         Assert.True(await EventuallyAsync(() => Task.Delay(300, Ct).ContinueWith(_ => true, TaskScheduler.Default), TimeSpan.FromSeconds(5)));
         release.SetResult();
 

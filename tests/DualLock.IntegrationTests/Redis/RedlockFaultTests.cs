@@ -25,7 +25,7 @@ public sealed class RedlockFaultTests
         await nodes.Node(2).StringSetAsync(RedisFencingMonotonicTests.FenceName(key), "x"); // its INCR fails after its SET NX ran
         var pipeline = Pipeline(new RedlockStage(nodes.Connections), TimeSpan.FromSeconds(5));
 
-        var outcome = await Record.ExceptionAsync(async () => await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct));
+        var outcome = await Record.ExceptionAsync(async () => await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct));
 
         Assert.Equal(NoLock, await LockValuesAsync(nodes, key)); // no grant left behind for a lease
         Assert.Null(outcome); // a minority of failing nodes is what Redlock tolerates
@@ -44,7 +44,7 @@ public sealed class RedlockFaultTests
         var key = NewKey();
         var pipeline = Pipeline(new RedlockStage(nodes.Connections), TimeSpan.FromSeconds(5));
 
-        var outcome = await Record.ExceptionAsync(async () => await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct));
+        var outcome = await Record.ExceptionAsync(async () => await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct));
 
         var healthy = await nodes.Node(0).StringGetAsync(LockName(key));
         var ttl = await nodes.Node(0).KeyTimeToLiveAsync(LockName(key));
@@ -82,9 +82,9 @@ public sealed class RedlockFaultTests
         var pipeline = Pipeline(new RedlockStage(nodes.Connections, new RedlockOptions { OperationTimeout = TimeSpan.FromMilliseconds(300) }), TimeSpan.FromSeconds(20));
 
         await nodes.StopAsync(2);
-        var fence = await pipeline.ExecuteAsync(NewKey(), (ctx, _) => ValueTask.FromResult(ctx.FencingToken), Ct);
+        var fence = await pipeline.ExecuteAsync(NewKey(), (ctx, _) => ValueTask.FromResult(ctx.FencingToken), cancellationToken: Ct);
         await nodes.StopAsync(1);
-        var outcome = await Record.ExceptionAsync(async () => await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct));
+        var outcome = await Record.ExceptionAsync(async () => await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct));
 
         Assert.True(fence > 0);
         Assert.IsType<LockUnavailableException>(outcome); // a majority is down: an outage, at once, not after the 20 s wait
@@ -98,21 +98,21 @@ public sealed class RedlockFaultTests
         // attempt fails at once. A behaviour bound, not a benchmark: waiting for the dead node takes 1 s.
         await using var nodes = await PrivateRedlockNodes.StartAsync();
         var pipeline = Pipeline(new RedlockStage(nodes.Connections, new RedlockOptions { OperationTimeout = TimeSpan.FromSeconds(1) }), TimeSpan.FromSeconds(20));
-        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct); // scripts loaded, connections warm
+        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct); // scripts loaded, connections warm
 
         await nodes.StopAsync(2);
         Assert.True(await EventuallyAsync(() => Task.FromResult(!nodes.Connections[2].IsConnected), TimeSpan.FromSeconds(10)), "the connection never reported the stopped node down");
         for (var i = 0; i < 3; i++)
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct);
+            await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct);
             Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(700), $"acquire + release with one node known down took {clock.ElapsedMilliseconds} ms (bound 1000 ms)");
         }
 
         await nodes.StopAsync(1);
         Assert.True(await EventuallyAsync(() => Task.FromResult(!nodes.Connections[1].IsConnected), TimeSpan.FromSeconds(10)), "the connection never reported the second node down");
         var failing = System.Diagnostics.Stopwatch.StartNew();
-        await Assert.ThrowsAsync<LockUnavailableException>(async () => await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct));
+        await Assert.ThrowsAsync<LockUnavailableException>(async () => await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct));
         Assert.True(failing.Elapsed < TimeSpan.FromMilliseconds(700), $"with a majority known down the acquire failed after {failing.ElapsedMilliseconds} ms (bound 1000 ms)");
     }
 
@@ -123,7 +123,7 @@ public sealed class RedlockFaultTests
         var stage = new RedlockStage(nodes.Connections, new RedlockOptions { OperationTimeout = TimeSpan.FromSeconds(1) });
         var pipeline = Pipeline(stage, TimeSpan.FromMilliseconds(200));
         var key = NewKey();
-        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, Ct); // scripts loaded, connections warm
+        await pipeline.ExecuteAsync(NewKey(), (_, _) => ValueTask.CompletedTask, cancellationToken: Ct); // scripts loaded, connections warm
 
         // Two of three nodes stop answering for longer than the wait but shorter than a real outage would last.
         foreach (var i in new[] { 1, 2 })
@@ -131,7 +131,7 @@ public sealed class RedlockFaultTests
             await nodes.Node(i).ExecuteAsync("CLIENT", "PAUSE", "3000", "ALL");
         }
 
-        var outcome = await Record.ExceptionAsync(async () => await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, Ct));
+        var outcome = await Record.ExceptionAsync(async () => await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: Ct));
 
         Assert.IsType<LockTimeoutException>(outcome); // the budget ran out: a timeout, not an outage to fall back from
         Assert.True((await nodes.Node(0).StringGetAsync(LockName(key))).IsNull, "the answering node kept the grant");
@@ -169,7 +169,7 @@ public sealed class RedlockFaultTests
         {
             ran = true;
             return ValueTask.CompletedTask;
-        }, Ct));
+        }, cancellationToken: Ct));
         await done.CancelAsync();
         await ticker;
 

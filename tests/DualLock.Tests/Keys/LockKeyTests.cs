@@ -56,4 +56,70 @@ public sealed class LockKeyTests
     [Fact]
     public void Constructor_NullResource_ThrowsArgumentNull()
         => Assert.Throws<ArgumentNullException>(() => new LockKey(null!, "1"));
+
+    [Theory]
+    [InlineData(42L, "42")]
+    [InlineData(0L, "0")]
+    [InlineData(-7L, "-7")]
+    [InlineData(long.MaxValue, "9223372036854775807")]
+    [InlineData(long.MinValue, "-9223372036854775808")]
+    public void Constructor_LongId_FormatsInvariantDecimalAndEqualsStringKey(long id, string text)
+    {
+        var key = new LockKey("user-point", id);
+        Assert.Equal(text, key.Id);
+        Assert.Equal($"user-point:{text}", key.ToString());
+        Assert.Equal(new LockKey("user-point", text), key);
+        Assert.Equal(new LockKey("user-point", text).GetHashCode(), key.GetHashCode());
+    }
+
+    [Fact]
+    public void Constructor_IntId_EqualsSameLongAndString()
+    {
+        var key = new LockKey("user-point", 42, "charge");
+        Assert.Equal("user-point:42:charge", key.ToString());
+        Assert.Equal(new LockKey("user-point", 42L, "charge"), key);
+        Assert.Equal(new LockKey("user-point", "42", "charge"), key);
+        Assert.NotEqual(new LockKey("user-point", 43, "charge"), key);
+    }
+
+    [Fact]
+    public void Constructor_GuidId_IsLowerCaseDFormat()
+    {
+        var id = Guid.Parse("0F8FAD5B-D9CB-469F-A165-70867728950E");
+        var key = new LockKey("order", id, "pay");
+        Assert.Equal("0f8fad5b-d9cb-469f-a165-70867728950e", key.Id);
+        Assert.Equal("order:0f8fad5b-d9cb-469f-a165-70867728950e:pay", key.ToString());
+        Assert.Equal(new LockKey("order", "0f8fad5b-d9cb-469f-a165-70867728950e", "pay"), key);
+        Assert.NotEqual(new LockKey("order", Guid.Empty, "pay"), key);
+    }
+
+    [Fact]
+    public void Constructor_NumericId_StillValidatesResourceAndScope()
+    {
+        Assert.Equal("resource", Assert.ThrowsAny<ArgumentException>(() => new LockKey("us:er", 1L)).ParamName);
+        Assert.Equal("scope", Assert.ThrowsAny<ArgumentException>(() => new LockKey("user", 1, "a b")).ParamName);
+        Assert.Equal("resource", Assert.ThrowsAny<ArgumentException>(() => new LockKey("", Guid.NewGuid())).ParamName);
+    }
+
+    [Fact]
+    public void Constructor_LongId_AllocatesOnlyTheIdText()
+    {
+        const long id = 1234567890123L;
+
+        // Warm both paths up so the JIT's own allocations are not counted.
+        _ = new LockKey("user-point", id);
+        _ = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var text = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var stringPath = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        before = GC.GetAllocatedBytesForCurrentThread();
+        var key = new LockKey("user-point", id);
+        var longPath = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(text, key.Id);
+        Assert.True(stringPath > 0, "the string path must allocate the id text");
+        Assert.Equal(stringPath, longPath);
+    }
 }

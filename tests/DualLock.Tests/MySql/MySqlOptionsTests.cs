@@ -13,14 +13,14 @@ public sealed class MySqlOptionsTests
     [InlineData("1account", "id")]
     public void AddMySqlRowLock_UnsafeIdentifier_ThrowsNamingTheOption(string table, string column)
     {
-        var ex = Assert.Throws<ArgumentException>(() => new LockPipelineBuilder().AddMySqlTransaction(ConnectionString).AddMySqlRowLock(table, column));
+        var ex = Assert.Throws<ArgumentException>(() => new LockPipelineBuilder().AddMySqlTransaction(ConnectionString).AddMySqlRowLock(table, column).Build());
         Assert.Contains("plain SQL identifier", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void AddMySqlRowLock_SqlWithoutLockingRead_Throws()
     {
-        var ex = Assert.Throws<ArgumentException>(() => new LockPipelineBuilder().AddMySqlRowLock(new MySqlRowLockOptions { Sql = "SELECT 1 FROM t WHERE id = @id" }));
+        var ex = Assert.Throws<ArgumentException>(() => new LockPipelineBuilder().AddMySqlRowLock(new MySqlRowLockOptions { Sql = "SELECT 1 FROM t WHERE id = @id" }).Build());
         Assert.Contains("FOR UPDATE", ex.Message, StringComparison.Ordinal);
     }
 
@@ -28,18 +28,18 @@ public sealed class MySqlOptionsTests
     public void AddMySqlRowLock_NoWaitModeSqlWithoutNoWait_Throws()
     {
         var options = new MySqlRowLockOptions { Sql = "SELECT 1 FROM t WHERE id = @id FOR UPDATE", WaitMode = MySqlRowLockWaitMode.NoWaitRetry };
-        var ex = Assert.Throws<ArgumentException>(() => new LockPipelineBuilder().AddMySqlRowLock(options));
+        var ex = Assert.Throws<ArgumentException>(() => new LockPipelineBuilder().AddMySqlRowLock(options).Build());
         Assert.Contains("NOWAIT", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void AddMySqlRowLock_SqlAndTable_Throws()
-        => Assert.Throws<ArgumentException>(() => new LockPipelineBuilder().AddMySqlRowLock(new MySqlRowLockOptions { Sql = "SELECT 1 FROM t FOR UPDATE", Table = "t" }));
+        => Assert.Throws<ArgumentException>(() => new LockPipelineBuilder().AddMySqlRowLock(new MySqlRowLockOptions { Sql = "SELECT 1 FROM t FOR UPDATE", Table = "t" }).Build());
 
     [Fact]
     public void AddMySqlTransaction_MissingConnectionString_Throws()
     {
-        var ex = Assert.Throws<ArgumentException>(() => new LockPipelineBuilder().AddMySqlTransaction(new MySqlTransactionOptions()));
+        var ex = Assert.Throws<ArgumentException>(() => new LockPipelineBuilder().AddMySqlTransaction(new MySqlTransactionOptions()).Build());
         Assert.Contains("ConnectionString", ex.Message, StringComparison.Ordinal);
     }
 
@@ -49,7 +49,7 @@ public sealed class MySqlOptionsTests
         {
             o.EnforceFencing = true;
             o.FenceTable = "fence;--";
-        }));
+        }).Build());
 
     [Fact]
     public void AddMySqlTransaction_Snapshot_OptionsChangedLaterDoNotLeakIn()
@@ -75,5 +75,5 @@ public sealed class MySqlOptionsTests
 
     [Fact]
     public void AddMySqlNamedLock_LongPrefix_Throws()
-        => Assert.Throws<ArgumentException>(() => new LockPipelineBuilder().AddMySqlNamedLock(ConnectionString, o => o.Prefix = new string('p', 33)));
+        => Assert.Throws<ArgumentException>(() => new LockPipelineBuilder().AddMySqlNamedLock(ConnectionString, o => o.Prefix = new string('p', 33)).Build());
 }

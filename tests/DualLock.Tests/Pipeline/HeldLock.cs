@@ -11,11 +11,11 @@ internal sealed class HeldLock
     {
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var holdLock = new HeldLock();
-        holdLock._holder = pipeline.ExecuteAsync(key, waitTimeout ?? pipeline.WaitTimeout, async (_, _) =>
+        holdLock._holder = pipeline.ExecuteAsync(key, async (_, _) =>
         {
             held.SetResult();
             await holdLock._release.Task;
-        }).AsTask();
+        }, waitTimeout ?? pipeline.WaitTimeout).AsTask();
         await held.Task;
         return holdLock;
     }

@@ -14,7 +14,7 @@ public sealed class LockPipelineCompositionTests
         {
             _log.Add("work");
             return ValueTask.FromResult(42);
-        }, TestContext.Current.CancellationToken);
+        }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(42, result);
         Assert.Equal(
@@ -29,7 +29,7 @@ public sealed class LockPipelineCompositionTests
         var pipeline = Build(Stage("a"), Stage("b"));
 
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
-            await pipeline.ExecuteAsync(Key, (_, _) => throw new InvalidOperationException("boom"), TestContext.Current.CancellationToken));
+            await pipeline.ExecuteAsync(Key, (_, _) => throw new InvalidOperationException("boom"), cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Equal("boom", ex.Message);
         Assert.Equal(["acquire a (token seen: none)", "acquire b (token seen: none)", "release b rollback", "release a rollback"], _log);
@@ -42,7 +42,7 @@ public sealed class LockPipelineCompositionTests
         var ran = false;
 
         var ex = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
-            await pipeline.ExecuteAsync(Key, (_, _) => { ran = true; return ValueTask.CompletedTask; }, TestContext.Current.CancellationToken));
+            await pipeline.ExecuteAsync(Key, (_, _) => { ran = true; return ValueTask.CompletedTask; }, cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.False(ran);
         Assert.Equal("inner", ex.Stage);
@@ -56,8 +56,8 @@ public sealed class LockPipelineCompositionTests
     {
         var pipeline = Build(new RecordingStage("only", _log) { TimeOut = true });
 
-        var attempt = await pipeline.TryExecuteAsync(Key, (_, _) => ValueTask.FromResult("ran"), TestContext.Current.CancellationToken);
-        var ranVoid = await pipeline.TryExecuteAsync(Key, (_, _) => ValueTask.CompletedTask, TestContext.Current.CancellationToken);
+        var attempt = await pipeline.TryExecuteAsync(Key, (_, _) => ValueTask.FromResult("ran"), cancellationToken: TestContext.Current.CancellationToken);
+        var ranVoid = await pipeline.TryExecuteAsync(Key, (_, _) => ValueTask.CompletedTask, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.False(attempt.Acquired);
         Assert.Null(attempt.Result);
@@ -70,9 +70,9 @@ public sealed class LockPipelineCompositionTests
         var serverTimeout = new LockTimeoutException("account", "row", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), new InvalidOperationException("1205"));
         var pipeline = Build(Stage("outer"), new RecordingStage("row", _log) { AcquireFailure = serverTimeout });
 
-        var acquired = await pipeline.TryExecuteAsync(Key, (_, _) => ValueTask.CompletedTask, TestContext.Current.CancellationToken);
+        var acquired = await pipeline.TryExecuteAsync(Key, (_, _) => ValueTask.CompletedTask, cancellationToken: TestContext.Current.CancellationToken);
         var thrown = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
-            await pipeline.ExecuteAsync(Key, (_, _) => ValueTask.CompletedTask, TestContext.Current.CancellationToken));
+            await pipeline.ExecuteAsync(Key, (_, _) => ValueTask.CompletedTask, cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.False(acquired);
         Assert.Same(serverTimeout, thrown);
@@ -84,7 +84,7 @@ public sealed class LockPipelineCompositionTests
     {
         var pipeline = Build(Stage("only"));
 
-        var attempt = await pipeline.TryExecuteAsync(Key, (_, _) => ValueTask.FromResult("ran"), TestContext.Current.CancellationToken);
+        var attempt = await pipeline.TryExecuteAsync(Key, (_, _) => ValueTask.FromResult("ran"), cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(new LockAttempt<string>(true, "ran"), attempt);
     }
@@ -96,7 +96,7 @@ public sealed class LockPipelineCompositionTests
         var pipeline = Build(Stage("outer"), new RecordingStage("inner", _log) { AcquireFailure = unavailable });
 
         var ex = await Assert.ThrowsAsync<LockUnavailableException>(async () =>
-            await pipeline.ExecuteAsync(Key, (_, _) => ValueTask.CompletedTask, TestContext.Current.CancellationToken));
+            await pipeline.ExecuteAsync(Key, (_, _) => ValueTask.CompletedTask, cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Same(unavailable, ex);
         Assert.Contains("refused", ex.Message, StringComparison.Ordinal);
@@ -109,7 +109,7 @@ public sealed class LockPipelineCompositionTests
         var pipeline = Build(Stage("outer"), new RecordingStage("tx", _log) { ReleaseFailure = new InvalidOperationException("commit failed") });
 
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
-            await pipeline.ExecuteAsync(Key, (_, _) => ValueTask.CompletedTask, TestContext.Current.CancellationToken));
+            await pipeline.ExecuteAsync(Key, (_, _) => ValueTask.CompletedTask, cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Equal("commit failed", ex.Message);
         Assert.Equal(["acquire outer (token seen: none)", "acquire tx (token seen: none)", "release tx commit", "release outer rollback"], _log);
@@ -121,7 +121,7 @@ public sealed class LockPipelineCompositionTests
         var pipeline = Build(new RecordingStage("tx", _log) { ReleaseFailure = new InvalidOperationException("rollback failed") });
 
         var ex = await Assert.ThrowsAsync<FormatException>(async () =>
-            await pipeline.ExecuteAsync(Key, (_, _) => throw new FormatException("work failed"), TestContext.Current.CancellationToken));
+            await pipeline.ExecuteAsync(Key, (_, _) => throw new FormatException("work failed"), cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Equal("work failed", ex.Message);
     }
@@ -131,7 +131,7 @@ public sealed class LockPipelineCompositionTests
     {
         var pipeline = Build(new RecordingStage("redis", _log) { Token = 7 }, Stage("db"));
 
-        var seen = await pipeline.ExecuteAsync(Key, (ctx, _) => ValueTask.FromResult(ctx.FencingToken), TestContext.Current.CancellationToken);
+        var seen = await pipeline.ExecuteAsync(Key, (ctx, _) => ValueTask.FromResult(ctx.FencingToken), cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(7, seen);
         Assert.Contains("acquire db (token seen: 7)", _log);
@@ -151,7 +151,7 @@ public sealed class LockPipelineCompositionTests
                 Assert.True(ctx.LeaseLost.IsCancellationRequested);
                 Assert.Equal("redis", ctx.LeaseLostStage);
                 ct.ThrowIfCancellationRequested();
-            }, TestContext.Current.CancellationToken));
+            }, cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Equal("redis", ex.Stage);
         Assert.Equal(["acquire redis (token seen: none)", "release redis rollback"], _log);
@@ -169,7 +169,7 @@ public sealed class LockPipelineCompositionTests
             {
                 await caller.CancelAsync();
                 ct.ThrowIfCancellationRequested();
-            }, caller.Token));
+            }, cancellationToken: caller.Token));
     }
 
     [Fact]
@@ -181,7 +181,7 @@ public sealed class LockPipelineCompositionTests
         var pipeline = new LockPipelineBuilder { WaitTimeout = TimeSpan.FromSeconds(2), TimeProvider = time }
             .AddStage(first).AddStage(second).Build();
 
-        await pipeline.ExecuteAsync(Key, (_, _) => ValueTask.CompletedTask, TestContext.Current.CancellationToken);
+        await pipeline.ExecuteAsync(Key, (_, _) => ValueTask.CompletedTask, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(TimeSpan.FromMilliseconds(1300), second.LastWait);
     }
@@ -192,7 +192,7 @@ public sealed class LockPipelineCompositionTests
         var stage = Stage("only");
         var pipeline = Build(stage);
 
-        await pipeline.ExecuteAsync(Key, TimeSpan.FromMilliseconds(250), (_, _) => ValueTask.CompletedTask, TestContext.Current.CancellationToken);
+        await pipeline.ExecuteAsync(Key, (_, _) => ValueTask.CompletedTask, TimeSpan.FromMilliseconds(250), TestContext.Current.CancellationToken);
 
         Assert.InRange(stage.LastWait!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(250));
     }
@@ -205,7 +205,7 @@ public sealed class LockPipelineCompositionTests
         var pipeline = Build(Stage("only"));
 
         var ex = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
-            await pipeline.ExecuteAsync(Key, TimeSpan.FromMilliseconds(milliseconds), (_, _) => ValueTask.CompletedTask, TestContext.Current.CancellationToken));
+            await pipeline.ExecuteAsync(Key, (_, _) => ValueTask.CompletedTask, TimeSpan.FromMilliseconds(milliseconds), TestContext.Current.CancellationToken));
 
         Assert.Contains("waits are bounded", ex.Message, StringComparison.Ordinal);
         Assert.Empty(_log);
@@ -214,13 +214,13 @@ public sealed class LockPipelineCompositionTests
     [Fact]
     public async Task ExecuteAsync_InfiniteWait_Rejected()
         => await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
-            await Build(Stage("only")).ExecuteAsync(Key, Timeout.InfiniteTimeSpan, (_, _) => ValueTask.CompletedTask, TestContext.Current.CancellationToken));
+            await Build(Stage("only")).ExecuteAsync(Key, (_, _) => ValueTask.CompletedTask, Timeout.InfiniteTimeSpan, TestContext.Current.CancellationToken));
 
     [Fact]
     public async Task ExecuteAsync_DefaultKey_RejectedWithClearMessage()
     {
         var ex = await Assert.ThrowsAsync<ArgumentException>(async () =>
-            await Build(Stage("only")).ExecuteAsync(default, (_, _) => ValueTask.CompletedTask, TestContext.Current.CancellationToken));
+            await Build(Stage("only")).ExecuteAsync(default, (_, _) => ValueTask.CompletedTask, cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Contains("default(LockKey)", ex.Message, StringComparison.Ordinal);
     }

@@ -222,7 +222,7 @@ public sealed class KeyTurnTests
     private static RedisLease Lease(TimeProvider time) => new(
         "token",
         1,
-        new LeaseSettings("redis", new LockKey("test", "k"), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(3), TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(1), time, NullLogger.Instance),
+        new LeaseSettings("redis", new LockKey("test", "k"), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(3), TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(1), time, NullLogger.Instance, RedisLockTelemetry.For(null)),
         _ => Task.FromResult(true),
         time.GetTimestamp());
 }

@@ -105,7 +105,7 @@ public sealed class RedisLeaseTests
     {
         var time = new FakeTimeProvider();
         var calls = new List<TimeSpan>();
-        var settings = new LeaseSettings("redis", new LockKey("test", "1"), Lease, Renewal, TimeSpan.FromHours(1), OperationTimeout, time, NullLogger.Instance);
+        var settings = new LeaseSettings("redis", new LockKey("test", "1"), Lease, Renewal, TimeSpan.FromHours(1), OperationTimeout, time, NullLogger.Instance, RedisLockTelemetry.For(null));
         var lease = new RedisLease("token", 1, settings, _ =>
         {
             var answer = answers[calls.Count];

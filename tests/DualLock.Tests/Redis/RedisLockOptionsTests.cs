@@ -93,12 +93,15 @@ public sealed class RedisLockOptionsTests
     }
 
     [Fact]
-    public void AddRedisLock_InvalidOptions_FailsWhenAdded()
+    public void AddRedisLock_InvalidOptions_FailWhenBuiltNamingPipelineAndOption()
     {
-        var builder = new LockPipelineBuilder();
+        var builder = new LockPipelineBuilder { Name = "charge" };
         var redis = StackExchange.Redis.ConnectionMultiplexer.Connect("127.0.0.1:1,abortConnect=false,connectTimeout=100");
-        Assert.Throws<ArgumentException>(() => builder.AddRedisLock(redis, new RedisLockOptions { Lease = TimeSpan.FromSeconds(1), RenewalInterval = TimeSpan.FromSeconds(2) }));
-        Assert.Equal(0, builder.StageCount);
+        var options = new RedisLockOptions { Lease = TimeSpan.FromSeconds(1), RenewalInterval = TimeSpan.FromSeconds(2) };
+        builder.AddRedisLock(redis, options);
+        options.RenewalInterval = null; // the copy taken when added is what is validated
+        var ex = Assert.Throws<ArgumentException>(() => builder.Build());
+        Assert.StartsWith("Pipeline 'charge': RedisLockOptions.RenewalInterval", ex.Message, StringComparison.Ordinal);
         redis.Dispose();
     }
 

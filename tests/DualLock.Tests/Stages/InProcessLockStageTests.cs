@@ -89,7 +89,7 @@ public sealed class InProcessLockStageTests
 
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
-            await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cts.Token));
+            await pipeline.ExecuteAsync(key, (_, _) => ValueTask.CompletedTask, cancellationToken: cts.Token));
 
         await holder.ReleaseAsync();
         Assert.Equal(0, stage.ActiveKeyCount);
@@ -102,7 +102,7 @@ public sealed class InProcessLockStageTests
         var key = new LockKey("account", "1");
         var holder = await HeldLock.TakeAsync(pipeline, key);
 
-        var acquired = await pipeline.TryExecuteAsync(key, TimeSpan.Zero, (_, _) => ValueTask.CompletedTask);
+        var acquired = await pipeline.TryExecuteAsync(key, (_, _) => ValueTask.CompletedTask, TimeSpan.Zero);
 
         await holder.ReleaseAsync();
         Assert.False(acquired);
@@ -162,7 +162,7 @@ public sealed class InProcessLockStageTests
             {
                 InterlockedMax(ref peak, stage.ActiveKeyCount);
                 return ValueTask.CompletedTask;
-            }, ct));
+            }, cancellationToken: ct));
 
         Assert.True(peak >= 1, "the stage must have tracked keys while they were held");
         Assert.Equal(0, stage.ActiveKeyCount);

@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using DualLock.Telemetry;
 using Microsoft.Extensions.Logging;
 
@@ -11,9 +10,6 @@ namespace DualLock;
 /// </summary>
 internal sealed class ContinueIfUnavailableStage : LockStage
 {
-    private static readonly Counter<long> Fallbacks = DualLockTelemetry.CreateCounter(
-        "duallock.fallback", "Acquires that continued without a stage because its lock service was unavailable.");
-
     private readonly LockStage _inner;
     private readonly ILogger _logger;
 
@@ -38,7 +34,7 @@ internal sealed class ContinueIfUnavailableStage : LockStage
         }
         catch (LockUnavailableException ex)
         {
-            Fallbacks.Add(1, new(DualLockTelemetry.PipelineTag, context.PipelineName), new(DualLockTelemetry.StageTag, Name));
+            DualLockTelemetry.Fallbacks.Add(1, new(DualLockTelemetry.PipelineTag, context.PipelineName), new(DualLockTelemetry.StageTag, Name));
             if (_logThrottle.TryEnter(out var suppressed))
             {
                 Log.ContinuedWithoutStage(_logger, Name, context.Key.Resource, context.PipelineName, suppressed, ex);

@@ -5,7 +5,7 @@ namespace DualLock;
 /// of a distributed one (it keeps a process's callers from contending in Redis or the database).
 /// </summary>
 /// <remarks>Waiters are served in arrival order. A key that nobody holds or waits for costs no memory.</remarks>
-public sealed class InProcessLockStage : LockStage
+internal sealed class InProcessLockStage : LockStage
 {
     private readonly KeyedSemaphores _semaphores = new();
     private readonly int _maxQueueLength;
@@ -59,7 +59,11 @@ public sealed class InProcessLockStage : LockStage
 
     private static string ValidatedName(InProcessLockOptions options)
     {
-        options.Validate();
+        if (options.Problem() is { } problem)
+        {
+            throw new ArgumentException(problem);
+        }
+
         return options.Name;
     }
 

@@ -4,7 +4,7 @@ namespace DualLock;
 /// A stage that locks nothing. It exists as the negative control of comparisons: a pipeline with
 /// only this stage must lose updates under concurrency, which proves the oracle can see a loss.
 /// </summary>
-public sealed class NoLockStage : LockStage
+internal sealed class NoLockStage : LockStage
 {
     private static readonly ValueTask<LockStageHandle?> Acquired = new(NoLockHandle.Instance);
 
