@@ -34,11 +34,11 @@ for doc in docs:
             while end < len(lines) and lines[end].strip() != "```":
                 end += 1
             if end == len(lines):
-                sys.exit(f"doc-snippets: FAILED: {doc} block {block} (line {start}) has no closing ```")
+                sys.exit(f"doc-snippets: FAILED: {doc} block {block} (line {start + 1}) has no closing ```")
             prev = next((l.strip() for l in reversed(lines[:i]) if l.strip()), "")
             if prev == "<!-- snippet: skip -->":
                 skipped += 1
-                print(f"skipped (marked partial): {doc} block {block} (line {start})")
+                print(f"skipped (marked partial): {doc} block {block} (line {start + 1})")
             else:
                 body = lines[start:end]
                 usings = [l.strip() for l in body if using_line.fullmatch(l)]
@@ -59,7 +59,7 @@ for doc in docs:
         i += 1
 with open(os.path.join(out, "..", "index.txt"), "w", encoding="utf-8") as f:
     f.write("\n".join(index) + "\n")
-print(f"doc snippets: {compiled} C# blocks from {len(docs)} files extracted, {skipped} marked partial")
+print(f"doc snippets: {compiled} C# blocks extracted from {len(docs)} Markdown files, {skipped} marked partial")
 if compiled == 0:
     sys.exit("doc-snippets: FAILED: no C# block found")
 PY
