@@ -57,6 +57,11 @@ conf_dir=$(echo "$configuration" | tr '[:upper:]' '[:lower:]')
 check "benchmark dry job (InProcessBenchmarks.DualLockInProcess)" \
   dotnet "$bin/DualLock.Benchmarks/$conf_dir/DualLock.Benchmarks.dll" --filter '*InProcessBenchmarks.DualLockInProcess*' --job Dry --artifacts "$results/benchmark-dry"
 
+# Every C# block of README.md, src/*/README.md and docs/**/*.md compiled against the three libraries
+# (docs/snippets/DocSnippets.csproj); a block that does not compile is named with its doc file and line.
+check "doc snippets (scripts/doc-snippets.sh: every C# block of the READMEs and docs compiles)" \
+  scripts/doc-snippets.sh
+
 # The three packages packed as a consumer gets them: contents checked (README, frameworks, dependency ranges,
 # symbols), a consumer restored from the .nupkg files (not project references), a trimmed publish with no trim
 # warning from DualLock.*, and the consumer run against the servers, taking a lock with each registration.

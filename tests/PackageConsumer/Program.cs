@@ -1,4 +1,4 @@
-// Takes a lock with each one-line registration the packages offer, against the real servers, from the
+// Takes a lock with each one-line registration (preset) the packages offer, against the real servers, from the
 // packed .nupkg files. Exit code 0 when every strategy kept a read-modify-write exact (and the unlocked
 // control lost updates), 1 otherwise.
 using DualLock;
@@ -6,40 +6,43 @@ using DualLock.MySql;
 using Microsoft.Extensions.DependencyInjection;
 using MySqlConnector;
 
-// What a registration resolves to; when the presets arrive this becomes ILockStrategy.
-using Strategy = DualLock.LockPipeline;
-
 var mySql = Required("ConnectionStrings__MySql");
 var redis = Required("ConnectionStrings__Redis");
-const string Table = "package_consumer_points";
+const string Table = "package_consumer_balances";
 
-// One line per strategy; swapping to the presets is one line each (e.g. b => b.AddPessimisticStrategy("pessimistic", ...)).
+// One preset per strategy, each resolved as a keyed ILockStrategy.
 // "none" (a transaction, no lock) is the negative control: it must lose updates, or the check proves nothing.
-var registrations = new (string Name, Action<DualLockBuilder> Register, bool Locks)[]
+var strategies = new (string Name, bool Locks, bool Tokens)[]
 {
-    ("none", b => b.AddPipeline("none", p => p.AddMySqlTransaction(mySql)), false),
-    ("pessimistic", b => b.AddPipeline("pessimistic", p => p.AddMySqlTransaction(mySql).AddMySqlRowLock(Table, "id")), true),
-    ("distributed", b => b.AddPipeline("distributed", (p, sp) => p.AddRedisLock(sp).AddMySqlTransaction(mySql, o => o.EnforceFencing = true)), true),
-    ("dual", b => b.AddDualPipeline("dual", (p, sp) => p.AddRedisLock(sp), (p, _) => p.AddMySqlTransaction(mySql).AddMySqlRowLock(Table, "id")), true),
+    ("none", false, false),
+    ("in-process", true, false),
+    ("pessimistic", true, false),
+    ("named-lock", true, false),
+    ("distributed", true, true),
+    ("dual", true, true),
 };
 
 var services = new ServiceCollection();
-var dualLock = services.AddDualLock().AddRedis(redis);
-foreach (var (_, register, _) in registrations)
-{
-    register(dualLock);
-}
+services.AddDualLock()
+    .AddRedis(redis)
+    .AddPipeline("none", p => p.AddMySqlTransaction(mySql))
+    .AddInProcessStrategy("in-process")
+    .AddPessimisticStrategy("pessimistic", o => { o.ConnectionString = mySql; o.Table = Table; o.KeyColumn = "id"; })
+    .AddNamedLockStrategy("named-lock", o => o.ConnectionString = mySql)
+    .AddDistributedStrategy("distributed", (p, _) => p.AddMySqlTransaction(mySql, o => o.EnforceFencing = true))
+    .AddDualStrategy("dual", (p, _) => p.AddMySqlTransaction(mySql).AddMySqlRowLock(Table, "id"))
+    .AddOptimisticStrategy("optimistic", o => { o.ConnectionString = mySql; o.MaxAttempts = 1000; });
 
 await using var provider = services.BuildServiceProvider();
 await CreateTableAsync(mySql);
 
 const int Callers = 8;
 var failures = 0;
-foreach (var (name, _, locks) in registrations)
+foreach (var (name, locks, expectTokens) in strategies)
 {
-    var strategy = provider.GetRequiredKeyedService<Strategy>(name);
-    var id = $"{name}-{Guid.NewGuid():N}";
-    await ExecuteAsync(mySql, "INSERT INTO package_consumer_points (id, amount) VALUES (@id, 0)", ("id", id));
+    var strategy = provider.GetRequiredKeyedService<ILockStrategy>(name);
+    var id = NewId();
+    await ExecuteAsync(mySql, $"INSERT INTO {Table} (id, amount) VALUES (@id, 0)", ("id", id));
     var tokens = 0;
 
     // A read-modify-write with a pause between the read and the write: without the lock, callers overwrite each other.
@@ -50,29 +53,36 @@ foreach (var (name, _, locks) in registrations)
             Interlocked.Increment(ref tokens);
         }
 
-        var transaction = context.GetRequiredFeature<MySqlTransactionFeature>();
-        await using var read = new MySqlCommand($"SELECT amount FROM {Table} WHERE id = @id", transaction.Connection, transaction.Transaction);
+        // The in-process strategy opens no transaction: the work then writes on a connection of its own.
+        var transaction = context.GetFeature<MySqlTransactionFeature>();
+        await using var own = transaction is null ? new MySqlConnection(mySql) : null;
+        if (own is not null)
+        {
+            await own.OpenAsync(ct);
+        }
+
+        var connection = transaction?.Connection ?? own!;
+        await using var read = new MySqlCommand($"SELECT amount FROM {Table} WHERE id = @id", connection, transaction?.Transaction);
         read.Parameters.AddWithValue("id", id);
         var amount = Convert.ToInt64(await read.ExecuteScalarAsync(ct));
         await Task.Delay(20, ct);
-        await using var write = new MySqlCommand($"UPDATE {Table} SET amount = @amount WHERE id = @id", transaction.Connection, transaction.Transaction);
+        await using var write = new MySqlCommand($"UPDATE {Table} SET amount = @amount WHERE id = @id", connection, transaction?.Transaction);
         write.Parameters.AddWithValue("amount", amount + 1);
         write.Parameters.AddWithValue("id", id);
         await write.ExecuteNonQueryAsync(ct);
     }).AsTask()));
 
     var stored = await ScalarAsync(mySql, $"SELECT amount FROM {Table} WHERE id = @id", ("id", id));
-    var expectTokens = name is "distributed" or "dual";
     var ok = (locks ? stored == Callers : stored < Callers) && tokens == (expectTokens ? Callers : 0);
     Console.WriteLine($"{(ok ? "ok" : "FAILED")}: {name}: {stored} of {Callers} increments stored (expected {(locks ? "all" : "fewer: no lock")}), {tokens} fencing tokens seen (expected {(expectTokens ? Callers : 0)})");
     failures += ok ? 0 : 1;
 }
 
-// The optimistic executor: CompareAndSetAsync reads an anonymous object's properties (kept under trimming by its annotation).
+// The optimistic preset: CompareAndSetAsync reads an anonymous object's properties (kept under trimming by its annotation).
 {
-    var id = $"optimistic-{Guid.NewGuid():N}";
-    await ExecuteAsync(mySql, "INSERT INTO package_consumer_points (id, amount) VALUES (@id, 0)", ("id", id));
-    var executor = new MySqlOptimisticExecutor(new MySqlOptimisticOptions { ConnectionString = mySql, MaxAttempts = 1000 });
+    var id = NewId();
+    await ExecuteAsync(mySql, $"INSERT INTO {Table} (id, amount) VALUES (@id, 0)", ("id", id));
+    var executor = provider.GetRequiredKeyedService<MySqlOptimisticExecutor>("optimistic");
     await Task.WhenAll(Enumerable.Range(0, Callers).Select(_ => executor.ExecuteAsync(new LockKey("package-consumer", id), async (attempt, ct) =>
     {
         await using var read = new MySqlCommand($"SELECT amount, version FROM {Table} WHERE id = @id", attempt.Connection, attempt.Transaction);
@@ -103,9 +113,12 @@ static string Required(string variable) => Environment.GetEnvironmentVariable(va
     ? value
     : throw new InvalidOperationException($"{variable} is not set; run: eval \"$(scripts/services.sh env)\"");
 
+// Ids are longs, as a user id is; each run and strategy takes a fresh one.
+static long NewId() => Random.Shared.NextInt64(1, long.MaxValue);
+
 static async Task CreateTableAsync(string connectionString) => await ExecuteAsync(
     connectionString,
-    "CREATE TABLE IF NOT EXISTS package_consumer_points (id VARCHAR(64) NOT NULL PRIMARY KEY, amount BIGINT NOT NULL, version BIGINT NOT NULL DEFAULT 0) ENGINE=InnoDB");
+    "CREATE TABLE IF NOT EXISTS package_consumer_balances (id BIGINT NOT NULL PRIMARY KEY, amount BIGINT NOT NULL, version BIGINT NOT NULL DEFAULT 0) ENGINE=InnoDB");
 
 static async Task ExecuteAsync(string connectionString, string sql, params (string Name, object Value)[] parameters)
 {
