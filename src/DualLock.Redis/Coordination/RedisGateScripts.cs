@@ -39,7 +39,7 @@ internal static class RedisGateScripts
     /// Returns {1, fencing token} or {0, ms until a retry is worth it (-1: unknown)}.
     /// The fencing token is the exclusive lock's: max(INCR fence, Redis TIME in µs), on the same counter.
     /// </summary>
-    public const string WriteAcquire = """
+    public const string WriteAcquire = RedisLockScripts.NextFenceFunction + """
         local t = redis.call('time')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local i = redis.call('get', KEYS[3])
@@ -48,13 +48,7 @@ internal static class RedisGateScripts
           if redis.call('zcard', KEYS[2]) == 0 then
             redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
             if i then redis.call('del', KEYS[3]) end
-            local fence = redis.call('incr', KEYS[4])
-            local us = tonumber(t[1]) * 1000000 + tonumber(t[2])
-            if fence < us then
-              fence = us
-              redis.call('set', KEYS[4], string.format('%d', us))
-            end
-            return {1, fence}
+            return {1, next_fence(KEYS[4])}
           end
         end
         if ARGV[3] ~= '0' then

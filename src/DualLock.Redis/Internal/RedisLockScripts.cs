@@ -4,6 +4,25 @@ namespace DualLock.Redis;
 internal static class RedisLockScripts
 {
     /// <summary>
+    /// Lua: <c>next_fence(key)</c>, the one definition of the fencing token every script that issues one
+    /// prepends: max(INCR key, Redis TIME in microseconds), stored back when the clock is ahead (see
+    /// <see cref="Acquire"/> for why that keeps tokens increasing across Redis data loss).
+    /// </summary>
+    public const string NextFenceFunction = """
+        local function next_fence(key)
+          local fence = redis.call('incr', key)
+          local t = redis.call('time')
+          local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+          if fence < now then
+            fence = now
+            redis.call('set', key, string.format('%d', now))
+          end
+          return fence
+        end
+
+        """;
+
+    /// <summary>
     /// KEYS: lock, fence, next. ARGV: token, lease ms, contender id, reservation ms (0: do not reserve).
     /// Returns {1, fencing token} when acquired, else {0, the lock's remaining ms} or {0, -1} when it is free but another process's turn.
     /// A waiting process reserves the next turn, and a turn reserved by another process is honoured,
@@ -19,18 +38,11 @@ internal static class RedisLockScripts
     /// TIME before a write is allowed because scripts replicate their effects (Redis 5+), not their text.
     /// Microseconds since 1970 (~1.8e15) are exact in Lua's doubles (below 2^53); %d keeps every digit.
     /// </remarks>
-    public const string Acquire = """
+    public const string Acquire = NextFenceFunction + """
         local n = redis.call('get', KEYS[3])
         if (not n or n == ARGV[3]) and redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
           if n then redis.call('del', KEYS[3]) end
-          local fence = redis.call('incr', KEYS[2])
-          local t = redis.call('time')
-          local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-          if fence < now then
-            fence = now
-            redis.call('set', KEYS[2], string.format('%d', now))
-          end
-          return {1, fence}
+          return {1, next_fence(KEYS[2])}
         end
         if ARGV[4] ~= '0' then
           if not n then
