@@ -59,7 +59,10 @@ public static class RedisDualLockBuilderExtensions
     /// <remarks>
     /// The database part is a callback rather than MySQL options so that DualLock.Redis needs no
     /// database driver: any stage that enforces the token (<see cref="DualLock.LockStageTraits.EnforcesFencingToken"/>) fits.
-    /// A missing <c>IConnectionMultiplexer</c> or invalid options fail when the strategy is first resolved.
+    /// A transaction inside that does not enforce the token is refused
+    /// (<see cref="DualLock.LockPipelineBuilder.RequireFencedTransactions"/>); work that opens no transaction
+    /// and checks <c>context.FencingToken</c> itself is accepted. A missing <c>IConnectionMultiplexer</c>,
+    /// invalid options or that refusal fail when the strategy is first resolved.
     /// </remarks>
     public static DualLockBuilder AddDistributedStrategy(
         this DualLockBuilder builder,
@@ -71,6 +74,7 @@ public static class RedisDualLockBuilderExtensions
         ArgumentNullException.ThrowIfNull(database);
         return builder.AddPipeline(name, (pipeline, services) =>
         {
+            pipeline.RequireFencedTransactions = true; // the preset promises a fenced transaction: Build() checks it
             pipeline.AddRedisLock(services, configure);
             database(pipeline, services);
         });

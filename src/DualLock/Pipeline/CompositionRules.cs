@@ -7,7 +7,7 @@ namespace DualLock;
 /// </summary>
 internal static class CompositionRules
 {
-    public static void Check(string pipeline, LockStage[] stages)
+    public static void Check(string pipeline, LockStage[] stages, bool requireFencedTransactions = false)
     {
         for (var i = 0; i < stages.Length; i++)
         {
@@ -37,6 +37,14 @@ internal static class CompositionRules
             if (stage.Traits.HasFlag(LockStageTraits.EnforcesFencingToken) && LastBefore(stages, i, LockStageTraits.IssuesFencingToken) is null)
             {
                 throw Refused(pipeline, stage, "enforces fencing tokens, but no stage added before it issues one, so nothing would be fenced. Add a Redis lock before it, or turn EnforceFencing off.");
+            }
+
+            if (requireFencedTransactions
+                && stage.Traits.HasFlag(LockStageTraits.OpensTransaction)
+                && !stage.Traits.HasFlag(LockStageTraits.EnforcesFencingToken)
+                && LastBefore(stages, i, LockStageTraits.IssuesFencingToken) is { } issuer)
+            {
+                throw Refused(pipeline, stage, $"opens a transaction inside the fencing-token lock '{issuer.Name}' without enforcing its token: a holder paused past its lease would commit over its successor. Turn EnforceFencing on for the transaction.");
             }
 
             if (stage is ContinueIfUnavailableStage && !HasRequiredLockAfter(stages, i))

@@ -40,6 +40,14 @@ public sealed class LockPipelineBuilder
     /// <value>Default: <see cref="NullLoggerFactory.Instance"/>.</value>
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 
+    /// <summary>
+    /// Gets or sets whether <see cref="Build"/> refuses a transaction stage inside a fencing-token issuer
+    /// (a Redis lock) that does not enforce the token. Without a row lock or the fence, a holder paused past
+    /// its lease commits over its successor. The distributed preset sets it.
+    /// </summary>
+    /// <value>Default: <see langword="false"/> (a custom pipeline may fence some other way, or deliberately not).</value>
+    public bool RequireFencedTransactions { get; set; }
+
     /// <summary>Gets the number of stages added so far.</summary>
     internal int StageCount => _factories.Count;
 
@@ -163,7 +171,7 @@ public sealed class LockPipelineBuilder
             }
         }
 
-        CompositionRules.Check(Name, stages);
+        CompositionRules.Check(Name, stages, RequireFencedTransactions);
         return new LockPipeline(Name, stages, WaitTimeout, TimeProvider, LoggerFactory.CreateLogger(DualLockTelemetry.Name));
     }
 }

@@ -51,6 +51,24 @@ public sealed class StrategyPresetTests
     }
 
     [Fact]
+    public void AddDistributedStrategy_TransactionWithoutFencing_FailsAtFirstResolveNamingTheTransaction()
+    {
+        // Redis with a bare transaction inside and no row lock: a holder paused past its Redis lease commits
+        // over its successor, and nothing in the database stops it. The preset promises a fenced transaction.
+        using var services = Build(b => b.AddRedis(DeadRedis).AddDistributedStrategy("distributed", (p, _) => p.AddMySqlTransaction(ConnectionString)));
+        var ex = Assert.Throws<InvalidOperationException>(() => services.GetRequiredKeyedService<ILockStrategy>("distributed"));
+        Assert.Contains("Stage 'mysql-transaction' of pipeline 'distributed' opens a transaction inside the fencing-token lock 'redis' without enforcing its token", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddDistributedStrategy_DatabasePartWithoutTransaction_Builds()
+    {
+        // Work that checks ctx.FencingToken itself (another store) opens no transaction: nothing to refuse.
+        using var services = Build(b => b.AddRedis(DeadRedis).AddDistributedStrategy("distributed", (p, _) => p.AddNoLock()));
+        Assert.Equal(["redis", "none"], Stages(services, "distributed"));
+    }
+
+    [Fact]
     public void AddDualStrategy_RedisOutsideTransactionAndRowLock()
     {
         using var services = Build(b => b.AddRedis(DeadRedis).AddDualStrategy(
