@@ -28,8 +28,8 @@ internal static partial class Contenders
         public override async Task<bool> RunAsync(bool write, Func<Task> work)
         {
             var attempt = write
-                ? await _rw.TryExecuteWriteAsync(_key, null, async (_, _) => { await work(); return true; })
-                : await _rw.TryExecuteReadAsync(_key, null, async (_, _) => { await work(); return true; });
+                ? await _rw.TryExecuteWriteAsync(_key, async (_, _) => { await work(); return true; })
+                : await _rw.TryExecuteReadAsync(_key, async (_, _) => { await work(); return true; });
             return attempt.Acquired;
         }
 

@@ -79,7 +79,7 @@ public static class ReaderWriterProbe
                 {
                     if (random.Next(100) < writePercent)
                     {
-                        await rw.ExecuteWriteAsync(key, null, async (ctx, ct) =>
+                        await rw.ExecuteWriteAsync(key, async (ctx, ct) =>
                         {
                             if (await db.StringIncrementAsync(writers) != 1 || (long)await db.StringGetAsync(readers) != 0 || ctx.FencingToken is null)
                             {
@@ -90,11 +90,11 @@ public static class ReaderWriterProbe
                             await db.StringDecrementAsync(writers);
                             Interlocked.Increment(ref writes);
                             return true;
-                        }, cancellationToken);
+                        }, cancellationToken: cancellationToken);
                     }
                     else
                     {
-                        await rw.ExecuteReadAsync(key, null, async (_, ct) =>
+                        await rw.ExecuteReadAsync(key, async (_, ct) =>
                         {
                             var inside = await db.StringIncrementAsync(readers);
                             InterlockedMax(ref maxReaders, inside);
@@ -107,7 +107,7 @@ public static class ReaderWriterProbe
                             await db.StringDecrementAsync(readers);
                             Interlocked.Increment(ref reads);
                             return true;
-                        }, cancellationToken);
+                        }, cancellationToken: cancellationToken);
                     }
                 }
             },

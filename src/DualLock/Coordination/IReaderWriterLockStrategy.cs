@@ -16,36 +16,36 @@ public interface IReaderWriterLockStrategy
     /// <summary>Runs <paramref name="work"/> as a reader; throws <see cref="LockTimeoutException"/> when not admitted within <paramref name="waitTimeout"/>.</summary>
     /// <typeparam name="TResult">What the work returns.</typeparam>
     /// <param name="key">The key to lock.</param>
-    /// <param name="waitTimeout">The longest to wait; <see langword="null"/> for <see cref="WaitTimeout"/>.</param>
     /// <param name="work">The work; its token fires on cancellation or when the lease is lost.</param>
+    /// <param name="waitTimeout">The longest to wait; <see langword="null"/> for <see cref="WaitTimeout"/>.</param>
     /// <param name="cancellationToken">Cancels the wait and the work.</param>
     /// <returns>What the work returned.</returns>
-    ValueTask<TResult> ExecuteReadAsync<TResult>(LockKey key, TimeSpan? waitTimeout, Func<LockContext, CancellationToken, ValueTask<TResult>> work, CancellationToken cancellationToken = default);
+    ValueTask<TResult> ExecuteReadAsync<TResult>(LockKey key, Func<LockContext, CancellationToken, ValueTask<TResult>> work, TimeSpan? waitTimeout = null, CancellationToken cancellationToken = default);
 
     /// <summary>Runs <paramref name="work"/> as the only writer; throws <see cref="LockTimeoutException"/> when not admitted within <paramref name="waitTimeout"/>.</summary>
     /// <typeparam name="TResult">What the work returns.</typeparam>
     /// <param name="key">The key to lock.</param>
-    /// <param name="waitTimeout">The longest to wait; <see langword="null"/> for <see cref="WaitTimeout"/>.</param>
     /// <param name="work">The work; <see cref="LockContext.FencingToken"/> carries the writer's token when the implementation issues one.</param>
+    /// <param name="waitTimeout">The longest to wait; <see langword="null"/> for <see cref="WaitTimeout"/>.</param>
     /// <param name="cancellationToken">Cancels the wait and the work.</param>
     /// <returns>What the work returned.</returns>
-    ValueTask<TResult> ExecuteWriteAsync<TResult>(LockKey key, TimeSpan? waitTimeout, Func<LockContext, CancellationToken, ValueTask<TResult>> work, CancellationToken cancellationToken = default);
+    ValueTask<TResult> ExecuteWriteAsync<TResult>(LockKey key, Func<LockContext, CancellationToken, ValueTask<TResult>> work, TimeSpan? waitTimeout = null, CancellationToken cancellationToken = default);
 
     /// <summary>Runs <paramref name="work"/> as a reader if admitted within the wait; reports a timeout instead of throwing.</summary>
     /// <typeparam name="TResult">What the work returns.</typeparam>
     /// <param name="key">The key to lock.</param>
-    /// <param name="waitTimeout">The longest to wait; <see langword="null"/> for <see cref="WaitTimeout"/>.</param>
     /// <param name="work">The work.</param>
+    /// <param name="waitTimeout">The longest to wait; <see langword="null"/> for <see cref="WaitTimeout"/>.</param>
     /// <param name="cancellationToken">Cancels the wait and the work.</param>
     /// <returns>Whether the lock was acquired, and the work's result when it was.</returns>
-    ValueTask<LockAttempt<TResult>> TryExecuteReadAsync<TResult>(LockKey key, TimeSpan? waitTimeout, Func<LockContext, CancellationToken, ValueTask<TResult>> work, CancellationToken cancellationToken = default);
+    ValueTask<LockAttempt<TResult>> TryExecuteReadAsync<TResult>(LockKey key, Func<LockContext, CancellationToken, ValueTask<TResult>> work, TimeSpan? waitTimeout = null, CancellationToken cancellationToken = default);
 
     /// <summary>Runs <paramref name="work"/> as the only writer if admitted within the wait; reports a timeout instead of throwing.</summary>
     /// <typeparam name="TResult">What the work returns.</typeparam>
     /// <param name="key">The key to lock.</param>
-    /// <param name="waitTimeout">The longest to wait; <see langword="null"/> for <see cref="WaitTimeout"/>.</param>
     /// <param name="work">The work.</param>
+    /// <param name="waitTimeout">The longest to wait; <see langword="null"/> for <see cref="WaitTimeout"/>.</param>
     /// <param name="cancellationToken">Cancels the wait and the work.</param>
     /// <returns>Whether the lock was acquired, and the work's result when it was.</returns>
-    ValueTask<LockAttempt<TResult>> TryExecuteWriteAsync<TResult>(LockKey key, TimeSpan? waitTimeout, Func<LockContext, CancellationToken, ValueTask<TResult>> work, CancellationToken cancellationToken = default);
+    ValueTask<LockAttempt<TResult>> TryExecuteWriteAsync<TResult>(LockKey key, Func<LockContext, CancellationToken, ValueTask<TResult>> work, TimeSpan? waitTimeout = null, CancellationToken cancellationToken = default);
 }

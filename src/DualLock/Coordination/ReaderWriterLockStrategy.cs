@@ -11,8 +11,8 @@ namespace DualLock;
 /// <example>
 /// <code>
 /// var prices = ReaderWriterLockStrategy.CreateInProcess(new ReaderWriterLockOptions { Name = "prices" });
-/// var price = await prices.ExecuteReadAsync(key, null, (ctx, ct) => ReadPriceAsync(ct));
-/// await prices.ExecuteWriteAsync(key, null, (ctx, ct) => UpdatePriceAsync(ctx.FencingToken, ct));
+/// var price = await prices.ExecuteReadAsync(key, (ctx, ct) => ReadPriceAsync(ct));
+/// await prices.ExecuteWriteAsync(key, (ctx, ct) => UpdatePriceAsync(ctx.FencingToken, ct));
 /// </code>
 /// </example>
 public sealed class ReaderWriterLockStrategy : IReaderWriterLockStrategy
@@ -55,19 +55,19 @@ public sealed class ReaderWriterLockStrategy : IReaderWriterLockStrategy
     }
 
     /// <inheritdoc />
-    public ValueTask<TResult> ExecuteReadAsync<TResult>(LockKey key, TimeSpan? waitTimeout, Func<LockContext, CancellationToken, ValueTask<TResult>> work, CancellationToken cancellationToken = default)
+    public ValueTask<TResult> ExecuteReadAsync<TResult>(LockKey key, Func<LockContext, CancellationToken, ValueTask<TResult>> work, TimeSpan? waitTimeout = null, CancellationToken cancellationToken = default)
         => _read.ExecuteAsync(key, work, waitTimeout, cancellationToken);
 
     /// <inheritdoc />
-    public ValueTask<TResult> ExecuteWriteAsync<TResult>(LockKey key, TimeSpan? waitTimeout, Func<LockContext, CancellationToken, ValueTask<TResult>> work, CancellationToken cancellationToken = default)
+    public ValueTask<TResult> ExecuteWriteAsync<TResult>(LockKey key, Func<LockContext, CancellationToken, ValueTask<TResult>> work, TimeSpan? waitTimeout = null, CancellationToken cancellationToken = default)
         => _write.ExecuteAsync(key, work, waitTimeout, cancellationToken);
 
     /// <inheritdoc />
-    public ValueTask<LockAttempt<TResult>> TryExecuteReadAsync<TResult>(LockKey key, TimeSpan? waitTimeout, Func<LockContext, CancellationToken, ValueTask<TResult>> work, CancellationToken cancellationToken = default)
+    public ValueTask<LockAttempt<TResult>> TryExecuteReadAsync<TResult>(LockKey key, Func<LockContext, CancellationToken, ValueTask<TResult>> work, TimeSpan? waitTimeout = null, CancellationToken cancellationToken = default)
         => _read.TryExecuteAsync(key, work, waitTimeout, cancellationToken);
 
     /// <inheritdoc />
-    public ValueTask<LockAttempt<TResult>> TryExecuteWriteAsync<TResult>(LockKey key, TimeSpan? waitTimeout, Func<LockContext, CancellationToken, ValueTask<TResult>> work, CancellationToken cancellationToken = default)
+    public ValueTask<LockAttempt<TResult>> TryExecuteWriteAsync<TResult>(LockKey key, Func<LockContext, CancellationToken, ValueTask<TResult>> work, TimeSpan? waitTimeout = null, CancellationToken cancellationToken = default)
         => _write.TryExecuteAsync(key, work, waitTimeout, cancellationToken);
 
     /// <summary>

@@ -11,9 +11,9 @@ public sealed class InProcessReaderWriterLockTests : ReaderWriterLockContractTes
         var keys = Enumerable.Range(0, 10_000).Select(_ => NewKey()).ToArray();
         await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = Ct }, async (key, ct) =>
         {
-            await _rw.ExecuteReadAsync(key, Bound, Ok, ct);
-            await _rw.ExecuteWriteAsync(key, Bound, Ok, ct);
-            await _rw.TryExecuteWriteAsync(key, TimeSpan.Zero, Ok, ct);
+            await _rw.ExecuteReadAsync(key, Ok, Bound, ct);
+            await _rw.ExecuteWriteAsync(key, Ok, Bound, ct);
+            await _rw.TryExecuteWriteAsync(key, Ok, TimeSpan.Zero, ct);
         });
 
         Assert.Equal(0, _rw.ActiveKeyCount!());

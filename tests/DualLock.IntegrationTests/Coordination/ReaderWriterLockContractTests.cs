@@ -33,7 +33,7 @@ public abstract class ReaderWriterLockContractTests : IAsyncLifetime
         var key = NewKey();
         var inside = 0;
         var allIn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var readers = Enumerable.Range(0, 8).Select(_ => rw.ExecuteReadAsync(key, Bound, async (ctx, ct) =>
+        var readers = Enumerable.Range(0, 8).Select(_ => rw.ExecuteReadAsync(key, async (ctx, ct) =>
         {
             if (Interlocked.Increment(ref inside) == 8)
             {
@@ -44,7 +44,7 @@ public abstract class ReaderWriterLockContractTests : IAsyncLifetime
             await allIn.Task.WaitAsync(Bound, ct);
             Assert.Null(ctx.FencingToken);
             return true;
-        }, Ct).AsTask()).ToArray();
+        }, Bound, Ct).AsTask()).ToArray();
 
         Assert.All(await Task.WhenAll(readers), Assert.True);
     }
@@ -58,18 +58,18 @@ public abstract class ReaderWriterLockContractTests : IAsyncLifetime
         var (writer, releaseWriter) = Hold(rw, key, write: true);
         await writer.Entered.WaitAsync(Bound, Ct);
 
-        Assert.False((await other.TryExecuteReadAsync(key, TimeSpan.FromMilliseconds(200), Ok, Ct)).Acquired, "A reader got in while a writer held the key.");
-        Assert.False((await other.TryExecuteWriteAsync(key, TimeSpan.FromMilliseconds(200), Ok, Ct)).Acquired, "A second writer got in.");
+        Assert.False((await other.TryExecuteReadAsync(key, Ok, TimeSpan.FromMilliseconds(200), Ct)).Acquired, "A reader got in while a writer held the key.");
+        Assert.False((await other.TryExecuteWriteAsync(key, Ok, TimeSpan.FromMilliseconds(200), Ct)).Acquired, "A second writer got in.");
 
         releaseWriter();
         await writer.Done.WaitAsync(Bound, Ct);
         var (reader, releaseReader) = Hold(rw, key, write: false);
         await reader.Entered.WaitAsync(Bound, Ct);
-        Assert.False((await other.TryExecuteWriteAsync(key, TimeSpan.FromMilliseconds(200), Ok, Ct)).Acquired, "A writer got in while a reader held the key.");
-        Assert.True((await other.TryExecuteReadAsync(key, TimeSpan.FromSeconds(5), Ok, Ct)).Acquired, "A second reader must share the key.");
+        Assert.False((await other.TryExecuteWriteAsync(key, Ok, TimeSpan.FromMilliseconds(200), Ct)).Acquired, "A writer got in while a reader held the key.");
+        Assert.True((await other.TryExecuteReadAsync(key, Ok, TimeSpan.FromSeconds(5), Ct)).Acquired, "A second reader must share the key.");
         releaseReader();
         await reader.Done.WaitAsync(Bound, Ct);
-        Assert.True((await other.TryExecuteWriteAsync(key, TimeSpan.FromSeconds(5), Ok, Ct)).Acquired, "The key must be free for a writer once the readers left.");
+        Assert.True((await other.TryExecuteWriteAsync(key, Ok, TimeSpan.FromSeconds(5), Ct)).Acquired, "The key must be free for a writer once the readers left.");
     }
 
     [Fact]
@@ -82,13 +82,13 @@ public abstract class ReaderWriterLockContractTests : IAsyncLifetime
         var (first, releaseFirst) = Hold(rw, key, write: false);
         await first.Entered.WaitAsync(Bound, Ct);
 
-        var writer = other.ExecuteWriteAsync(key, Bound, (_, _) => { lock (order) { order.Add("writer"); } return ValueTask.FromResult(true); }, Ct).AsTask();
+        var writer = other.ExecuteWriteAsync(key, (_, _) => { lock (order) { order.Add("writer"); } return ValueTask.FromResult(true); }, Bound, Ct).AsTask();
 
         // Once the writer waits, a new reader is held back even though only readers hold the key.
-        var blocked = await EventuallyAsync(async () => !(await rw.TryExecuteReadAsync(key, TimeSpan.Zero, Ok, Ct)).Acquired);
+        var blocked = await EventuallyAsync(async () => !(await rw.TryExecuteReadAsync(key, Ok, TimeSpan.Zero, Ct)).Acquired);
         Assert.True(blocked, "A new reader still got in while a writer was waiting: writers can starve.");
 
-        var reader = rw.ExecuteReadAsync(key, Bound, (_, _) => { lock (order) { order.Add("reader"); } return ValueTask.FromResult(true); }, Ct).AsTask();
+        var reader = rw.ExecuteReadAsync(key, (_, _) => { lock (order) { order.Add("reader"); } return ValueTask.FromResult(true); }, Bound, Ct).AsTask();
         await Task.Delay(200, Ct);
         Assert.False(reader.IsCompleted, "The later reader went ahead of the waiting writer.");
 
@@ -112,17 +112,17 @@ public abstract class ReaderWriterLockContractTests : IAsyncLifetime
             await Task.Delay(i * 5, stop.Token);
             while (!stop.IsCancellationRequested)
             {
-                await rw.TryExecuteReadAsync(key, TimeSpan.FromSeconds(5), async (_, ct) =>
+                await rw.TryExecuteReadAsync(key, async (_, ct) =>
                 {
                     await Task.Delay(20, ct);
                     Interlocked.Increment(ref reads);
                     return true;
-                }, stop.Token);
+                }, TimeSpan.FromSeconds(5), stop.Token);
             }
         })).ToArray();
         await EventuallyAsync(() => Task.FromResult(Interlocked.Read(ref reads) > 20));
 
-        var written = await other.TryExecuteWriteAsync(key, TimeSpan.FromSeconds(5), Ok, Ct);
+        var written = await other.TryExecuteWriteAsync(key, Ok, TimeSpan.FromSeconds(5), Ct);
         await stop.CancelAsync();
         await Task.WhenAll(readers.Select(r => r.ContinueWith(_ => { }, TaskScheduler.Default)));
         Assert.True(written.Acquired, $"The writer was starved by {Interlocked.Read(ref reads)} reads.");
@@ -138,16 +138,16 @@ public abstract class ReaderWriterLockContractTests : IAsyncLifetime
         await writer.Entered.WaitAsync(Bound, Ct);
         var clock = Stopwatch.StartNew();
 
-        var ex = await Assert.ThrowsAsync<LockTimeoutException>(() => other.ExecuteReadAsync(key, TimeSpan.FromMilliseconds(300), Ok, Ct).AsTask());
+        var ex = await Assert.ThrowsAsync<LockTimeoutException>(() => other.ExecuteReadAsync(key, Ok, TimeSpan.FromMilliseconds(300), Ct).AsTask());
         Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(250), $"Gave up after {clock.ElapsedMilliseconds} ms of a 300 ms wait.");
         Assert.Equal(key.Resource, ex.Resource);
         Assert.DoesNotContain(key.Id, ex.Message, StringComparison.Ordinal);
-        await Assert.ThrowsAsync<LockTimeoutException>(() => other.ExecuteWriteAsync(key, TimeSpan.FromMilliseconds(100), Ok, Ct).AsTask());
-        Assert.False((await other.TryExecuteWriteAsync(key, TimeSpan.Zero, Ok, Ct)).Acquired);
+        await Assert.ThrowsAsync<LockTimeoutException>(() => other.ExecuteWriteAsync(key, Ok, TimeSpan.FromMilliseconds(100), Ct).AsTask());
+        Assert.False((await other.TryExecuteWriteAsync(key, Ok, TimeSpan.Zero, Ct)).Acquired);
 
         release();
         await writer.Done.WaitAsync(Bound, Ct);
-        Assert.True((await other.TryExecuteReadAsync(key, TimeSpan.FromSeconds(5), Ok, Ct)).Acquired, "Timed-out waiters must leave nothing behind.");
+        Assert.True((await other.TryExecuteReadAsync(key, Ok, TimeSpan.FromSeconds(5), Ct)).Acquired, "Timed-out waiters must leave nothing behind.");
     }
 
     [Fact]
@@ -160,13 +160,13 @@ public abstract class ReaderWriterLockContractTests : IAsyncLifetime
         await reader.Entered.WaitAsync(Bound, Ct);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => other.ExecuteWriteAsync(key, Bound, Ok, cancel.Token).AsTask());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => other.ExecuteWriteAsync(key, Ok, Bound, cancel.Token).AsTask());
 
         // The cancelled writer no longer holds readers back, and the key is free once the reader leaves.
-        Assert.True((await rw.TryExecuteReadAsync(key, TimeSpan.FromSeconds(5), Ok, Ct)).Acquired, "A cancelled writer still blocked readers.");
+        Assert.True((await rw.TryExecuteReadAsync(key, Ok, TimeSpan.FromSeconds(5), Ct)).Acquired, "A cancelled writer still blocked readers.");
         release();
         await reader.Done.WaitAsync(Bound, Ct);
-        Assert.True((await other.TryExecuteWriteAsync(key, TimeSpan.FromSeconds(5), Ok, Ct)).Acquired);
+        Assert.True((await other.TryExecuteWriteAsync(key, Ok, TimeSpan.FromSeconds(5), Ct)).Acquired);
     }
 
     [Fact]
@@ -175,10 +175,10 @@ public abstract class ReaderWriterLockContractTests : IAsyncLifetime
         var rw = Create();
         var key = NewKey();
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => rw.ExecuteWriteAsync<bool>(key, Bound, (_, _) => throw new InvalidOperationException("boom"), Ct).AsTask());
-        await Assert.ThrowsAsync<InvalidOperationException>(() => rw.ExecuteReadAsync<bool>(key, Bound, (_, _) => throw new InvalidOperationException("boom"), Ct).AsTask());
+        await Assert.ThrowsAsync<InvalidOperationException>(() => rw.ExecuteWriteAsync<bool>(key, (_, _) => throw new InvalidOperationException("boom"), Bound, Ct).AsTask());
+        await Assert.ThrowsAsync<InvalidOperationException>(() => rw.ExecuteReadAsync<bool>(key, (_, _) => throw new InvalidOperationException("boom"), Bound, Ct).AsTask());
 
-        Assert.True((await Create().TryExecuteWriteAsync(key, TimeSpan.FromSeconds(2), Ok, Ct)).Acquired, "A throwing holder left the key held.");
+        Assert.True((await Create().TryExecuteWriteAsync(key, Ok, TimeSpan.FromSeconds(2), Ct)).Acquired, "A throwing holder left the key held.");
     }
 
     protected static ValueTask<bool> Ok(LockContext context, CancellationToken cancellationToken) => ValueTask.FromResult(true);
@@ -210,7 +210,7 @@ public abstract class ReaderWriterLockContractTests : IAsyncLifetime
             await release.Task.WaitAsync(TimeSpan.FromSeconds(60), ct);
             return true;
         };
-        var done = write ? rw.ExecuteWriteAsync(key, Bound, work, Ct).AsTask() : rw.ExecuteReadAsync(key, Bound, work, Ct).AsTask();
+        var done = write ? rw.ExecuteWriteAsync(key, work, Bound, Ct).AsTask() : rw.ExecuteReadAsync(key, work, Bound, Ct).AsTask();
         return ((entered.Task, done), () => release.TrySetResult());
     }
 }

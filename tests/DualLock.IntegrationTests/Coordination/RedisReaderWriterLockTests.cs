@@ -54,7 +54,7 @@ public sealed class RedisReaderWriterLockTests : ReaderWriterLockContractTests
             await Task.Delay(TimeSpan.FromSeconds(60), ct);
             return true;
         };
-        var run = write ? rw.ExecuteWriteAsync(key, Bound, work, Ct).AsTask() : rw.ExecuteReadAsync(key, Bound, work, Ct).AsTask();
+        var run = write ? rw.ExecuteWriteAsync(key, work, Bound, Ct).AsTask() : rw.ExecuteReadAsync(key, work, Bound, Ct).AsTask();
         var token = await running.Task.WaitAsync(Bound, Ct);
 
         // Behind the holder's back: the writer's key, or every reader's entry, is gone.
@@ -72,7 +72,7 @@ public sealed class RedisReaderWriterLockTests : ReaderWriterLockContractTests
         var rw = Create();
         var key = NewKey();
         var tokens = new List<long>();
-        async Task WriteAsync() => tokens.Add(await rw.ExecuteWriteAsync(key, Bound, (ctx, _) => ValueTask.FromResult(ctx.FencingToken!.Value), Ct));
+        async Task WriteAsync() => tokens.Add(await rw.ExecuteWriteAsync(key, (ctx, _) => ValueTask.FromResult(ctx.FencingToken!.Value), Bound, Ct));
 
         await WriteAsync();
         await WriteAsync();
@@ -99,8 +99,8 @@ public sealed class RedisReaderWriterLockTests : ReaderWriterLockContractTests
         var keys = Enumerable.Range(0, 10_000).Select(_ => NewKey()).ToArray();
         await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = Ct }, async (key, ct) =>
         {
-            await rw.ExecuteReadAsync(key, Bound, Ok, ct);
-            await rw.ExecuteWriteAsync(key, Bound, Ok, ct);
+            await rw.ExecuteReadAsync(key, Ok, Bound, ct);
+            await rw.ExecuteWriteAsync(key, Ok, Bound, ct);
         });
 
         var left = new List<string>();

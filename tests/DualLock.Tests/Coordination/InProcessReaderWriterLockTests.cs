@@ -14,7 +14,7 @@ public sealed class InProcessReaderWriterLockTests
         var rw = ReaderWriterLockStrategy.CreateInProcess(timeProvider: _time);
         using var writer = Held.Write(rw);
 
-        var reader = rw.TryExecuteReadAsync(Key, TimeSpan.FromSeconds(1), Ok, TestContext.Current.CancellationToken).AsTask();
+        var reader = rw.TryExecuteReadAsync(Key, Ok, TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken).AsTask();
         _time.Advance(TimeSpan.FromMilliseconds(999));
         await Task.Delay(20, TestContext.Current.CancellationToken);
         Assert.False(reader.IsCompleted, "The reader gave up before its wait ended.");
@@ -29,8 +29,8 @@ public sealed class InProcessReaderWriterLockTests
         var rw = ReaderWriterLockStrategy.CreateInProcess(timeProvider: _time);
         using var first = Held.Read(rw);
         using var cancel = new CancellationTokenSource();
-        var writer = rw.ExecuteWriteAsync(Key, TimeSpan.FromMinutes(1), Ok, cancel.Token).AsTask();
-        var reader = rw.TryExecuteReadAsync(Key, TimeSpan.FromMinutes(1), Ok, TestContext.Current.CancellationToken).AsTask();
+        var writer = rw.ExecuteWriteAsync(Key, Ok, TimeSpan.FromMinutes(1), cancel.Token).AsTask();
+        var reader = rw.TryExecuteReadAsync(Key, Ok, TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken).AsTask();
         await Task.Delay(20, TestContext.Current.CancellationToken);
         Assert.False(reader.IsCompleted, "The reader went ahead of the queued writer.");
 
@@ -45,8 +45,8 @@ public sealed class InProcessReaderWriterLockTests
     {
         var rw = ReaderWriterLockStrategy.CreateInProcess(timeProvider: _time);
         using var first = Held.Read(rw);
-        var writer = rw.TryExecuteWriteAsync(Key, TimeSpan.FromSeconds(1), Ok, TestContext.Current.CancellationToken).AsTask();
-        var reader = rw.TryExecuteReadAsync(Key, TimeSpan.FromMinutes(1), Ok, TestContext.Current.CancellationToken).AsTask();
+        var writer = rw.TryExecuteWriteAsync(Key, Ok, TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken).AsTask();
+        var reader = rw.TryExecuteReadAsync(Key, Ok, TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken).AsTask();
 
         _time.Advance(TimeSpan.FromSeconds(1));
 
@@ -73,10 +73,10 @@ public sealed class InProcessReaderWriterLockTests
         var wait = TimeSpan.FromMinutes(1);
         var calls = new[]
         {
-            rw.ExecuteReadAsync(Key, wait, (_, _) => Record("r1"), TestContext.Current.CancellationToken).AsTask(),
-            rw.ExecuteReadAsync(Key, wait, (_, _) => Record("r2"), TestContext.Current.CancellationToken).AsTask(),
-            rw.ExecuteWriteAsync(Key, wait, (_, _) => Record("w"), TestContext.Current.CancellationToken).AsTask(),
-            rw.ExecuteReadAsync(Key, wait, (_, _) => Record("r3"), TestContext.Current.CancellationToken).AsTask(),
+            rw.ExecuteReadAsync(Key, (_, _) => Record("r1"), wait, TestContext.Current.CancellationToken).AsTask(),
+            rw.ExecuteReadAsync(Key, (_, _) => Record("r2"), wait, TestContext.Current.CancellationToken).AsTask(),
+            rw.ExecuteWriteAsync(Key, (_, _) => Record("w"), wait, TestContext.Current.CancellationToken).AsTask(),
+            rw.ExecuteReadAsync(Key, (_, _) => Record("r3"), wait, TestContext.Current.CancellationToken).AsTask(),
         };
         writer.Dispose();
         await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
@@ -90,9 +90,9 @@ public sealed class InProcessReaderWriterLockTests
     {
         var rw = ReaderWriterLockStrategy.CreateInProcess(new ReaderWriterLockOptions { MaxQueueLength = 2 }, _time);
         using var writer = Held.Write(rw);
-        var queued = rw.TryExecuteReadAsync(Key, TimeSpan.FromMinutes(1), Ok, TestContext.Current.CancellationToken).AsTask();
+        var queued = rw.TryExecuteReadAsync(Key, Ok, TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken).AsTask();
 
-        var refused = await rw.TryExecuteReadAsync(Key, TimeSpan.FromMinutes(1), Ok, TestContext.Current.CancellationToken);
+        var refused = await rw.TryExecuteReadAsync(Key, Ok, TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
 
         Assert.False(refused.Acquired);
         Assert.False(queued.IsCompleted);
@@ -124,7 +124,7 @@ public sealed class InProcessReaderWriterLockTests
                 await _release.Task;
                 return true;
             };
-            Done = write ? rw.ExecuteWriteAsync(Key, TimeSpan.Zero, work).AsTask() : rw.ExecuteReadAsync(Key, TimeSpan.Zero, work).AsTask();
+            Done = write ? rw.ExecuteWriteAsync(Key, work, TimeSpan.Zero).AsTask() : rw.ExecuteReadAsync(Key, work, TimeSpan.Zero).AsTask();
             Assert.False(Done.IsCompleted, "The holder did not get the key at once.");
         }
 
