@@ -19,9 +19,15 @@ internal sealed partial class RedisLockStage
 
         if (outage is not null)
         {
-            _telemetry.KnownUnavailable.Add(1, RedisLockTelemetry.Stage(Name));
-            throw new LockUnavailableException(key.Resource, Name, _time.GetElapsedTime(start), KnownOutage(outage));
+            throw KnownUnavailable(key, outage, _time.GetElapsedTime(start));
         }
+    }
+
+    /// <summary>Counts an acquire refused because of a known outage and returns what it fails with.</summary>
+    private LockUnavailableException KnownUnavailable(LockKey key, RedisOutage outage, TimeSpan elapsed)
+    {
+        _telemetry.KnownUnavailable.Add(1, RedisLockTelemetry.Stage(Name));
+        return new LockUnavailableException(key.Resource, Name, elapsed, KnownOutage(outage));
     }
 
     /// <summary>Deletes the key's next-turn reservation if this process holds it; sent without waiting (commands on one connection keep their order).</summary>

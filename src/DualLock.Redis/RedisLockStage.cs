@@ -71,13 +71,12 @@ internal sealed partial class RedisLockStage : LockStage
     public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (_outages.Count > 0 && _outages.Find(_redis.HashSlot($"{_options.KeyPrefix}:{{{context.Key}}}")) is { } outage)
+        if (_outages.Count > 0 && _outages.Find(_redis.HashSlot(RedisKeyNames.LockName(_options.KeyPrefix, context.Key))) is { } outage)
         {
             // A known outage fails before the key's local turn and without a throw: in a retry storm every
             // caller lands here, and an exception thrown through the turn's frames and failing its queued
             // waiters was most of the CPU of each 503 (the p99 of the fail-fast answers rose with it).
-            _telemetry.KnownUnavailable.Add(1, RedisLockTelemetry.Stage(Name));
-            return ValueTask.FromException<LockStageHandle?>(new LockUnavailableException(context.Key.Resource, Name, TimeSpan.Zero, KnownOutage(outage)));
+            return ValueTask.FromException<LockStageHandle?>(KnownUnavailable(context.Key, outage, TimeSpan.Zero));
         }
 
         return AcquireAsync(context, waitTimeout, cancellationToken);

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using DualLock.Comparison.Http;
 
 namespace DualLock.Comparison.Chaos;
 
@@ -50,7 +50,7 @@ internal sealed class CpuSampler(IReadOnlyList<int> instancePids, ChaosLoad load
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
         do
         {
-            var sample = (load.Elapsed.TotalSeconds, Seconds(Environment.ProcessId), instancePids.Sum(Seconds));
+            var sample = (load.Elapsed.TotalSeconds, ProcessCpu.Seconds(Environment.ProcessId), instancePids.Sum(ProcessCpu.Seconds));
             lock (_samples)
             {
                 _samples.Add(sample);
@@ -68,19 +68,6 @@ internal sealed class CpuSampler(IReadOnlyList<int> instancePids, ChaosLoad load
         catch (OperationCanceledException)
         {
             return false;
-        }
-    }
-
-    private static double Seconds(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return process.TotalProcessorTime.TotalSeconds;
-        }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
-        {
-            return 0; // gone (never for the instances while the load runs)
         }
     }
 }

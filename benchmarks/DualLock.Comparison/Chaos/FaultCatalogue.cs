@@ -49,7 +49,7 @@ internal static class FaultCatalogue
             "redis-kill" => new Fault(
                 name,
                 $"main Redis SIGKILLed, down {o.FaultLength.TotalSeconds:0.#} s, restarted EMPTY (no persistence); pessimistic (no Redis) is the reference rate",
-                ["pessimistic", "dual", "distributed"],
+                ["pessimistic", "dual", "distributed", "combined"],
                 NoSettings,
                 [
                     new(start, "kill -9 Redis", "Redis down", t => t.ServicesAsync("kill-redis")),
@@ -60,7 +60,7 @@ internal static class FaultCatalogue
             "mysql-kill" => new Fault(
                 name,
                 $"MariaDB SIGKILLed, down {o.FaultLength.TotalSeconds:0.#} s, restarted (InnoDB crash recovery; durable commits)",
-                ["pessimistic", "dual"],
+                ["pessimistic", "dual", "combined"],
                 NoSettings,
                 [
                     new(start, "kill -9 MariaDB", "MariaDB down", t => t.ServicesAsync("kill-mysql")),
@@ -82,7 +82,7 @@ internal static class FaultCatalogue
             "api-pause" => new Fault(
                 name,
                 $"API instance 1 SIGSTOPped {o.PauseLength.TotalSeconds:0.#} s, past its {o.PauseLeaseMs} ms lease, with a {o.PauseRaceWindowMs} ms race window (holders paused mid-write)",
-                ["distributed", "dual"],
+                ["distributed", "dual", "combined"],
                 new Dictionary<string, string>
                 {
                     ["Locking__LeaseMs"] = o.PauseLeaseMs.ToString(System.Globalization.CultureInfo.InvariantCulture),

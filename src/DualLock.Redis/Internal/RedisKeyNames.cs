@@ -10,7 +10,7 @@ internal sealed class RedisKeyNames
 {
     public RedisKeyNames(string prefix, LockKey key)
     {
-        var root = $"{prefix}:{{{key}}}";
+        var root = LockName(prefix, key);
         Lock = root;
         Fence = root + ":fence";
         Next = root + ":next";
@@ -21,6 +21,9 @@ internal sealed class RedisKeyNames
         LockAndNextKeys = [Lock, Next];
         NextKeys = [Next];
     }
+
+    /// <summary>The lock's Redis key alone (what routes the key to its cluster slot), without the other names.</summary>
+    public static string LockName(string prefix, LockKey key) => $"{prefix}:{{{key}}}";
 
     /// <summary>Holds the holder's token, with the lease as its expiry.</summary>
     public RedisKey Lock { get; }
