@@ -11,15 +11,40 @@ public sealed class LockContext
     private CancellationTokenSource? _leaseLost;
     private string? _lostStage;
 
-    internal LockContext(LockKey key, string pipelineName, TimeSpan waitTimeout)
+    // A multi-key execution only: every key in canonical order, the fencing token of each, and which one Key is.
+    private readonly LockKey[]? _keys;
+    private readonly long?[]? _tokens;
+    private int _current;
+    private long? _token;
+
+    internal LockContext(LockKey key, string pipelineName, TimeSpan waitTimeout, TimeProvider timeProvider)
     {
         Key = key;
         PipelineName = pipelineName;
         WaitTimeout = waitTimeout;
+        TimeProvider = timeProvider;
     }
 
-    /// <summary>Gets the key being locked.</summary>
-    public LockKey Key { get; }
+    /// <summary>Creates the context of a multi-key execution; <paramref name="keys"/> are distinct and in canonical order.</summary>
+    internal LockContext(LockKey[] keys, string pipelineName, TimeSpan waitTimeout, TimeProvider timeProvider)
+        : this(keys[0], pipelineName, waitTimeout, timeProvider)
+    {
+        _keys = keys;
+        _tokens = new long?[keys.Length];
+    }
+
+    /// <summary>
+    /// Gets the key being locked. In a multi-key execution: while a stage acquires key by key, the key it is
+    /// acquiring; otherwise (and while the work runs) the first of <see cref="Keys"/>.
+    /// </summary>
+    public LockKey Key { get; private set; }
+
+    /// <summary>Gets every key of this execution, distinct and in the canonical order in which every stage acquires them.</summary>
+    /// <value>One key, <see cref="Key"/>, unless the work was started with several.</value>
+    public IReadOnlyList<LockKey> Keys => _keys ?? [Key];
+
+    /// <summary>Gets whether this execution locks more than one key.</summary>
+    public bool IsMultiKey => _keys is not null;
 
     /// <summary>Gets the name of the pipeline running the work.</summary>
     public string PipelineName { get; }
@@ -32,7 +57,40 @@ public sealed class LockContext
     /// Strictly increasing per key across holders. Pass it to the resource you write to so that a
     /// holder whose lease expired while it was paused is refused there.
     /// </value>
-    public long? FencingToken { get; internal set; }
+    /// <remarks>In a multi-key execution, the token of <see cref="Key"/>; <see cref="GetFencingToken"/> gives each key's.</remarks>
+    public long? FencingToken
+    {
+        get => _tokens is null ? _token : _tokens[_current];
+        internal set
+        {
+            if (_tokens is null)
+            {
+                _token = value;
+            }
+            else
+            {
+                _tokens[_current] = value;
+            }
+        }
+    }
+
+    /// <summary>Gets the time source of the pipeline running the work.</summary>
+    internal TimeProvider TimeProvider { get; }
+
+    /// <summary>Gets the fencing token issued for one of this execution's keys, or <see langword="null"/> when no stage issues one.</summary>
+    /// <param name="key">One of <see cref="Keys"/>.</param>
+    /// <returns>The innermost issuing stage's token for that key.</returns>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is not locked by this execution.</exception>
+    public long? GetFencingToken(LockKey key)
+    {
+        if (_keys is null)
+        {
+            return key == Key ? _token : throw NotOneOfTheKeys(key);
+        }
+
+        var index = Array.IndexOf(_keys, key);
+        return index >= 0 ? _tokens![index] : throw NotOneOfTheKeys(key);
+    }
 
     /// <summary>
     /// Gets a token that fires when any stage's lock is lost while the work runs. The token the
@@ -111,4 +169,31 @@ public sealed class LockContext
     }
 
     internal void DisposeLeaseSource() => _leaseLost?.Dispose();
+
+    /// <summary>Makes <see cref="Key"/> (and <see cref="FencingToken"/>) the key at <paramref name="index"/> of <see cref="Keys"/>.</summary>
+    internal void SelectKey(int index)
+    {
+        _current = index;
+        Key = _keys![index];
+    }
+
+    /// <summary>Records the tokens a multi-key stage issued, one per key in <see cref="Keys"/> order.</summary>
+    internal void SetFencingTokens(IReadOnlyList<long?> tokens)
+    {
+        if (tokens.Count != _tokens!.Length)
+        {
+            throw new InvalidOperationException($"A stage of pipeline '{PipelineName}' reported {tokens.Count} fencing tokens for {_tokens.Length} keys.");
+        }
+
+        for (var i = 0; i < _tokens.Length; i++)
+        {
+            if (tokens[i] is { } token)
+            {
+                _tokens[i] = token;
+            }
+        }
+    }
+
+    private ArgumentException NotOneOfTheKeys(LockKey key)
+        => new($"The key of resource '{key.Resource}' is not one of the keys pipeline '{PipelineName}' locked for this work.", nameof(key));
 }

@@ -17,6 +17,10 @@ internal sealed class MySqlRowLockStage : LockStage
     private readonly string _waitSql;
     private readonly string _noWaitSql;
     private readonly string _target;
+
+    // The multi-key statement's parts; null with a configured statement (then keys are locked one by one, in order).
+    private readonly string? _manyPrefix;
+    private readonly string? _manySuffix;
     private readonly MySqlRowLockWaitMode _waitMode;
     private readonly TimeSpan _retryDelay;
     private readonly TimeSpan _maxRetryDelay;
@@ -39,6 +43,11 @@ internal sealed class MySqlRowLockStage : LockStage
             _waitSql = $"SELECT 1 FROM {table} WHERE {column} = @id FOR UPDATE";
             _noWaitSql = _waitSql + " NOWAIT";
             _target = $"{table}.{column}";
+
+            // InnoDB locks the rows in the order it reads them: ORDER BY the key column makes that the index order,
+            // the same for every caller, so two sets that overlap cannot each hold a row the other waits for.
+            _manyPrefix = $"SELECT 1 FROM {table} WHERE {column} IN (";
+            _manySuffix = $") ORDER BY {column} FOR UPDATE";
         }
 
         _waitMode = options.WaitMode;
@@ -52,9 +61,38 @@ internal sealed class MySqlRowLockStage : LockStage
     protected override LockStageTraits Traits => LockStageTraits.Excludes | LockStageTraits.HeldByTransaction;
 
     /// <inheritdoc />
-    public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        return LockRowsAsync(context, null, waitTimeout, cancellationToken);
+    }
+
+    /// <summary>Every key's row in one <c>SELECT ... WHERE key IN (...) ORDER BY key FOR UPDATE</c>, within one wait for the set.</summary>
+    /// <inheritdoc />
+    public override ValueTask<LockStageHandle?> TryAcquireAllAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (_manyPrefix is null)
+        {
+            return base.TryAcquireAllAsync(context, waitTimeout, cancellationToken);
+        }
+
+        // Keys of other resources or scopes may name the same row: it is locked (and counted) once.
+        var ids = new List<string>(context.Keys.Count);
+        foreach (var key in context.Keys)
+        {
+            if (!ids.Contains(key.Id))
+            {
+                ids.Add(key.Id);
+            }
+        }
+
+        return LockRowsAsync(context, [.. ids], waitTimeout, cancellationToken);
+    }
+
+    /// <summary>Locks the key's row, or with <paramref name="ids"/> every row of the set in one statement; retries or waits within the wait.</summary>
+    private async ValueTask<LockStageHandle?> LockRowsAsync(LockContext context, string[]? ids, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    {
         var transaction = context.GetRequiredFeature<MySqlTransactionFeature>();
         var started = _timeProvider.GetTimestamp();
         var contended = false;
@@ -68,7 +106,9 @@ internal sealed class MySqlRowLockStage : LockStage
             using var deadline = serverWait ? WaitDeadline.After(remaining, _timeProvider, cancellationToken) : null;
             try
             {
-                var found = await LockAsync(transaction, CommandText(remaining), context.Key, deadline?.Token ?? cancellationToken).ConfigureAwait(false);
+                var found = ids is null
+                    ? await LockAsync(transaction, CommandText(remaining), context.Key, deadline?.Token ?? cancellationToken).ConfigureAwait(false)
+                    : await LockAllAsync(transaction, CommandText(remaining, ids.Length), ids, deadline?.Token ?? cancellationToken).ConfigureAwait(false);
                 if (!found)
                 {
                     throw new MySqlRowNotFoundException(context.Key.Resource, Name, _timeProvider.GetElapsedTime(started), _target);
@@ -139,15 +179,53 @@ internal sealed class MySqlRowLockStage : LockStage
         return on;
     }
 
-    private string CommandText(TimeSpan remaining)
+    private string CommandText(TimeSpan remaining, int keyCount = 0)
     {
-        if (_waitMode == MySqlRowLockWaitMode.NoWaitRetry || (remaining <= TimeSpan.Zero && !ReferenceEquals(_waitSql, _noWaitSql)))
+        var noWait = _waitMode == MySqlRowLockWaitMode.NoWaitRetry || (remaining <= TimeSpan.Zero && !ReferenceEquals(_waitSql, _noWaitSql));
+        var sql = keyCount == 0 ? _waitSql : ManySql(keyCount);
+        if (noWait)
         {
-            return _noWaitSql;
+            return keyCount == 0 ? _noWaitSql : sql + " NOWAIT";
         }
 
         // The variable is whole seconds, at least 1 (the deadline ends the wait on time); batching it with the locking read keeps one round trip.
-        return string.Create(CultureInfo.InvariantCulture, $"SET SESSION innodb_lock_wait_timeout = {WaitDeadline.ServerSeconds(remaining)}; {_waitSql}");
+        return string.Create(CultureInfo.InvariantCulture, $"SET SESSION innodb_lock_wait_timeout = {WaitDeadline.ServerSeconds(remaining)}; {sql}");
+    }
+
+    private string ManySql(int keyCount)
+    {
+        var sql = new System.Text.StringBuilder(_manyPrefix, _manyPrefix!.Length + _manySuffix!.Length + (keyCount * 6));
+        for (var i = 0; i < keyCount; i++)
+        {
+            sql.Append(i == 0 ? "@id" : ", @id").Append(i.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return sql.Append(_manySuffix).ToString();
+    }
+
+    /// <summary>Locks every row of the set; true when each id had its row.</summary>
+    private static async Task<bool> LockAllAsync(MySqlTransactionFeature transaction, string sql, string[] ids, CancellationToken cancellationToken)
+    {
+        var command = MySqlCommands.Create(transaction.Connection, sql, transaction.Transaction);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            command = command.With("id" + i.ToString(CultureInfo.InvariantCulture), ids[i]);
+        }
+
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                var rows = 0;
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    rows++;
+                }
+
+                return rows == ids.Length;
+            }
+        }
     }
 
     private static async Task<bool> LockAsync(MySqlTransactionFeature transaction, string sql, LockKey key, CancellationToken cancellationToken)

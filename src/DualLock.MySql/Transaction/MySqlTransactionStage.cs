@@ -49,11 +49,27 @@ internal sealed class MySqlTransactionStage : LockStage
     protected override LockStageTraits Traits => _fenceTable is null ? LockStageTraits.OpensTransaction : LockStageTraits.OpensTransaction | LockStageTraits.EnforcesFencingToken;
 
     /// <inheritdoc />
-    public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        return AcquireAsync(context, waitTimeout, allKeys: false, cancellationToken);
+    }
+
+    /// <summary>One transaction for the whole key set; with EnforceFencing each key's token is fenced, in the set's canonical order.</summary>
+    /// <inheritdoc />
+    public override ValueTask<LockStageHandle?> TryAcquireAllAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return AcquireAsync(context, waitTimeout, allKeys: true, cancellationToken);
+    }
+
+    private async ValueTask<LockStageHandle?> AcquireAsync(LockContext context, TimeSpan waitTimeout, bool allKeys, CancellationToken cancellationToken)
+    {
         var started = _timeProvider.GetTimestamp();
-        var fencingToken = _fenceTable is not null ? context.FencingToken : null;
+
+        // The keys whose outer token this transaction fences: the fence rows are taken in the keys' canonical
+        // order, so two transactions over overlapping sets cannot each hold a fence row the other waits for.
+        var fenced = _fenceTable is null ? [] : FencedKeys(context, allKeys);
         var bound = waitTimeout > WaitDeadline.MinimumRoundTrip ? waitTimeout : WaitDeadline.MinimumRoundTrip;
         using var deadline = WaitDeadline.After(bound, _timeProvider, cancellationToken);
         var connection = new MySqlConnection(_connectionString);
@@ -62,7 +78,7 @@ internal sealed class MySqlTransactionStage : LockStage
         try
         {
             await connection.OpenAsync(deadline.Token).ConfigureAwait(false);
-            if (fencingToken is not null && _createFenceTable && !_fenceTableReady)
+            if (fenced.Length > 0 && _createFenceTable && !_fenceTableReady)
             {
                 // DDL commits implicitly, so it runs before the transaction starts, once per stage, and only when the table is missing.
                 var exists = await MySqlCommands.Create(connection, FenceSql.TableExists)
@@ -78,17 +94,17 @@ internal sealed class MySqlTransactionStage : LockStage
             }
 
             transaction = await connection.BeginTransactionAsync(_isolationLevel, deadline.Token).ConfigureAwait(false);
-            if (fencingToken is { } token)
+            foreach (var (key, token) in fenced)
             {
                 fencing = true;
                 var left = bound - _timeProvider.GetElapsedTime(started);
                 var stored = await MySqlCommands.Create(connection, FenceSql.RecordAndRead(_fenceTable!, WaitDeadline.ServerSeconds(left)), transaction)
-                    .With("key", context.Key.ToString())
+                    .With("key", key.ToString())
                     .With("token", token)
                     .ScalarInt64Async(deadline.Token).ConfigureAwait(false) ?? 0;
                 if (stored > token)
                 {
-                    throw FenceRefused(context, token, stored, started);
+                    throw FenceRefused(context, key, token, stored, started);
                 }
             }
 
@@ -135,12 +151,32 @@ internal sealed class MySqlTransactionStage : LockStage
         }
     }
 
-    private LockLeaseLostException FenceRefused(LockContext context, long token, long stored, long started)
+    private static (LockKey Key, long Token)[] FencedKeys(LockContext context, bool allKeys)
+    {
+        if (!allKeys)
+        {
+            return context.FencingToken is { } token ? [(context.Key, token)] : [];
+        }
+
+        var keys = context.Keys;
+        var fenced = new List<(LockKey, long)>(keys.Count);
+        foreach (var key in keys)
+        {
+            if (context.GetFencingToken(key) is { } token)
+            {
+                fenced.Add((key, token));
+            }
+        }
+
+        return [.. fenced];
+    }
+
+    private LockLeaseLostException FenceRefused(LockContext context, LockKey key, long token, long stored, long started)
     {
         _telemetry.FenceRejected.Add(1, new(DualLock.Telemetry.DualLockTelemetry.PipelineTag, context.PipelineName), new(DualLock.Telemetry.DualLockTelemetry.StageTag, Name));
-        Log.FenceRejected(_logger, Name, context.Key.Resource, token, stored);
+        Log.FenceRejected(_logger, Name, key.Resource, token, stored);
         return new LockLeaseLostException(
-            context.Key.Resource,
+            key.Resource,
             Name,
             _timeProvider.GetElapsedTime(started),
             $"a holder with the newer fencing token {stored} has already been through (this holder's token is {token}); the transaction was rolled back before the work ran.");

@@ -12,6 +12,7 @@ public sealed partial class LockPipeline
     /// <summary>The one execution path; the work comes with a state so the public overloads need no closure per call.</summary>
     private async ValueTask<LockAttempt<TResult>> RunAsync<TState, TResult>(
         LockKey key,
+        LockKey[]? keys,
         TimeSpan waitTimeout,
         Func<LockContext, TState, CancellationToken, ValueTask<TResult>> work,
         TState state,
@@ -27,7 +28,8 @@ public sealed partial class LockPipeline
         ValidateWaitTimeout(waitTimeout, nameof(waitTimeout));
         cancellationToken.ThrowIfCancellationRequested();
 
-        var context = new LockContext(key, Name, waitTimeout);
+        // Several keys: every stage locks the whole set (in canonical order) before the next stage starts.
+        var context = keys is null ? new LockContext(key, Name, waitTimeout, _timeProvider) : new LockContext(keys, Name, waitTimeout, _timeProvider);
         var held = new HeldStage[_stages.Length];
         var acquiredCount = 0;
         LockStage? timedOut = null;
@@ -60,7 +62,14 @@ public sealed partial class LockPipeline
                 }
 
                 held[acquiredCount] = new HeldStage(handle, _timeProvider.GetTimestamp(), WatchLease(context, stage, handle));
-                if (handle.FencingToken is { } token)
+                if (keys is not null)
+                {
+                    if (handle.FencingTokens is { } tokens)
+                    {
+                        context.SetFencingTokens(tokens);
+                    }
+                }
+                else if (handle.FencingToken is { } token)
                 {
                     context.FencingToken = token;
                 }
@@ -83,7 +92,7 @@ public sealed partial class LockPipeline
                     ExceptionDispatchInfo.Throw(stageTimeout);
                 }
 
-                throw new LockTimeoutException(key.Resource, timedOut.Name, _timeProvider.GetElapsedTime(start), waitTimeout);
+                throw new LockTimeoutException(context.Key.Resource, timedOut.Name, _timeProvider.GetElapsedTime(start), waitTimeout);
             }
 
             return default;
@@ -138,7 +147,7 @@ public sealed partial class LockPipeline
         LockStageHandle? handle = null;
         try
         {
-            handle = await stage.TryAcquireAsync(context, waitTimeout, cancellationToken).ConfigureAwait(false);
+            handle = await stage.AcquireForAsync(context, waitTimeout, cancellationToken).ConfigureAwait(false);
             outcome = handle is null ? AcquireOutcome.Timeout : AcquireOutcome.Acquired;
             return handle;
         }

@@ -43,7 +43,7 @@ public sealed partial class LockPipeline : ILockStrategy
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        var attempt = await RunAsync(key, waitTimeout ?? WaitTimeout, Invoke, work, throwOnTimeout: true, cancellationToken).ConfigureAwait(false);
+        var attempt = await RunAsync(key, null, waitTimeout ?? WaitTimeout, Invoke, work, throwOnTimeout: true, cancellationToken).ConfigureAwait(false);
         return attempt.Result!;
     }
 
@@ -55,7 +55,7 @@ public sealed partial class LockPipeline : ILockStrategy
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        await RunAsync(key, waitTimeout ?? WaitTimeout, InvokeVoid, work, throwOnTimeout: true, cancellationToken).ConfigureAwait(false);
+        await RunAsync(key, null, waitTimeout ?? WaitTimeout, InvokeVoid, work, throwOnTimeout: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -66,7 +66,7 @@ public sealed partial class LockPipeline : ILockStrategy
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return RunAsync(key, waitTimeout ?? WaitTimeout, Invoke, work, throwOnTimeout: false, cancellationToken);
+        return RunAsync(key, null, waitTimeout ?? WaitTimeout, Invoke, work, throwOnTimeout: false, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -77,9 +77,62 @@ public sealed partial class LockPipeline : ILockStrategy
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        var attempt = await RunAsync(key, waitTimeout ?? WaitTimeout, InvokeVoid, work, throwOnTimeout: false, cancellationToken).ConfigureAwait(false);
+        var attempt = await RunAsync(key, null, waitTimeout ?? WaitTimeout, InvokeVoid, work, throwOnTimeout: false, cancellationToken).ConfigureAwait(false);
         return attempt.Acquired;
     }
+
+    /// <inheritdoc />
+    public async ValueTask<TResult> ExecuteAsync<TResult>(
+        IReadOnlyList<LockKey> keys,
+        Func<LockContext, CancellationToken, ValueTask<TResult>> work,
+        TimeSpan? waitTimeout = null,
+        CancellationToken cancellationToken = default)
+    {
+        var set = LockKeySet.Canonical(keys, nameof(keys));
+        ArgumentNullException.ThrowIfNull(work);
+        var attempt = await RunAsync(set[0], Many(set), waitTimeout ?? WaitTimeout, Invoke, work, throwOnTimeout: true, cancellationToken).ConfigureAwait(false);
+        return attempt.Result!;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask ExecuteAsync(
+        IReadOnlyList<LockKey> keys,
+        Func<LockContext, CancellationToken, ValueTask> work,
+        TimeSpan? waitTimeout = null,
+        CancellationToken cancellationToken = default)
+    {
+        var set = LockKeySet.Canonical(keys, nameof(keys));
+        ArgumentNullException.ThrowIfNull(work);
+        await RunAsync(set[0], Many(set), waitTimeout ?? WaitTimeout, InvokeVoid, work, throwOnTimeout: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LockAttempt<TResult>> TryExecuteAsync<TResult>(
+        IReadOnlyList<LockKey> keys,
+        Func<LockContext, CancellationToken, ValueTask<TResult>> work,
+        TimeSpan? waitTimeout = null,
+        CancellationToken cancellationToken = default)
+    {
+        var set = LockKeySet.Canonical(keys, nameof(keys));
+        ArgumentNullException.ThrowIfNull(work);
+        return RunAsync(set[0], Many(set), waitTimeout ?? WaitTimeout, Invoke, work, throwOnTimeout: false, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> TryExecuteAsync(
+        IReadOnlyList<LockKey> keys,
+        Func<LockContext, CancellationToken, ValueTask> work,
+        TimeSpan? waitTimeout = null,
+        CancellationToken cancellationToken = default)
+    {
+        var set = LockKeySet.Canonical(keys, nameof(keys));
+        ArgumentNullException.ThrowIfNull(work);
+        var attempt = await RunAsync(set[0], Many(set), waitTimeout ?? WaitTimeout, InvokeVoid, work, throwOnTimeout: false, cancellationToken).ConfigureAwait(false);
+        return attempt.Acquired;
+    }
+
+    /// <summary>A set that is one key after removing duplicates runs as the single-key execution it is.</summary>
+    private static LockKey[]? Many(LockKey[] set) => set.Length > 1 ? set : null;
 
     private static ValueTask<TResult> Invoke<TResult>(LockContext context, Func<LockContext, CancellationToken, ValueTask<TResult>> work, CancellationToken token)
         => work(context, token);

@@ -48,4 +48,38 @@ public abstract class LockStage
         LockContext context,
         TimeSpan waitTimeout,
         CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Acquires this stage's lock for every key of a multi-key execution, <see cref="LockContext.Keys"/>, which
+    /// come distinct and in canonical order.
+    /// </summary>
+    /// <param name="context">The execution context; outer stages have already acquired all their keys.</param>
+    /// <param name="waitTimeout">What is left of the pipeline's wait, for the whole set.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>
+    /// One handle that releases every key, or <see langword="null"/> when a key was still held by someone else
+    /// when the wait ran out; then no key of this stage is left held.
+    /// </returns>
+    /// <remarks>
+    /// The default acquires the keys one after another in that order with <see cref="TryAcquireAsync"/>
+    /// (<see cref="LockContext.Key"/> is each key in turn), shares the wait among them, and releases what it
+    /// holds when a later key times out or fails. A stage that can lock the set in one step (one statement, one
+    /// script) overrides this, acquiring in the same canonical order, and reports each key's token through
+    /// <see cref="LockStageHandle.FencingTokens"/>. A stage that acquires once per execution whatever the keys
+    /// (a transaction) overrides it too.
+    /// </remarks>
+    /// <exception cref="LockUnavailableException">The lock service cannot be reached.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    public virtual ValueTask<LockStageHandle?> TryAcquireAllAsync(
+        LockContext context,
+        TimeSpan waitTimeout,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return KeySetHandle.AcquireEachAsync(this, context, waitTimeout, cancellationToken);
+    }
+
+    /// <summary>The pipeline's call: the whole key set in a multi-key execution, else the one key.</summary>
+    internal ValueTask<LockStageHandle?> AcquireForAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+        => context.IsMultiKey ? TryAcquireAllAsync(context, waitTimeout, cancellationToken) : TryAcquireAsync(context, waitTimeout, cancellationToken);
 }

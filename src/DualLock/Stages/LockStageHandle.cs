@@ -7,6 +7,13 @@ public abstract class LockStageHandle
     /// <value>A number that strictly increases with every acquisition of the same key. Default: <see langword="null"/>.</value>
     public virtual long? FencingToken => null;
 
+    /// <summary>Gets the fencing token of each key a multi-key acquisition locked, in <see cref="LockContext.Keys"/> order.</summary>
+    /// <value>
+    /// Default: <see langword="null"/> (the stage issues none, or this handle holds one key and reports
+    /// <see cref="FencingToken"/>). Only a stage overriding <see cref="LockStage.TryAcquireAllAsync"/> returns it.
+    /// </value>
+    public virtual IReadOnlyList<long?>? FencingTokens => null;
+
     /// <summary>Gets a token that fires when the stage learns that its lock was lost while held.</summary>
     /// <value>Default: <see cref="CancellationToken.None"/> (a lock that cannot be lost).</value>
     public virtual CancellationToken LeaseLost => CancellationToken.None;

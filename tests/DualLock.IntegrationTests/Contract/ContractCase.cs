@@ -26,6 +26,15 @@ public enum ContractCase
 
     /// <summary>Thousands of distinct keys leave no per-key state behind.</summary>
     NoLeakedState,
+
+    /// <summary>Key sets given in opposite orders, on two pipelines, with single-key callers: no deadlock, no timeout, each key held by one at a time.</summary>
+    MultiKeyCanonicalOrder,
+
+    /// <summary>A key set with one key held elsewhere times out within its one wait and leaves none of its keys held.</summary>
+    MultiKeyAllOrNone,
+
+    /// <summary>Each key of a set gets its own fencing token, increasing with every holder of that key.</summary>
+    MultiKeyFencing,
 }
 
 /// <summary>Marks a test as the check of one <see cref="ContractCase"/>.</summary>

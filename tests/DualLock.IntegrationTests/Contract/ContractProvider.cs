@@ -149,11 +149,15 @@ public abstract partial class ContractProvider : IAsyncDisposable
             return;
         }
 
+        // One mark per key: a multi-key execution marks each key of its set (in the set's canonical order).
         var tx = context.GetRequiredFeature<MySqlTransactionFeature>();
-        await tx.Connection.ExecuteAsync(new CommandDefinition(
-            $"INSERT INTO `{TableName}` (id, value, note) VALUES (@id, 1, @note) ON DUPLICATE KEY UPDATE value = value + 1, note = @note",
-            new { id = context.Key.Id, note },
-            tx.Transaction));
+        foreach (var key in context.Keys)
+        {
+            await tx.Connection.ExecuteAsync(new CommandDefinition(
+                $"INSERT INTO `{TableName}` (id, value, note) VALUES (@id, 1, @note) ON DUPLICATE KEY UPDATE value = value + 1, note = @note",
+                new { id = key.Id, note },
+                tx.Transaction));
+        }
     }
 
     /// <summary>Gets the committed note of the key (what a committed mark wrote).</summary>
@@ -161,6 +165,13 @@ public abstract partial class ContractProvider : IAsyncDisposable
     {
         await using var connection = await Servers.OpenMySqlAsync();
         return await connection.ExecuteScalarAsync<string?>($"SELECT note FROM `{TableName}` WHERE id = @id", new { id = key.Id });
+    }
+
+    /// <summary>Gets the number of committed marks of one key.</summary>
+    public async Task<long> CommittedMarksAsync(LockKey key)
+    {
+        await using var connection = await Servers.OpenMySqlAsync();
+        return await connection.ExecuteScalarAsync<long>($"SELECT COALESCE(SUM(value), 0) FROM `{TableName}` WHERE id = @id", new { id = key.Id });
     }
 
     /// <summary>Gets the number of committed marks over all keys.</summary>

@@ -30,6 +30,7 @@ public sealed class DistributedContractProvider() : ContractProvider(
     ContractPipelines.Distributed, ContractBackends.MainRedis | ContractBackends.Transaction | ContractBackends.Fence, leasedStage: "redis", leakCheckKeys: 1_000);
 
 [NotApplicable(ContractCase.LeaseLoss, "the in-process lock has no lease: it is held until released, nothing can take it away")]
+[NotApplicable(ContractCase.MultiKeyFencing, "the in-process lock issues no fencing token")]
 public sealed class InProcessLockContractTests : LockContractTests<InProcessContractProvider>
 {
     /// <summary>The negative control of the cross-process case: proves the racy counter does lose updates without a cross-process lock.</summary>
@@ -50,12 +51,14 @@ public sealed class RedlockContractTests : LeasedLockContractTests<RedlockContra
 public sealed class RedisClusterLockContractTests : LeasedLockContractTests<RedisClusterContractProvider>;
 
 [NotApplicable(ContractCase.LeaseLoss, "the row lock has no lease: it lasts as long as its transaction, and a dropped connection rolls that back (the work's next statement fails)")]
+[NotApplicable(ContractCase.MultiKeyFencing, "the row lock issues no fencing token: the row itself orders the writers")]
 public sealed class MySqlRowLockContractTests : ExclusiveLockContractTests<MySqlRowLockContractProvider>;
 
 // When the named lock signals lease loss (issue 10 finding 5, in progress on another branch), derive this suite
 // from LeasedLockContractTests and drop the attribute: the provider already breaks the lease by killing the
 // session that holds GET_LOCK, and names the stage.
 [NotApplicable(ContractCase.LeaseLoss, "the named lock learns a lost session before the commit (the commit is refused and LeaseLost fires, see MySqlNamedLockLossTests), not while the work runs: nothing polls its idle session")]
+[NotApplicable(ContractCase.MultiKeyFencing, "the named lock issues no fencing token")]
 public sealed class MySqlNamedLockContractTests : ExclusiveLockContractTests<MySqlNamedLockContractProvider>;
 
 public sealed class DualLockContractTests : LeasedLockContractTests<DualContractProvider>;

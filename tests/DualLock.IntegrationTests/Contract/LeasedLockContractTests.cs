@@ -44,4 +44,30 @@ public abstract class LeasedLockContractTests<TProvider> : ExclusiveLockContract
 
         await AssertAcquiresAtOnceAsync(Provider.CreatePipeline(), key, "After the lost holder ended, the key must be free at once.");
     }
+
+    [Fact]
+    [ContractCase(ContractCase.MultiKeyFencing)]
+    public async Task ExecuteAsync_KeySet_EachKeyGetsItsOwnTokenIncreasingWithEveryHolder()
+    {
+        var a = await Provider.NewKeyAsync();
+        var b = await Provider.NewKeyAsync();
+        var pipeline = Provider.CreatePipeline();
+
+        async Task<(long A, long B)> SetTokensAsync(IReadOnlyList<LockKey> keys) => await pipeline.ExecuteAsync(keys, async (ctx, _) =>
+        {
+            await Provider.WriteMarkAsync(ctx, "set");
+            return (ctx.GetFencingToken(a) ?? throw new InvalidOperationException("no token for the first key"),
+                ctx.GetFencingToken(b) ?? throw new InvalidOperationException("no token for the second key"));
+        }, cancellationToken: Ct);
+
+        var before = await SetTokensAsync([a, b]);
+        var single = await Provider.CreatePipeline().ExecuteAsync(a, (ctx, _) => ValueTask.FromResult(ctx.FencingToken ?? 0), cancellationToken: Ct);
+        var after = await SetTokensAsync([b, a]);
+
+        Assert.True(single > before.A, $"A single-key holder after the set must get a higher token for that key: {single} after {before.A}.");
+        Assert.True(after.A > single, $"The next set must get a higher token for the first key: {after.A} after {single}.");
+        Assert.True(after.B > before.B, $"The next set must get a higher token for the second key: {after.B} after {before.B}.");
+        await Assert.ThrowsAsync<ArgumentException>(async () =>
+            await pipeline.ExecuteAsync([a, b], (ctx, _) => ValueTask.FromResult(ctx.GetFencingToken(new LockKey("contract", "not-in-the-set"))), cancellationToken: Ct));
+    }
 }

@@ -11,7 +11,7 @@ namespace DualLock.IntegrationTests.Contract;
 /// a provider that does not derive from one names the reason with <see cref="NotApplicableAttribute"/>.
 /// </summary>
 /// <typeparam name="TProvider">The stage under test.</typeparam>
-public abstract class LockContractTests<TProvider> : IAsyncLifetime
+public abstract partial class LockContractTests<TProvider> : IAsyncLifetime
     where TProvider : ContractProvider, new()
 {
     /// <summary>A wait that must run out while the key is held elsewhere.</summary>

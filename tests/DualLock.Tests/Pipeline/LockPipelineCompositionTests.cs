@@ -220,7 +220,7 @@ public sealed class LockPipelineCompositionTests
     public async Task ExecuteAsync_DefaultKey_RejectedWithClearMessage()
     {
         var ex = await Assert.ThrowsAsync<ArgumentException>(async () =>
-            await Build(Stage("only")).ExecuteAsync(default, (_, _) => ValueTask.CompletedTask, cancellationToken: TestContext.Current.CancellationToken));
+            await Build(Stage("only")).ExecuteAsync(default(LockKey), (_, _) => ValueTask.CompletedTask, cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Contains("default(LockKey)", ex.Message, StringComparison.Ordinal);
     }

@@ -26,11 +26,21 @@ internal sealed class ContinueIfUnavailableStage : LockStage
     /// <summary>Gets the wrapped stage's traits: what it does when its service is up.</summary>
     protected internal override LockStageTraits Traits => _inner.Traits;
 
-    public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+        => AcquireOrSkipAsync(context, waitTimeout, allKeys: false, cancellationToken);
+
+    /// <summary>The whole set or none of it: the inner stage has released any key it held when it reports unavailable.</summary>
+    public override ValueTask<LockStageHandle?> TryAcquireAllAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+        => AcquireOrSkipAsync(context, waitTimeout, allKeys: true, cancellationToken);
+
+    private async ValueTask<LockStageHandle?> AcquireOrSkipAsync(LockContext context, TimeSpan waitTimeout, bool allKeys, CancellationToken cancellationToken)
     {
         try
         {
-            return await _inner.TryAcquireAsync(context, waitTimeout, cancellationToken).ConfigureAwait(false);
+            // Called inside the try: a stage may also throw before it returns its task.
+            return allKeys
+                ? await _inner.TryAcquireAllAsync(context, waitTimeout, cancellationToken).ConfigureAwait(false)
+                : await _inner.TryAcquireAsync(context, waitTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (LockUnavailableException ex)
         {

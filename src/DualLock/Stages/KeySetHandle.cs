@@ -1,0 +1,116 @@
+using System.Runtime.ExceptionServices;
+
+namespace DualLock;
+
+/// <summary>
+/// What a stage holds for the keys of a multi-key execution when it acquires them one by one: each key's
+/// handle, released in reverse order, with one lease-lost signal for all of them.
+/// </summary>
+internal sealed class KeySetHandle : LockStageHandle
+{
+    private readonly LockStageHandle[] _handles;
+    private readonly long?[]? _tokens;
+    private readonly CancellationTokenSource? _leaseLost;
+    private readonly bool _contended;
+
+    private KeySetHandle(LockStageHandle[] handles)
+    {
+        _handles = handles;
+        List<CancellationToken>? losable = null;
+        for (var i = 0; i < handles.Length; i++)
+        {
+            var handle = handles[i];
+            _contended |= handle.Contended;
+            if (handle.FencingToken is { } token)
+            {
+                _tokens ??= new long?[handles.Length];
+                _tokens[i] = token;
+            }
+
+            if (handle.LeaseLost.CanBeCanceled)
+            {
+                (losable ??= []).Add(handle.LeaseLost);
+            }
+        }
+
+        _leaseLost = losable is null ? null : CancellationTokenSource.CreateLinkedTokenSource([.. losable]);
+    }
+
+    public override IReadOnlyList<long?>? FencingTokens => _tokens;
+
+    public override CancellationToken LeaseLost => _leaseLost?.Token ?? CancellationToken.None;
+
+    public override bool Contended => _contended;
+
+    /// <summary>Acquires <paramref name="stage"/> for each key of the context in order, within one wait for the set.</summary>
+    public static async ValueTask<LockStageHandle?> AcquireEachAsync(LockStage stage, LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    {
+        var keys = context.Keys;
+        var handles = new LockStageHandle[keys.Count];
+        var held = 0;
+        var time = context.TimeProvider;
+        var started = time.GetTimestamp();
+        try
+        {
+            for (; held < handles.Length; held++)
+            {
+                context.SelectKey(held);
+                var remaining = waitTimeout - time.GetElapsedTime(started);
+                var handle = await stage.TryAcquireAsync(context, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+                if (handle is null)
+                {
+                    // This key is still someone else's: give back the ones before it so that holder (or anyone) can go on.
+                    await ReleaseAsync(handles, held, workSucceeded: false, throwOnFailure: false).ConfigureAwait(false);
+                    return null;
+                }
+
+                handles[held] = handle;
+            }
+        }
+        catch
+        {
+            await ReleaseAsync(handles, held, workSucceeded: false, throwOnFailure: false).ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            context.SelectKey(0);
+        }
+
+        return new KeySetHandle(handles);
+    }
+
+    public override async ValueTask ReleaseAsync(bool workSucceeded)
+    {
+        try
+        {
+            await ReleaseAsync(_handles, _handles.Length, workSucceeded, throwOnFailure: true).ConfigureAwait(false);
+        }
+        finally
+        {
+            _leaseLost?.Dispose();
+        }
+    }
+
+    /// <summary>Releases the first <paramref name="count"/> handles, last acquired first; every one is released even when one throws.</summary>
+    private static async ValueTask ReleaseAsync(LockStageHandle[] handles, int count, bool workSucceeded, bool throwOnFailure)
+    {
+        Exception? first = null;
+        for (var i = count - 1; i >= 0; i--)
+        {
+            try
+            {
+                await handles[i].ReleaseAsync(workSucceeded).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                first ??= ex;
+            }
+        }
+
+        if (first is not null && throwOnFailure)
+        {
+            ExceptionDispatchInfo.Throw(first);
+        }
+    }
+}
