@@ -2,7 +2,8 @@
 # The hot-key matrix behind the README's contention table: every library and setting, in one run
 # on one machine, so the ratios compare like with like. Writes benchmarks/results/contention.jsonl
 # and contention.md; the reader-writer and semaphore rows go to coordination.jsonl and coordination.md.
-# Usage: benchmarks/contention.sh [seconds per cell, default 5] [all|coordination, default all]
+# Usage: benchmarks/contention.sh [seconds per cell, default 5] [all|coordination|multikey, default all]
+# (multikey: only the key-pair rows, written to multikey.jsonl and multikey.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-5}
@@ -21,6 +22,32 @@ run() {
   # check column reports it, so the matrix goes on.
   dotnet "$dll" contention --duration "$seconds" --key "hot-$RANDOM$RANDOM" "$@" | tail -n 1 >>"$jsonl" || true
 }
+
+# Two hot keys every caller locks together, named in a random order (a transfer either way), 1 ms hold: DualLock's
+# key set against nested locks (DistributedLock's, sorted by hand) and the negative control (nested, caller's order).
+if [ "$section" = all ] || [ "$section" = multikey ]; then
+  jsonl="$out/multikey.jsonl"
+  : >"$jsonl"
+  for shape in "16 1" "8 2"; do
+    set -- $shape
+    for lib in "duallock" "duallock-nested" "madelson" "madelson --tuned"; do
+      key="pair-$RANDOM$RANDOM"
+      # shellcheck disable=SC2086
+      run --mode pair --lib $lib --callers "$1" --processes "$2" --hold-ms 1 --key "$key"
+    done
+  done
+  python3 - "$jsonl" >"$out/multikey.md" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print("| library | settings | callers x processes | pairs/s | fair limit | ratio | wait p99 ms | slowest wait ms | fair wait ms | timeouts | overlaps | Redis cmds/pair |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for r in rows:
+    limit = r["fairLimitOpsPerSecond"] or 0
+    print(f'| {r["library"]} | {r["settings"]} | {r["callers"] // r["processes"]} x {r["processes"]} | {r["opsPerSecond"]:.0f} | {limit:.0f} | {r["opsPerSecond"] / limit if limit else 0:.2f}x | {r["waitP99Ms"]:.1f} | {r["waitMaxMs"]:.1f} | {r["fairWaitBoundMs"]:.0f} | {r["timeouts"]} | {r["overlaps"]} | {r["redisCommandsPerAcquire"]:.2f} |')
+PY
+  cat "$out/multikey.md"
+  [ "$section" = multikey ] && exit 0
+fi
 
 # Reader-writer lock and semaphore against DistributedLock's (1 ms hold): readers only, 90/10 reads/writes, 4 permits.
 jsonl="$out/coordination.jsonl"

@@ -33,6 +33,11 @@ internal static partial class Contenders
     public static async Task<Contender> CreateAsync(HarnessOptions options)
     {
         var redis = await ConnectionMultiplexer.ConnectAsync(RepositoryRoot.Env("ConnectionStrings__Redis"));
+        if (options.Mode == "pair")
+        {
+            return CreatePair(redis, options);
+        }
+
         if (options.Mode != "exclusive")
         {
             return CreateCoordination(redis, options);

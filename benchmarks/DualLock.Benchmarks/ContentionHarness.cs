@@ -158,7 +158,8 @@ internal static class ContentionHarness
         return new ProcessResult(
             counters.Interactive.OperationCount + counters.Subscription.OperationCount,
             acquisitions, timeouts, overlaps,
-            Ms(waits.GetValueAtPercentile(50)), Ms(waits.GetValueAtPercentile(99)), Ms(waits.GetMaxValue()),
+            // No acquisition at all (the nested pair's deadlock): no wait to report, the timeouts say what happened.
+            waits.TotalCount == 0 ? 0 : Ms(waits.GetValueAtPercentile(50)), waits.TotalCount == 0 ? 0 : Ms(waits.GetValueAtPercentile(99)), Ms(waits.GetMaxValue()),
             handoffs.TotalCount == 0 ? 0 : Ms(handoffs.GetValueAtPercentile(50)));
     }
 

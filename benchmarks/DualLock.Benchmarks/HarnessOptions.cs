@@ -26,7 +26,7 @@ internal sealed record HarnessOptions
 
     public DateTimeOffset StartAt { get; init; }
 
-    /// <summary>What is contended: <c>exclusive</c> (a lock), <c>rw</c> (a reader-writer lock) or <c>sem</c> (a semaphore).</summary>
+    /// <summary>What is contended: <c>exclusive</c> (a lock), <c>pair</c> (two keys every caller locks together), <c>rw</c> (a reader-writer lock) or <c>sem</c> (a semaphore).</summary>
     public string Mode { get; init; } = "exclusive";
 
     /// <summary>The share of writes in <c>rw</c> mode, in percent (0: readers only).</summary>
@@ -37,6 +37,9 @@ internal sealed record HarnessOptions
 
     public string Settings => Library switch
     {
+        "duallock" when Mode == "pair" => "key pair: one ExecuteAsync([a, b]) (canonical order)",
+        "duallock-nested" => "key pair: nested ExecuteAsync(a) { ExecuteAsync(b) } in the caller's order (negative control)",
+        "madelson" when Mode == "pair" => "key pair: two locks, sorted" + (Tuned ? ", BusyWaitSleepTime 1-10 ms (tuned)" : ", BusyWaitSleepTime 10-800 ms (library default)"),
         "madelson" when Mode != "exclusive" => ModeSettings + (Tuned ? ", BusyWaitSleepTime 1-10 ms (tuned)" : ", BusyWaitSleepTime 10-800 ms (library default)"),
         "duallock" when Mode != "exclusive" => ModeSettings + ", defaults (pub/sub wake-up, local fair queue)",
         "madelson" => Tuned ? "BusyWaitSleepTime 1-10 ms (tuned)" : "BusyWaitSleepTime 10-800 ms (library default)",
