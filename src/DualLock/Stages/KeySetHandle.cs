@@ -92,7 +92,11 @@ internal sealed class KeySetHandle : LockStageHandle
         }
     }
 
-    /// <summary>Releases the first <paramref name="count"/> handles, last acquired first; every one is released even when one throws.</summary>
+    /// <summary>
+    /// Releases the first <paramref name="count"/> handles, last acquired first; every one is released even when one throws.
+    /// Without <paramref name="throwOnFailure"/> (giving back a partly taken set) a release failure is not thrown: the
+    /// caller must see the timeout or the acquire failure, and the stages log their own release failures.
+    /// </summary>
     private static async ValueTask ReleaseAsync(LockStageHandle[] handles, int count, bool workSucceeded, bool throwOnFailure)
     {
         Exception? first = null;
