@@ -10,6 +10,12 @@ if (args.Length > 0 && args[0] == "contention")
     return await ContentionHarness.RunAsync(args[1..]);
 }
 
+// `combiner-paired [rounds]` interleaves the combiner's low-load pairs (see CombinerPairedCheck).
+if (args.Length > 0 && args[0] == "combiner-paired")
+{
+    return await CombinerPairedCheck.RunAsync(args[1..]);
+}
+
 // Quick by default (the whole suite fits in 15 minutes on 2 cores); --full for BenchmarkDotNet's
 // default job; an explicit --job (e.g. Dry, used by test.sh so benchmarks cannot rot) wins.
 var full = args.Contains("--full");
