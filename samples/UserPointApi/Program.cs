@@ -52,6 +52,8 @@ builder.Services.AddSingleton<PointMutations>();
 builder.Services.AddSingleton<StrategyWiring>();
 builder.Services.AddSingleton<PointService>();
 builder.Services.AddSingleton<CombinedPointWrites>();
+builder.Services.AddSingleton<TransferMutations>();
+builder.Services.AddSingleton<PointTransfers>();
 
 // One pipeline per write operation, named after it; the strategy of each comes from configuration.
 var dualLock = builder.Services.AddDualLock();

@@ -259,6 +259,174 @@ public sealed class EndpointTests(EndpointFixture fixture) : IClassFixture<Endpo
     }
 
     [Fact]
+    public async Task Transfer_Valid_MovesPointsAndWritesBothLedgerEntries()
+    {
+        var from = await Api.CreateUserAsync();
+        var to = await Api.CreateUserAsync();
+        await Api.ChargeAsync(from, 1_000);
+        await Api.ChargeAsync(to, 50);
+
+        var response = await Api.TransferAsync(from, to, 300);
+
+        Assert.Equal(HttpStatusCode.OK, response.Status);
+        Assert.Equal(300, response.Amount);
+        var sender = response.Data.GetProperty("from");
+        var receiver = response.Data.GetProperty("to");
+        Assert.Equal((from, 700L), (sender.GetProperty("userId").GetString(), sender.GetProperty("amount").GetInt64()));
+        Assert.Equal((to, 350L), (receiver.GetProperty("userId").GetString(), receiver.GetProperty("amount").GetInt64()));
+        Assert.Equal((700L, 700L, 2L, true), await Api.AuditAsync(from));
+        Assert.Equal((350L, 350L, 2L, true), await Api.AuditAsync(to));
+        var outEntry = (await Api.SendAsync(HttpMethod.Get, $"/api/v1/user-points/{from}/histories?size=1")).Data.GetProperty("items")[0];
+        var inEntry = (await Api.SendAsync(HttpMethod.Get, $"/api/v1/user-points/{to}/histories?size=1")).Data.GetProperty("items")[0];
+        Assert.Equal(("transfer-out", -300L, 700L), (outEntry.GetProperty("type").GetString(), outEntry.GetProperty("amount").GetInt64(), outEntry.GetProperty("balanceAfter").GetInt64()));
+        Assert.Equal(("transfer-in", 300L, 350L), (inEntry.GetProperty("type").GetString(), inEntry.GetProperty("amount").GetInt64(), inEntry.GetProperty("balanceAfter").GetInt64()));
+        Assert.Equal(sender.GetProperty("transactionId").GetString(), outEntry.GetProperty("id").GetString());
+        Assert.Equal(receiver.GetProperty("transactionId").GetString(), inEntry.GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task Transfer_WholeBalanceThenOneMore_SecondIs409AndChangesNothing()
+    {
+        var from = await Api.CreateUserAsync();
+        var to = await Api.CreateUserAsync();
+        await Api.ChargeAsync(from, 100);
+
+        var all = await Api.TransferAsync(from, to, 100);
+        var overdraft = await Api.TransferAsync(from, to, 1);
+
+        Assert.Equal(HttpStatusCode.OK, all.Status);
+        Assert.Equal((HttpStatusCode.Conflict, "USERPOINT_INSUFFICIENT_BALANCE"), (overdraft.Status, overdraft.Code));
+        Assert.Equal((0L, 0L, 2L, true), await Api.AuditAsync(from));
+        Assert.Equal((100L, 100L, 1L, true), await Api.AuditAsync(to));
+    }
+
+    [Fact]
+    public async Task Transfer_ReceiverAtMaxBalance_Is409OverflowAndChangesNothing()
+    {
+        var from = await Api.CreateUserAsync();
+        var to = await Api.CreateUserAsync();
+        await Api.ChargeAsync(from, 10);
+        for (var i = 0; i < 5; i++)
+        {
+            await Api.ChargeAsync(to, 1_000_000);
+        }
+
+        var response = await Api.TransferAsync(from, to, 1);
+
+        Assert.Equal((HttpStatusCode.Conflict, "USERPOINT_AMOUNT_OVERFLOW"), (response.Status, response.Code));
+        Assert.Equal((10L, 10L, 1L, true), await Api.AuditAsync(from));
+        Assert.Equal((EndpointFixture.MaxBalance, EndpointFixture.MaxBalance, 5L, true), await Api.AuditAsync(to));
+    }
+
+    [Fact]
+    public async Task Transfer_UnknownSenderOrReceiver_Is404NamingWhich()
+    {
+        var known = await Api.CreateUserAsync();
+        await Api.ChargeAsync(known, 100);
+
+        var sender = await Api.TransferAsync(Guid.NewGuid().ToString(), known, 1);
+        var receiver = await Api.TransferAsync(known, Guid.NewGuid().ToString(), 1);
+
+        Assert.Equal((HttpStatusCode.NotFound, "USERPOINT_NOT_FOUND"), (sender.Status, sender.Code));
+        Assert.Equal((HttpStatusCode.NotFound, "USERPOINT_RECEIVER_NOT_FOUND"), (receiver.Status, receiver.Code));
+        Assert.Equal((100L, 100L, 1L, true), await Api.AuditAsync(known));
+    }
+
+    [Fact]
+    public async Task Transfer_ToSelfInAnyCase_Is400SelfTransfer()
+    {
+        var id = await Api.CreateUserAsync();
+        await Api.ChargeAsync(id, 100);
+
+        var same = await Api.TransferAsync(id, id, 1);
+        var upper = await Api.TransferAsync(id, id.ToUpperInvariant(), 1);
+
+        Assert.Equal((HttpStatusCode.BadRequest, "USERPOINT_SELF_TRANSFER"), (same.Status, same.Code));
+        Assert.Equal((HttpStatusCode.BadRequest, "USERPOINT_SELF_TRANSFER"), (upper.Status, upper.Code));
+        Assert.Equal((100L, 100L, 1L, true), await Api.AuditAsync(id));
+    }
+
+    [Fact]
+    public async Task Transfer_OutsideOneToMaxCharge_Is400InvalidTransfer()
+    {
+        var from = await Api.CreateUserAsync();
+        var to = await Api.CreateUserAsync();
+        await Api.ChargeAsync(from, 1_000_000);
+        await Api.ChargeAsync(from, 1_000_000);
+
+        foreach (var amount in new[] { 0L, -1L, 1_000_001L })
+        {
+            var response = await Api.TransferAsync(from, to, amount);
+            Assert.Equal((HttpStatusCode.BadRequest, "USERPOINT_INVALID_TRANSFER"), (response.Status, response.Code));
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await Api.TransferAsync(from, to, 1_000_000)).Status);
+        Assert.Equal((1_000_000L, 1_000_000L, 1L, true), await Api.AuditAsync(to));
+    }
+
+    [Fact]
+    public async Task Idempotency_TransferReplayed_MovesPointsOnce()
+    {
+        var from = await Api.CreateUserAsync();
+        var to = await Api.CreateUserAsync();
+        await Api.ChargeAsync(from, 500);
+        var key = Guid.NewGuid().ToString();
+
+        var first = await Api.TransferAsync(from, to, 200, key);
+        var repeat = await Api.SendAsync(HttpMethod.Post, $"/api/v1/user-points/{from}/transfer", $"{{ \"amount\" : 200, \"toUserId\" : \"{to.ToUpperInvariant()}\" }}", idempotencyKey: key);
+        var again = await Api.TransferAsync(from, to, 200, key);
+
+        Assert.Equal(HttpStatusCode.OK, first.Status);
+        Assert.Equal((HttpStatusCode.OK, first.Body), (repeat.Status, repeat.Body));
+        Assert.Equal(first.Body, again.Body);
+        Assert.Contains("true", repeat.Headers.GetValues("Idempotency-Replayed"));
+        Assert.Equal((300L, 300L, 2L, true), await Api.AuditAsync(from));
+        Assert.Equal((200L, 200L, 1L, true), await Api.AuditAsync(to));
+    }
+
+    [Fact]
+    public async Task Idempotency_TransferKeyReusedWithAnotherReceiverAmountOrOperation_Is409Conflict()
+    {
+        var from = await Api.CreateUserAsync();
+        var to = await Api.CreateUserAsync();
+        var other = await Api.CreateUserAsync();
+        await Api.ChargeAsync(from, 500);
+        var key = Guid.NewGuid().ToString();
+        await Api.TransferAsync(from, to, 200, key);
+
+        var otherReceiver = await Api.TransferAsync(from, other, 200, key);
+        var otherAmount = await Api.TransferAsync(from, to, 201, key);
+        var otherSender = await Api.TransferAsync(to, from, 200, key);
+        var asUse = await Api.UseAsync(from, 200, key);
+
+        foreach (var response in new[] { otherReceiver, otherAmount, otherSender, asUse })
+        {
+            Assert.Equal((HttpStatusCode.Conflict, "IDEMPOTENCY_CONFLICT"), (response.Status, response.Code));
+        }
+
+        Assert.Equal((300L, 300L, 2L, true), await Api.AuditAsync(from));
+        Assert.Equal(200, await Api.BalanceAsync(to));
+        Assert.Equal(0, await Api.BalanceAsync(other));
+    }
+
+    [Fact]
+    public async Task Idempotency_TransferOverdraftIsReplayedToo()
+    {
+        var from = await Api.CreateUserAsync();
+        var to = await Api.CreateUserAsync();
+        var key = Guid.NewGuid().ToString();
+
+        var first = await Api.TransferAsync(from, to, 50, key);
+        await Api.ChargeAsync(from, 100);
+        var repeat = await Api.TransferAsync(from, to, 50, key);
+
+        Assert.Equal((HttpStatusCode.Conflict, "USERPOINT_INSUFFICIENT_BALANCE"), (first.Status, first.Code));
+        Assert.Equal((HttpStatusCode.Conflict, first.Body), (repeat.Status, repeat.Body));
+        Assert.Equal(100, await Api.BalanceAsync(from));
+        Assert.Equal(0, await Api.BalanceAsync(to));
+    }
+
+    [Fact]
     public async Task UnknownRouteAndWrongMethod_AreEnvelopes404And405()
     {
         var route = await Api.SendAsync(HttpMethod.Get, "/api/v1/nothing-here");
@@ -284,6 +452,7 @@ public sealed class EndpointTests(EndpointFixture fixture) : IClassFixture<Endpo
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Contains("/api/v1/user-points/{userId}/charge", openApi, StringComparison.Ordinal);
+        Assert.Contains("/api/v1/user-points/{fromUserId}/transfer", openApi, StringComparison.Ordinal);
         Assert.Contains("<html", page, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("duallock_", metrics, StringComparison.Ordinal);
         Assert.Contains("http_server_request_duration", metrics, StringComparison.Ordinal);

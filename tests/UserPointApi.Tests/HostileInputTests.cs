@@ -13,6 +13,9 @@ public sealed class HostileInputFixture : ApiFixture
 
     public string UseTransactionId { get; private set; } = "";
 
+    /// <summary>Gets a second user, the receiver of the transfer cases (balance 0).</summary>
+    public string ReceiverId { get; private set; } = "";
+
     protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string> { ["Locking__Strategy"] = EndpointFixture.Strategy };
 
     public async Task EnsureUserAsync()
@@ -22,6 +25,7 @@ public sealed class HostileInputFixture : ApiFixture
             return;
         }
 
+        ReceiverId = await Client.CreateUserAsync();
         UserId = await Client.CreateUserAsync();
         await Client.ChargeAsync(UserId, Balance + 1);
         var use = await Client.UseAsync(UserId, 1);
@@ -43,6 +47,7 @@ public sealed class HostileInputTests(HostileInputFixture fixture) : IClassFixtu
     private const string Use = "/api/v1/user-points/{user}/use";
     private const string Refund = "/api/v1/user-points/{user}/refund";
     private const string Json = "application/json";
+    private const string Transfer = "/api/v1/user-points/{user}/transfer";
 
     public static TheoryData<string, string, string, string?, string, int, string> Cases => new()
     {
@@ -108,6 +113,36 @@ public sealed class HostileInputTests(HostileInputFixture fixture) : IClassFixtu
         { "refund amount instead", "POST", Refund, "{\"amount\":5}", Json, 400, "G_INVALID_ARG" },
         { "refund unknown transaction", "POST", Refund, "{\"transactionId\":\"" + Guid.NewGuid() + "\"}", Json, 409, "USERPOINT_TRANSACTION_NOT_FOUND" },
         { "refund already refunded", "POST", Refund, "{\"transactionId\":\"@use\"}", Json, 409, "USERPOINT_ALREADY_REFUNDED" },
+        { "transfer empty body", "POST", Transfer, "", Json, 400, "G_INVALID_ARG" },
+        { "transfer no body", "POST", Transfer, null, "", 400, "G_INVALID_ARG" },
+        { "transfer empty object", "POST", Transfer, "{}", Json, 400, "G_INVALID_ARG" },
+        { "transfer JSON array", "POST", Transfer, "[\"@to\",1]", Json, 400, "G_INVALID_ARG" },
+        { "transfer toUserId missing", "POST", Transfer, "{\"amount\":1}", Json, 400, "G_INVALID_ARG" },
+        { "transfer amount missing", "POST", Transfer, "{\"toUserId\":\"@to\"}", Json, 400, "G_INVALID_ARG" },
+        { "transfer toUserId number", "POST", Transfer, "{\"toUserId\":2,\"amount\":1}", Json, 400, "G_INVALID_ARG" },
+        { "transfer toUserId negative", "POST", Transfer, "{\"toUserId\":-1,\"amount\":1}", Json, 400, "G_INVALID_ARG" },
+        { "transfer toUserId null", "POST", Transfer, "{\"toUserId\":null,\"amount\":1}", Json, 400, "G_INVALID_ARG" },
+        { "transfer toUserId not a UUID", "POST", Transfer, "{\"toUserId\":\"abc\",\"amount\":1}", Json, 400, "G_INVALID_ARG" },
+        { "transfer toUserId numeric string", "POST", Transfer, "{\"toUserId\":\"-1\",\"amount\":1}", Json, 400, "G_INVALID_ARG" },
+        { "transfer toUserId object", "POST", Transfer, "{\"toUserId\":{\"id\":\"@to\"},\"amount\":1}", Json, 400, "G_INVALID_ARG" },
+        { "transfer toUserId injection", "POST", Transfer, "{\"toUserId\":\"' OR 1=1 --\",\"amount\":1}", Json, 400, "G_INVALID_ARG" },
+        { "transfer to self", "POST", Transfer, "{\"toUserId\":\"{user}\",\"amount\":1}", Json, 400, "USERPOINT_SELF_TRANSFER" },
+        { "transfer amount zero", "POST", Transfer, "{\"toUserId\":\"@to\",\"amount\":0}", Json, 400, "USERPOINT_INVALID_TRANSFER" },
+        { "transfer amount negative", "POST", Transfer, "{\"toUserId\":\"@to\",\"amount\":-5}", Json, 400, "USERPOINT_INVALID_TRANSFER" },
+        { "transfer amount above max charge", "POST", Transfer, "{\"toUserId\":\"@to\",\"amount\":1000001}", Json, 400, "USERPOINT_INVALID_TRANSFER" },
+        { "transfer amount long.MinValue", "POST", Transfer, "{\"toUserId\":\"@to\",\"amount\":-9223372036854775808}", Json, 400, "USERPOINT_INVALID_TRANSFER" },
+        { "transfer amount string", "POST", Transfer, "{\"toUserId\":\"@to\",\"amount\":\"5\"}", Json, 400, "G_INVALID_ARG" },
+        { "transfer amount fraction", "POST", Transfer, "{\"toUserId\":\"@to\",\"amount\":0.5}", Json, 400, "G_INVALID_ARG" },
+        { "transfer amount above 64 bits", "POST", Transfer, "{\"toUserId\":\"@to\",\"amount\":9223372036854775808}", Json, 400, "G_INVALID_ARG" },
+        { "transfer unknown extra field", "POST", Transfer, "{\"toUserId\":\"@to\",\"amount\":1,\"fromUserId\":\"@to\"}", Json, 400, "G_INVALID_ARG" },
+        { "transfer duplicate toUserId", "POST", Transfer, "{\"toUserId\":\"@to\",\"toUserId\":\"@to\",\"amount\":1}", Json, 400, "G_INVALID_ARG" },
+        { "transfer wrong field case", "POST", Transfer, "{\"ToUserId\":\"@to\",\"amount\":1}", Json, 400, "G_INVALID_ARG" },
+        { "transfer text/plain", "POST", Transfer, "{\"toUserId\":\"@to\",\"amount\":1}", "text/plain", 415, "G_UNSUPPORTED_MEDIA_TYPE" },
+        { "transfer sender not a UUID", "POST", "/api/v1/user-points/42/transfer", "{\"toUserId\":\"@to\",\"amount\":1}", Json, 400, "G_INVALID_ARG" },
+        { "transfer unknown sender", "POST", "/api/v1/user-points/" + Guid.NewGuid() + "/transfer", "{\"toUserId\":\"@to\",\"amount\":1}", Json, 404, "USERPOINT_NOT_FOUND" },
+        { "transfer unknown receiver", "POST", Transfer, "{\"toUserId\":\"" + Guid.NewGuid() + "\",\"amount\":1}", Json, 404, "USERPOINT_RECEIVER_NOT_FOUND" },
+        { "transfer more than balance", "POST", Transfer, "{\"toUserId\":\"@to\",\"amount\":1001}", Json, 409, "USERPOINT_INSUFFICIENT_BALANCE" },
+        { "GET on transfer", "GET", Transfer, null, "", 405, "G_METHOD_NOT_ALLOWED" },
         { "histories page 0", "GET", "/api/v1/user-points/{user}/histories?page=0", null, "", 400, "G_INVALID_ARG" },
         { "histories size 1000", "GET", "/api/v1/user-points/{user}/histories?size=1000", null, "", 400, "G_INVALID_ARG" },
         { "histories page text", "GET", "/api/v1/user-points/{user}/histories?page=abc", null, "", 400, "G_INVALID_ARG" },
@@ -137,7 +172,9 @@ public sealed class HostileInputTests(HostileInputFixture fixture) : IClassFixtu
         }
         else if (body is not null)
         {
-            body = body.Replace("@use", fixture.UseTransactionId, StringComparison.Ordinal);
+            body = body.Replace("@use", fixture.UseTransactionId, StringComparison.Ordinal)
+                .Replace("@to", fixture.ReceiverId, StringComparison.Ordinal)
+                .Replace(U, fixture.UserId, StringComparison.Ordinal);
         }
 
         var response = await fixture.Client.SendAsync(new HttpMethod(method), path, body, contentType, rawBody: raw);
@@ -164,15 +201,31 @@ public sealed class HostileInputTests(HostileInputFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task IdempotencyKey_MalformedOnTransfer_Is400AndStoresNothing()
+    {
+        await fixture.EnsureUserAsync();
+        var before = await SnapshotAsync();
+        var path = Transfer.Replace(U, fixture.UserId, StringComparison.Ordinal);
+
+        var response = await fixture.Client.SendAsync(HttpMethod.Post, path, $"{{\"toUserId\":\"{fixture.ReceiverId}\",\"amount\":1}}", idempotencyKey: "has space");
+
+        Assert.Equal((HttpStatusCode.BadRequest, "G_INVALID_ARG"), (response.Status, response.Code));
+        Assert.Equal(before, await SnapshotAsync());
+    }
+
+    [Fact]
     public void Cases_AreAtLeastForty() => Assert.True(Cases.Count >= 40, $"{Cases.Count} cases");
 
-    private async Task<(long Balance, long Version, long Entries, long LedgerSum, long Keys)> SnapshotAsync()
+    private async Task<(long Balance, long Version, long ReceiverBalance, long ReceiverVersion, long Entries, long LedgerSum, long Keys)> SnapshotAsync()
     {
         var db = fixture.Database;
         var user = ("@u", (object)fixture.UserId);
+        var receiver = ("@u", (object)fixture.ReceiverId);
         return (
             await db.ScalarAsync("SELECT amount FROM user_points WHERE user_id = @u", user),
             await db.ScalarAsync("SELECT version FROM user_points WHERE user_id = @u", user),
+            await db.ScalarAsync("SELECT amount FROM user_points WHERE user_id = @u", receiver),
+            await db.ScalarAsync("SELECT version FROM user_points WHERE user_id = @u", receiver),
             await db.ScalarAsync("SELECT COUNT(*) FROM point_ledger", user),
             await db.ScalarAsync("SELECT COALESCE(SUM(amount), 0) FROM point_ledger WHERE user_id = @u", user),
             await db.ScalarAsync("SELECT COUNT(*) FROM idempotency_keys"));

@@ -62,6 +62,41 @@ public sealed class IdempotencyConcurrencyTests(SharedDatabaseFixture fixture) :
         Assert.Equal((10_400L, 10_400L, 5L, true), audit);
     }
 
+    [Theory]
+    [InlineData("dual")]
+    [InlineData("atomic")]
+    [InlineData("optimistic")]
+    public async Task ConcurrentDuplicateTransfers_OnTwoInstances_MovePointsOnce(string strategy)
+    {
+        await using var cluster = await ApiCluster.StartAsync(fixture.Database.ConnectionString, 2, new Dictionary<string, string>
+        {
+            ["Locking__Strategy"] = strategy,
+            ["Locking__RaceWindowMs"] = "20",
+            ["Locking__WaitTimeoutMs"] = "30000",
+            ["Idempotency__WaitMs"] = "30000",
+        });
+        var clients = cluster.Clients;
+        var from = await clients[0].CreateUserAsync();
+        var to = await clients[0].CreateUserAsync();
+        await clients[0].ChargeAsync(from, 10_000);
+        var key = Guid.NewGuid().ToString();
+
+        using var start = new SemaphoreSlim(0);
+        var tasks = Enumerable.Range(0, Copies).Select(async i =>
+        {
+            await start.WaitAsync();
+            return await clients[i % 2].TransferAsync(from, to, 700, key);
+        }).ToList();
+        start.Release(tasks.Count);
+        var responses = await Task.WhenAll(tasks);
+
+        Assert.All(responses, r => Assert.True(r.Status == HttpStatusCode.OK, $"{(int)r.Status} {r.Body}"));
+        Assert.Single(responses.Select(r => r.Body).Distinct());
+        Assert.Equal(Copies - 1, responses.Count(r => r.Headers.Contains("Idempotency-Replayed")));
+        Assert.Equal((9_300L, 9_300L, 2L, true), await clients[1].AuditAsync(from));
+        Assert.Equal((700L, 700L, 1L, true), await clients[1].AuditAsync(to));
+    }
+
     [Fact]
     public async Task ConcurrentSameKeyDifferentBodies_OneExecutesOthersConflict()
     {

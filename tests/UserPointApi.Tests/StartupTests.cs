@@ -8,7 +8,7 @@ public sealed class StartupTests(SharedDatabaseFixture fixture) : IClassFixture<
     [Theory]
     [InlineData("Locking__Strategy", "bogus", "Locking strategy 'bogus'")]
     [InlineData("Locking__Endpoints__charge", "1", "Locking strategy '1'")]
-    [InlineData("Locking__Endpoints__transfer", "dual", "Locking:Endpoints:transfer")]
+    [InlineData("Locking__Endpoints__withdraw", "dual", "Locking:Endpoints:withdraw")]
     [InlineData("Points__MaxCharge", "0", "Points:MaxCharge")]
     public async Task InvalidConfiguration_FailsAtStartWithMessage(string setting, string value, string message)
     {

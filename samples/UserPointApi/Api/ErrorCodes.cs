@@ -9,6 +9,12 @@ public static class ErrorCodes
     /// <summary>400: a charge amount outside 1..MaxCharge.</summary>
     public const string InvalidCharge = "USERPOINT_INVALID_CHARGE";
 
+    /// <summary>400: a transfer amount outside 1..MaxCharge.</summary>
+    public const string InvalidTransfer = "USERPOINT_INVALID_TRANSFER";
+
+    /// <summary>400: a transfer whose receiver is its sender.</summary>
+    public const string SelfTransfer = "USERPOINT_SELF_TRANSFER";
+
     /// <summary>404: no such route.</summary>
     public const string NotFound = "G_NOT_FOUND";
 
@@ -27,10 +33,13 @@ public static class ErrorCodes
     /// <summary>404: unknown user (point routes, the seed's code).</summary>
     public const string UserPointNotFound = "USERPOINT_NOT_FOUND";
 
-    /// <summary>409: a use larger than the balance.</summary>
+    /// <summary>404: a transfer's receiver (<c>toUserId</c>) is unknown; an unknown sender is <see cref="UserPointNotFound"/>.</summary>
+    public const string ReceiverNotFound = "USERPOINT_RECEIVER_NOT_FOUND";
+
+    /// <summary>409: a use (or a transfer) larger than the balance.</summary>
     public const string InsufficientBalance = "USERPOINT_INSUFFICIENT_BALANCE";
 
-    /// <summary>409: the balance would exceed the maximum.</summary>
+    /// <summary>409: the balance (a transfer's receiver's) would exceed the maximum.</summary>
     public const string AmountOverflow = "USERPOINT_AMOUNT_OVERFLOW";
 
     /// <summary>409: the refunded transaction is not a use of this user.</summary>

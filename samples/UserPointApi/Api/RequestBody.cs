@@ -20,17 +20,22 @@ public static class RequestBody
 
     /// <summary>Reads the body as one JSON object whose only property is <paramref name="field"/>.</summary>
     public static async Task<JsonElement> ReadSingleFieldAsync(HttpRequest request, string field, CancellationToken cancellationToken)
+        => (await ReadFieldsAsync(request, [field], cancellationToken))[0];
+
+    /// <summary>Reads the body as one JSON object with exactly <paramref name="fields"/>, each once; returns their values in that order.</summary>
+    public static async Task<JsonElement[]> ReadFieldsAsync(HttpRequest request, string[] fields, CancellationToken cancellationToken)
     {
+        var shape = "{" + string.Join(", ", fields.Select(f => $"\"{f}\": ...")) + "}";
         if (request.ContentLength == 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count == 0))
         {
-            throw ApiException.BadRequest($"A JSON body {{\"{field}\": ...}} is required.");
+            throw ApiException.BadRequest($"A JSON body {shape} is required.");
         }
 
         RequireJsonContentType(request);
         var bytes = await ReadCappedAsync(request, cancellationToken);
         if (bytes.Length == 0)
         {
-            throw ApiException.BadRequest($"A JSON body {{\"{field}\": ...}} is required.");
+            throw ApiException.BadRequest($"A JSON body {shape} is required.");
         }
 
         try
@@ -38,26 +43,35 @@ public static class RequestBody
             using var document = JsonDocument.Parse(bytes, DocumentOptions);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                throw ApiException.BadRequest($"The body must be a JSON object {{\"{field}\": ...}}.");
+                throw ApiException.BadRequest($"The body must be a JSON object {shape}.");
             }
 
-            JsonElement? value = null;
+            var values = new JsonElement?[fields.Length];
             foreach (var property in document.RootElement.EnumerateObject())
             {
-                if (!string.Equals(property.Name, field, StringComparison.Ordinal))
+                var index = Array.IndexOf(fields, property.Name);
+                if (index < 0)
                 {
-                    throw ApiException.BadRequest($"Unknown field '{Truncate(property.Name)}'; the only field is '{field}'.");
+                    throw ApiException.BadRequest(fields.Length == 1
+                        ? $"Unknown field '{Truncate(property.Name)}'; the only field is '{fields[0]}'."
+                        : $"Unknown field '{Truncate(property.Name)}'; the fields are {string.Join(" and ", fields.Select(f => $"'{f}'"))}.");
                 }
 
-                if (value is not null)
+                if (values[index] is not null)
                 {
-                    throw ApiException.BadRequest($"The field '{field}' appears more than once.");
+                    throw ApiException.BadRequest($"The field '{fields[index]}' appears more than once.");
                 }
 
-                value = property.Value.Clone();
+                values[index] = property.Value.Clone();
             }
 
-            return value ?? throw ApiException.BadRequest($"The field '{field}' is required.");
+            var result = new JsonElement[fields.Length];
+            for (var i = 0; i < fields.Length; i++)
+            {
+                result[i] = values[i] ?? throw ApiException.BadRequest($"The field '{fields[i]}' is required.");
+            }
+
+            return result;
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException or System.Text.DecoderFallbackException)
         {
@@ -68,8 +82,22 @@ public static class RequestBody
 
     /// <summary>Reads <c>{"amount": n}</c>: n must be a JSON integer that fits in 64 bits.</summary>
     public static async Task<long> ReadAmountAsync(HttpRequest request, CancellationToken cancellationToken)
+        => Amount(await ReadSingleFieldAsync(request, "amount", cancellationToken));
+
+    /// <summary>Reads <c>{"toUserId": "uuid", "amount": n}</c>; the receiver is returned in canonical (lower-case) form.</summary>
+    public static async Task<(string ToUserId, long Amount)> ReadTransferAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        var value = await ReadSingleFieldAsync(request, "amount", cancellationToken);
+        var values = await ReadFieldsAsync(request, ["toUserId", "amount"], cancellationToken);
+        if (values[0].ValueKind != JsonValueKind.String)
+        {
+            throw ApiException.BadRequest("'toUserId' must be a JSON string holding the receiver's UUID (not a number, boolean, null, array or object).");
+        }
+
+        return (Ids.ParseOrThrow(values[0].GetString(), "toUserId"), Amount(values[1]));
+    }
+
+    private static long Amount(JsonElement value)
+    {
         if (value.ValueKind != JsonValueKind.Number)
         {
             throw ApiException.BadRequest("'amount' must be a JSON integer (not a string, boolean, null, array or object).");

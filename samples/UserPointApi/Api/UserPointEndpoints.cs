@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Options;
 using UserPointApi.Data;
 using UserPointApi.Idempotency;
@@ -55,6 +56,14 @@ public static class UserPointEndpoints
             .Accepts<RefundRequest>("application/json")
             .Produces<ApiEnvelope<PointWriteDto>>();
 
+        // Its own route (not the group's) so the path names the sender; the receiver is in the body.
+        app.MapPost("/api/v1/user-points/{fromUserId}/transfer", (string fromUserId, HttpContext http, IOptions<PointOptions> limits, CancellationToken ct) =>
+                TransferAsync(http, fromUserId, limits.Value, ct))
+            .WithTags("User points")
+            .WithSummary("Moves points from one user to another in one transaction under the 'transfer' strategy (both keys locked in canonical order); data.from and data.to are both sides after it. Honours Idempotency-Key.")
+            .Accepts<TransferRequest>("application/json")
+            .Produces<ApiEnvelope<TransferDto>>();
+
         points.MapGet("/histories", async (string userId, string? page, string? size, PointQueries queries, CancellationToken ct) =>
             {
                 var id = Ids.ParseOrThrow(userId, "userId");
@@ -71,22 +80,61 @@ public static class UserPointEndpoints
             .Produces<ApiEnvelope<AuditDto>>();
     }
 
-    /// <summary>Validates, claims the idempotency key (if any), executes and stores or replays the response.</summary>
+    /// <summary>Validates a charge, use or refund, then runs it through <see cref="IdempotentAsync"/>.</summary>
     private static async Task WriteAsync(HttpContext http, string rawUserId, string operation, Func<Task<(long Amount, string? TransactionId)>> readBody)
     {
         var userId = Ids.ParseOrThrow(rawUserId, "userId");
         var (amount, transactionId) = await readBody();
-        var key = IdempotencyStore.ParseKey(http.Request);
         var command = new PointCommand(operation, userId, amount, transactionId);
         var service = http.RequestServices.GetRequiredService<PointService>();
+        await IdempotentAsync(
+            http,
+            userId,
+            operation,
+            transactionId ?? amount.ToString(CultureInfo.InvariantCulture),
+            (claim, ct) => service.ExecuteAsync(command with { Claim = claim }, ct));
+    }
+
+    /// <summary>Validates a transfer (a UUID receiver other than the sender, 1..MaxCharge), then runs it through <see cref="IdempotentAsync"/>.</summary>
+    private static async Task TransferAsync(HttpContext http, string rawFromUserId, PointOptions limits, CancellationToken cancellationToken)
+    {
+        var fromUserId = Ids.ParseOrThrow(rawFromUserId, "fromUserId");
+        var (toUserId, amount) = await RequestBody.ReadTransferAsync(http.Request, cancellationToken);
+        if (string.Equals(fromUserId, toUserId, StringComparison.Ordinal))
+        {
+            throw ApiException.BadRequest("'toUserId' must be another user than the sender.", ErrorCodes.SelfTransfer);
+        }
+
+        if (amount < 1 || amount > limits.MaxCharge)
+        {
+            throw ApiException.BadRequest($"A transfer must be between 1 and {limits.MaxCharge}.", ErrorCodes.InvalidTransfer);
+        }
+
+        var command = new TransferCommand(fromUserId, toUserId, amount);
+        var transfers = http.RequestServices.GetRequiredService<PointTransfers>();
+        await IdempotentAsync(
+            http,
+            fromUserId,
+            TransferCommand.Operation,
+            FormattableString.Invariant($"{toUserId}\n{amount}"),
+            (claim, ct) => transfers.ExecuteAsync(command with { Claim = claim }, ct));
+    }
+
+    /// <summary>
+    /// Claims the idempotency key (if any), executes and stores or replays the response. The fingerprint is the
+    /// operation, <paramref name="userId"/> and <paramref name="canonicalBody"/>.
+    /// </summary>
+    private static async Task IdempotentAsync<T>(HttpContext http, string userId, string operation, string canonicalBody, Func<IdempotencyClaim?, CancellationToken, Task<T>> execute)
+    {
+        var key = IdempotencyStore.ParseKey(http.Request);
         if (key is null)
         {
-            await ApiJson.WriteAsync(http.Response, StatusCodes.Status200OK, ApiJson.Success(await service.ExecuteAsync(command, http.RequestAborted)));
+            await ApiJson.WriteAsync(http.Response, StatusCodes.Status200OK, ApiJson.Success(await execute(null, http.RequestAborted)));
             return;
         }
 
         var store = http.RequestServices.GetRequiredService<IdempotencyStore>();
-        var hash = IdempotencyStore.Hash(operation, userId, transactionId ?? amount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var hash = IdempotencyStore.Hash(operation, userId, canonicalBody);
         var (claim, replay) = await store.BeginAsync(key, userId, operation, hash, http.RequestAborted);
         if (replay is not null)
         {
@@ -95,11 +143,11 @@ public static class UserPointEndpoints
             return;
         }
 
-        PointWriteDto result;
+        T result;
         try
         {
             // Not cancelled by the client going away: the claim must end completed or released.
-            result = await service.ExecuteAsync(command with { Claim = claim }, CancellationToken.None);
+            result = await execute(claim, CancellationToken.None);
         }
         catch (ApiException ex) when (ex.StatusCode is >= 400 and < 500 && ex.Code != ErrorCodes.IdempotencyInProgress)
         {
@@ -124,7 +172,7 @@ public static class UserPointEndpoints
             return fallback;
         }
 
-        if (!int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) || number < min || number > max)
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number < min || number > max)
         {
             throw ApiException.BadRequest($"'{name}' must be a whole number between {min} and {max}.");
         }

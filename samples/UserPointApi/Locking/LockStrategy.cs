@@ -6,7 +6,7 @@ public enum LockStrategy
     /// <summary>No lock, racy read-modify-write: the negative control that must lose updates.</summary>
     None,
 
-    /// <summary>In-process lock: correct on one instance only (a negative control with two).</summary>
+    /// <summary>In-process lock, one pipeline shared by every operation configured so: correct on one instance only (a negative control with two).</summary>
     Local,
 
     /// <summary>MySQL transaction with <c>SELECT ... FOR UPDATE</c> on the user's point row.</summary>
@@ -30,6 +30,6 @@ public enum LockStrategy
     /// <summary>No lock: one conditional <c>UPDATE ... SET amount = amount + @x</c>; the physical limit.</summary>
     Atomic,
 
-    /// <summary>Dual locking with hot-key combining: the charges and uses queued on one user run in one transaction (see <c>CombinedPointWrites</c>).</summary>
+    /// <summary>Dual locking with hot-key combining: the charges and uses queued on one user run in one transaction (see <c>CombinedPointWrites</c>); refunds and transfers run as plain dual.</summary>
     Combined,
 }

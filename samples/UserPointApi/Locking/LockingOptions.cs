@@ -5,14 +5,15 @@ public sealed class LockingOptions
 {
     public const string Section = "Locking";
 
-    /// <summary>The write operations; each has its own pipeline, registered under this name.</summary>
-    public static readonly IReadOnlyList<string> Operations = ["charge", "use", "refund"];
+    /// <summary>The write operations; each has its own pipeline, registered under this name (<c>local</c> shares one, see <see cref="StrategyWiring"/>).</summary>
+    /// <remarks><c>transfer</c> locks two keys, the sender's and the receiver's, in one canonical order.</remarks>
+    public static readonly IReadOnlyList<string> Operations = ["charge", "use", "refund", "transfer"];
 
     /// <summary>Gets or sets the default strategy: none, local, pessimistic, distributed, redlock, dual, named, optimistic, atomic or combined.</summary>
     /// <value>Default: <c>dual</c>.</value>
     public string Strategy { get; set; } = "dual";
 
-    /// <summary>Gets per-operation overrides (<c>charge</c>, <c>use</c>, <c>refund</c>).</summary>
+    /// <summary>Gets per-operation overrides (<c>charge</c>, <c>use</c>, <c>refund</c>, <c>transfer</c>).</summary>
     public Dictionary<string, string> Endpoints { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Gets or sets the lock key granularity: <c>user</c> (every write of a user) or <c>user-operation</c>.</summary>
@@ -84,7 +85,7 @@ public sealed class LockingOptions
         {
             if (!Operations.Contains(key, StringComparer.OrdinalIgnoreCase))
             {
-                yield return $"Locking:Endpoints:{key} is not an operation; use charge, use or refund.";
+                yield return $"Locking:Endpoints:{key} is not an operation; use charge, use, refund or transfer.";
             }
         }
 

@@ -16,6 +16,7 @@ public sealed class StrategyWiring
 {
     private const string PointTable = "user_points";
     private const string LockedColumn = "user_id";
+    private const string SharedLocalPipeline = "local";
     private readonly MySqlOptimisticExecutor _optimistic;
 
     public StrategyWiring(Database database, IOptions<LockingOptions> options, TimeProvider timeProvider, ILoggerFactory loggerFactory)
@@ -47,7 +48,7 @@ public sealed class StrategyWiring
             LockStrategy.None => dualLock.AddPipeline(operation, b => b.AddNoLock()),
             LockStrategy.Atomic => dualLock.AddPipeline(operation, b => b.AddNoLock("atomic")),
             LockStrategy.Optimistic => dualLock.AddPipeline(operation, b => b.AddNoLock("optimistic")),
-            LockStrategy.Local => dualLock.AddInProcessStrategy(operation),
+            LockStrategy.Local => SharedInProcess(dualLock, operation, options),
             LockStrategy.Pessimistic => dualLock.AddPessimisticStrategy(operation, o =>
             {
                 o.ConnectionString = MySql();
@@ -64,7 +65,8 @@ public sealed class StrategyWiring
 
             // Redis outside, the fenced transaction and the row lock inside: when Redis is down the row lock
             // alone still serialises the writes (counted as duallock.fallback).
-            // Combined runs its batches in the same composition (the combiner is a layer over the strategy).
+            // Combined runs its batches in the same composition (the combiner is a layer over the strategy);
+            // a transfer configured combined is not combined: it runs as plain dual (CombinedPointWrites handles charge and use only).
             LockStrategy.Dual or LockStrategy.Combined => dualLock.AddDualStrategy(operation, (b, _) => FencedTransaction(b, MySql()).AddMySqlRowLock(PointTable, LockedColumn), Redis),
 
             // A majority of independent masters instead of one Redis, fenced like distributed: a custom composition.
@@ -77,12 +79,27 @@ public sealed class StrategyWiring
         };
     }
 
+    /// <summary>
+    /// Registers <paramref name="operation"/> as the one in-process pipeline every <c>local</c> operation shares. Each
+    /// pipeline builds its own in-process stage with its own lock table, so separate pipelines would let a charge
+    /// and a transfer of the same user run at once even in one process. Its metrics are labelled <c>local</c>.
+    /// </summary>
+    private static DualLockBuilder SharedInProcess(DualLockBuilder dualLock, string operation, LockingOptions options)
+    {
+        // Registering the shared name again keeps the first registration.
+        dualLock.AddInProcessStrategy(SharedLocalPipeline);
+        dualLock.Services.Configure<LockPipelineOptions>(SharedLocalPipeline, o => o.WaitTimeout = TimeSpan.FromMilliseconds(options.WaitTimeoutMs));
+        dualLock.Services.AddKeyedSingleton(operation, static (sp, _) => sp.GetRequiredKeyedService<LockPipeline>(SharedLocalPipeline));
+        dualLock.Services.AddKeyedSingleton<ILockStrategy>(operation, static (sp, _) => sp.GetRequiredKeyedService<LockPipeline>(SharedLocalPipeline));
+        return dualLock;
+    }
+
     /// <summary>Returns the transaction a stage of the pipeline opened, or <see langword="null"/>.</summary>
     public static OpenTransaction? StageTransaction(LockContext context)
         => context.GetFeature<MySqlTransactionFeature>() is { } feature ? new OpenTransaction(feature.Connection, feature.Transaction) : null;
 
     /// <summary>Runs the work with compare-and-set retries; a lost compare-and-set is reported, rolled back and re-run.</summary>
-    public async ValueTask<PointWriteDto> ExecuteOptimisticAsync(LockKey key, Func<MySqlConnection, MySqlTransaction, CancellationToken, Task<PointWriteDto>> work, CancellationToken cancellationToken)
+    public async ValueTask<TResult> ExecuteOptimisticAsync<TResult>(LockKey key, Func<MySqlConnection, MySqlTransaction, CancellationToken, Task<TResult>> work, CancellationToken cancellationToken)
         => await _optimistic.ExecuteAsync(
             key,
             async (attempt, ct) =>
@@ -94,7 +111,7 @@ public sealed class StrategyWiring
                 catch (VersionConflictException)
                 {
                     attempt.ReportConflict();
-                    return null!;
+                    return default!;
                 }
             },
             cancellationToken);

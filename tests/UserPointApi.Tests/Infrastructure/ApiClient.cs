@@ -34,6 +34,9 @@ public sealed class ApiClient(HttpClient http, Uri baseUrl)
     public Task<ApiResponse> RefundAsync(string userId, string transactionId, string? idempotencyKey = null)
         => SendAsync(HttpMethod.Post, $"/api/v1/user-points/{userId}/refund", $"{{\"transactionId\":\"{transactionId}\"}}", idempotencyKey: idempotencyKey);
 
+    public Task<ApiResponse> TransferAsync(string fromUserId, string toUserId, long amount, string? idempotencyKey = null)
+        => SendAsync(HttpMethod.Post, $"/api/v1/user-points/{fromUserId}/transfer", $"{{\"toUserId\":\"{toUserId}\",\"amount\":{amount}}}", idempotencyKey: idempotencyKey);
+
     public async Task<long> BalanceAsync(string userId)
     {
         var response = await SendAsync(HttpMethod.Get, $"/api/v1/user-points/{userId}");

@@ -1,0 +1,100 @@
+using System.Data;
+using Dapper;
+using DualLock;
+using Microsoft.Extensions.Options;
+using UserPointApi.Api;
+using UserPointApi.Data;
+using UserPointApi.Locking;
+
+namespace UserPointApi.Points;
+
+/// <summary>
+/// Runs a transfer under the strategy configured for <c>transfer</c>, holding the key set {user-point:from,
+/// user-point:to}: every stage acquires it in one canonical order (the lower user id first), so opposite transfers
+/// and single-key writes of either user cannot deadlock. <c>combined</c> runs as plain dual here: transfers are not combined.
+/// </summary>
+public sealed class PointTransfers(
+    IServiceProvider services,
+    IOptions<LockingOptions> lockingOptions,
+    Database database,
+    TransferMutations mutations,
+    StrategyWiring wiring)
+{
+    private readonly LockingOptions _locking = lockingOptions.Value;
+
+    public async Task<TransferDto> ExecuteAsync(TransferCommand command, CancellationToken cancellationToken)
+    {
+        var progress = new WriteProgress();
+        try
+        {
+            return await RunAsync(command, progress, cancellationToken);
+        }
+        catch (DualLock.MySql.MySqlRowNotFoundException)
+        {
+            // The row lock found fewer rows than keys before the work ran: say which user is missing.
+            throw await MissingUserAsync(command, cancellationToken);
+        }
+        catch (Exception ex) when (progress.WorkDone && ErrorHandlingMiddleware.IsConnectionLoss(ex))
+        {
+            throw new ApiException(
+                StatusCodes.Status503ServiceUnavailable,
+                ErrorCodes.OutcomeUnknown,
+                "The database connection was lost while the transfer was committing: it may or may not have been applied. Retry with the same Idempotency-Key to learn which.",
+                2);
+        }
+    }
+
+    private async Task<TransferDto> RunAsync(TransferCommand command, WriteProgress progress, CancellationToken cancellationToken)
+    {
+        var strategy = _locking.StrategyFor(TransferCommand.Operation);
+        var pipeline = services.GetRequiredKeyedService<ILockStrategy>(TransferCommand.Operation);
+        var scope = _locking.ScopeByOperation ? TransferCommand.Operation : null;
+        LockKey[] keys = [new("user-point", command.FromUserId, scope), new("user-point", command.ToUserId, scope)];
+        var raceWindow = TimeSpan.FromMilliseconds(_locking.RaceWindowMs);
+        var mode = strategy switch
+        {
+            LockStrategy.Atomic => WriteMode.Atomic,
+            LockStrategy.Optimistic => WriteMode.CompareAndSet,
+            _ => WriteMode.ReadModifyWrite,
+        };
+
+        if (strategy == LockStrategy.Optimistic)
+        {
+            // No lock: both rows' versions are compared and set; a conflict on either rolls both back and re-runs.
+            return await pipeline.ExecuteAsync(
+                keys,
+                (_, ct) => wiring.ExecuteOptimisticAsync(
+                    keys[0],
+                    async (connection, transaction, token) => progress.Done(await mutations.RunAsync(connection, transaction, command, mode, raceWindow, token)),
+                    ct),
+                cancellationToken: cancellationToken);
+        }
+
+        return await pipeline.ExecuteAsync(
+            keys,
+            async (context, ct) =>
+            {
+                if (StrategyWiring.StageTransaction(context) is { } stage)
+                {
+                    return progress.Done(await mutations.RunAsync(stage.Connection, stage.Transaction, command, mode, raceWindow, ct));
+                }
+
+                await using var connection = await database.OpenAsync(ct);
+                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+                var result = progress.Done(await mutations.RunAsync(connection, transaction, command, mode, raceWindow, ct));
+                await transaction.CommitAsync(ct);
+                return result;
+            },
+            cancellationToken: cancellationToken);
+    }
+
+    private async Task<ApiException> MissingUserAsync(TransferCommand command, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var found = (await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT user_id FROM user_points WHERE user_id IN (@from, @to)",
+            new { from = command.FromUserId, to = command.ToUserId },
+            cancellationToken: cancellationToken))).ToList();
+        return found.Contains(command.FromUserId, StringComparer.OrdinalIgnoreCase) ? TransferMutations.ReceiverNotFound() : TransferMutations.SenderNotFound();
+    }
+}
