@@ -67,7 +67,7 @@ internal sealed partial class RedisLockStage
 
         try
         {
-            return EndAttempt(turn, entry, attempt, await attempt.Call.WaitAsync(attempt.Bound, _time).ConfigureAwait(false));
+            return EndAttempt(turn, entry, attempt, await _waits.WaitAsync(attempt.Call, attempt.Bound).ConfigureAwait(false));
         }
         catch (Exception ex) when (IsAttemptFailure(ex, attempt))
         {

@@ -63,7 +63,7 @@ internal sealed partial class RedisLockStage
                         return;
                     }
 
-                    await call.WaitAsync(_options.OperationTimeout, _time).ConfigureAwait(false);
+                    await _waits.WaitAsync(call, _options.OperationTimeout).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (RedisCall.IsUnavailable(ex))
                 {

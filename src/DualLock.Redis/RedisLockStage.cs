@@ -28,6 +28,7 @@ internal sealed partial class RedisLockStage : LockStage
     private readonly KeyTurns _turns = new();
     private readonly RedisOutages _outages = new();
     private readonly AbandonedAcquires _abandoned = new();
+    private readonly BoundedWaits _waits;
     private readonly RedisValue _contenderId = Guid.NewGuid().ToString("N");
     private readonly RedisValue _leaseMs;
     private readonly RedisValue _reserveMs;
@@ -46,6 +47,7 @@ internal sealed partial class RedisLockStage : LockStage
         _redis = redis;
         _options = options!;
         _time = timeProvider ?? TimeProvider.System;
+        _waits = new BoundedWaits(_time);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("DualLock.Redis");
         _telemetry = RedisLockTelemetry.For(meter);
         _leaseMs = Ms(_options.Lease);
@@ -133,8 +135,7 @@ internal sealed partial class RedisLockStage : LockStage
                 {
                     try
                     {
-                        // Not cancellable: an acquire abandoned before its answer must be undone (AttemptFailed does that only at the bound).
-                        first = EndAttempt(turn, entry, attempt, await attempt.Call.WaitAsync(attempt.Bound, _time, CancellationToken.None).ConfigureAwait(false));
+                        first = EndAttempt(turn, entry, attempt, await _waits.WaitAsync(attempt.Call, attempt.Bound).ConfigureAwait(false));
                     }
                     catch (Exception ex) when (IsAttemptFailure(ex, attempt))
                     {
