@@ -56,10 +56,10 @@ internal sealed partial class RedisLockStage
         }
     }
 
-    /// <summary>One acquire round trip (see <see cref="BeginAttempt"/>) while contending.</summary>
-    private async Task<(RedisLease? Lease, long RetryMs)> TryAcquireOnceAsync(KeyTurn turn, KeyEntry entry, LockKey key, long start, TimeSpan waitTimeout)
+    /// <summary>One acquire round trip (see <see cref="BeginAttempt"/>) while contending, or after Redis did not have the script.</summary>
+    private async Task<(RedisLease? Lease, long RetryMs)> TryAcquireOnceAsync(KeyTurn turn, KeyEntry entry, LockKey key, long start, TimeSpan waitTimeout, bool byText = false)
     {
-        var attempt = BeginAttempt(turn, key, start, waitTimeout);
+        var attempt = BeginAttempt(turn, key, start, waitTimeout, byText);
         if (attempt.Call is null)
         {
             return (null, CutShort);
@@ -68,6 +68,10 @@ internal sealed partial class RedisLockStage
         try
         {
             return EndAttempt(turn, entry, attempt, await _waits.WaitAsync(attempt.Call, attempt.Bound).ConfigureAwait(false));
+        }
+        catch (RedisServerException ex) when (!byText && RedisCall.IsNoScript(ex))
+        {
+            return await TryAcquireOnceAsync(turn, entry, key, start, waitTimeout, byText: true).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsAttemptFailure(ex, attempt))
         {
@@ -83,7 +87,7 @@ internal sealed partial class RedisLockStage
     /// timeout, not an outage).
     /// </summary>
     /// <exception cref="LockUnavailableException">Redis is known to be unavailable, or the call could not be sent.</exception>
-    private AcquireAttempt BeginAttempt(KeyTurn turn, LockKey key, long start, TimeSpan waitTimeout)
+    private AcquireAttempt BeginAttempt(KeyTurn turn, LockKey key, long start, TimeSpan waitTimeout, bool byText = false)
     {
         ThrowIfKnownUnavailable(turn, key, start);
         var remaining = waitTimeout - _time.GetElapsedTime(start);
@@ -99,11 +103,11 @@ internal sealed partial class RedisLockStage
         Task<RedisResult> call;
         try
         {
-            call = _redis.GetDatabase().ScriptEvaluateAsync(
-                RedisLockScripts.Acquire,
-                names.AcquireKeys,
-                [token, _leaseMs, _contenderId, remaining > TimeSpan.Zero ? _reserveMs : (RedisValue)"0"],
-                CommandFlags.DemandMaster);
+            RedisValue[] values = [token, _leaseMs, _contenderId, remaining > TimeSpan.Zero ? _reserveMs : (RedisValue)"0"];
+            var db = _redis.GetDatabase();
+            call = byText
+                ? db.ScriptEvaluateAsync(RedisLockScripts.Acquire, names.AcquireKeys, values, CommandFlags.DemandMaster)
+                : db.ScriptEvaluateAsync(RedisLockScripts.AcquireHash, names.AcquireKeys, values, CommandFlags.DemandMaster);
         }
         catch (Exception ex) when (RedisCall.IsUnavailable(ex))
         {

@@ -56,14 +56,24 @@ internal sealed partial class RedisLockStage
                 Task<RedisResult>? call = null;
                 try
                 {
-                    call = ReleaseCall(turn.Names, lease.Token);
                     if (outage)
                     {
+                        call = ReleaseCall(turn.Names, lease.Token);
                         RedisCall.Observe(call);
                         return;
                     }
 
-                    await _waits.WaitAsync(call, _options.OperationTimeout).ConfigureAwait(false);
+                    call = _redis.GetDatabase().ScriptEvaluateAsync(
+                        RedisLockScripts.ReleaseHash, turn.Names.LockKeys, [lease.Token, turn.Names.ChannelName], CommandFlags.DemandMaster);
+                    try
+                    {
+                        await _waits.WaitAsync(call, _options.OperationTimeout).ConfigureAwait(false);
+                    }
+                    catch (RedisServerException ex) when (RedisCall.IsNoScript(ex))
+                    {
+                        call = ReleaseCall(turn.Names, lease.Token); // the script did not run: its text loads it
+                        await _waits.WaitAsync(call, _options.OperationTimeout).ConfigureAwait(false);
+                    }
                 }
                 catch (Exception ex) when (RedisCall.IsUnavailable(ex))
                 {
@@ -144,6 +154,7 @@ internal sealed partial class RedisLockStage
         return KeepResult.Release;
     }
 
+    /// <summary>The release by the script's text: what an unawaited release sends, since it could not fall back on NOSCRIPT.</summary>
     private Task<RedisResult> ReleaseCall(RedisKeyNames names, string token)
         => _redis.GetDatabase().ScriptEvaluateAsync(RedisLockScripts.Release, names.LockKeys, [token, names.ChannelName], CommandFlags.DemandMaster);
 

@@ -137,6 +137,10 @@ internal sealed partial class RedisLockStage : LockStage
                     {
                         first = EndAttempt(turn, entry, attempt, await _waits.WaitAsync(attempt.Call, attempt.Bound).ConfigureAwait(false));
                     }
+                    catch (RedisServerException ex) when (RedisCall.IsNoScript(ex))
+                    {
+                        first = await TryAcquireOnceAsync(turn, entry, key, start, waitTimeout, byText: true).ConfigureAwait(false);
+                    }
                     catch (Exception ex) when (IsAttemptFailure(ex, attempt))
                     {
                         first = AttemptFailed(turn, key, start, attempt, ex);
