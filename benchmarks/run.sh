@@ -4,13 +4,15 @@
 #   --full  BenchmarkDotNet's default job instead of the quick one
 # Reports land in benchmarks/results/results/*-report-github.md. The hot-key harness runs with:
 #   benchmarks/run.sh contention [options]
+# and the uncontended Redis benchmarks interleaved (ratios within each round, for a noisy machine):
+#   benchmarks/run.sh uncontended [--rounds 21] [--ops 500]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/services.sh up
 eval "$(scripts/services.sh env)"
 dotnet build benchmarks/DualLock.Benchmarks -c Release -nologo -clp:ErrorsOnly
 dll=artifacts/build/bin/DualLock.Benchmarks/release/DualLock.Benchmarks.dll
-if [ "${1:-}" = "contention" ]; then
+if [ "${1:-}" = "contention" ] || [ "${1:-}" = "uncontended" ]; then
   exec dotnet "$dll" "$@"
 fi
 filter=${1:-*}

@@ -16,6 +16,12 @@ if (args.Length > 0 && args[0] == "combiner-paired")
     return await CombinerPairedCheck.RunAsync(args[1..]);
 }
 
+// `uncontended ...` runs the uncontended Redis benchmarks interleaved, ratios taken within each round.
+if (args.Length > 0 && args[0] == "uncontended")
+{
+    return await InterleavedUncontendedHarness.RunAsync(args[1..]);
+}
+
 // Quick by default (the whole suite fits in 15 minutes on 2 cores); --full for BenchmarkDotNet's
 // default job; an explicit --job (e.g. Dry, used by test.sh so benchmarks cannot rot) wins.
 var full = args.Contains("--full");

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using DualLock.Redis;
 using Medallion.Threading.Redis;
 using RedLockNet.SERedis;
 using RedLockNet.SERedis.Configuration;
@@ -8,7 +9,8 @@ namespace DualLock.Benchmarks;
 
 /// <summary>
 /// One uncontended acquire + release against the local redis-server: DualLock, the two peers, and
-/// two baselines (two PINGs = the two-round-trip limit; a raw SET NX PX + compare-and-delete).
+/// three baselines (two PINGs = the two-round-trip limit; a raw SET NX PX + compare-and-delete; DualLock's
+/// own acquire and release scripts sent alone, the floor of its protocol: fencing token and turn reservation in Lua).
 /// </summary>
 [MemoryDiagnoser]
 public class UncontendedRedisBenchmarks
@@ -21,6 +23,9 @@ public class UncontendedRedisBenchmarks
     private string _key = null!;
     private LockPipeline _dualLock = null!;
     private LockKey _dualLockKey;
+    private RedisKey[] _scriptKeys = null!;
+    private RedisKey[] _scriptLockKey = null!;
+    private RedisValue _scriptChannel;
 
     [GlobalSetup]
     public void Setup()
@@ -32,6 +37,13 @@ public class UncontendedRedisBenchmarks
         _distributedLock = new RedisDistributedLock(_key + ":madelson", _db);
         _dualLock = new LockPipelineBuilder().AddRedisLock(_redis).Build();
         _dualLockKey = new LockKey("bench", Guid.NewGuid().ToString("N"));
+        var root = $"bench:scripts:{{{Guid.NewGuid():N}}}";
+        _scriptKeys = [root, root + ":fence", root + ":next"];
+        _scriptLockKey = [root];
+        _scriptChannel = root + ":released";
+        var server = _redis.GetServer(_redis.GetEndPoints()[0]);
+        server.ScriptLoad(RedisLockScripts.Acquire);
+        server.ScriptLoad(RedisLockScripts.Release);
     }
 
     [GlobalCleanup]
@@ -58,6 +70,19 @@ public class UncontendedRedisBenchmarks
         }
 
         await _db.ScriptEvaluateAsync(CompareAndDelete, [(RedisKey)(_key + ":raw")], [token]);
+    }
+
+    [Benchmark(Description = "DualLock's two scripts alone (floor)")]
+    public async Task DualLockScriptsAlone()
+    {
+        var token = Guid.NewGuid().ToString("N");
+        var acquired = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisLockScripts.AcquireHash, _scriptKeys, [token, "10000", "bench", "200"]))!;
+        if ((long)acquired[0] != 1)
+        {
+            throw new InvalidOperationException("script lock not acquired");
+        }
+
+        await _db.ScriptEvaluateAsync(RedisLockScripts.ReleaseHash, _scriptLockKey, [token, _scriptChannel]);
     }
 
     [Benchmark(Description = "DualLock Redis stage")]

@@ -8,19 +8,17 @@ internal sealed partial class RedisLockStage
     private static readonly TimeSpan ReservedRetryDelay = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan MinAttempt = TimeSpan.FromMilliseconds(1);
 
-    /// <summary>The one caller of this process in turn for the key contends in Redis until it gets the lock or its wait ends.</summary>
-    private async Task<(RedisLease? Lease, bool Waited)> ContendAsync(KeyTurn turn, LockKey key, long start, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// The one caller of this process in turn for the key contends in Redis until it gets the lock or its
+    /// wait ends, after a first attempt (made by the caller) that did not get it and answered <c>retryMs</c>;
+    /// <c>wake</c> is the wake taken before that attempt, or <see langword="null"/> when the key had no subscription then.
+    /// </summary>
+    private async Task<(RedisLease? Lease, bool Waited)> ContendAsync(
+        KeyTurn turn, KeyEntry entry, LockKey key, long retryMs, Task? wake, long start, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         var waited = false;
         while (true)
         {
-            var wake = turn.NextWake;
-            var (lease, retryMs) = await TryAcquireOnceAsync(turn, key, start, waitTimeout).ConfigureAwait(false);
-            if (lease is not null)
-            {
-                return (lease, waited);
-            }
-
             var remaining = waitTimeout - _time.GetElapsedTime(start);
             if (retryMs == CutShort || remaining <= TimeSpan.Zero)
             {
@@ -32,67 +30,97 @@ internal sealed partial class RedisLockStage
             {
                 // Subscribe, then check again at once: a release between the attempt and the subscription sent no message we could see.
                 await SubscribeAsync(turn, key, handler).ConfigureAwait(false);
-                continue;
-            }
-
-            var delay = retryMs < 0 ? ReservedRetryDelay : TimeSpan.FromMilliseconds(Math.Clamp(retryMs, 1, _options.RecheckInterval.TotalMilliseconds));
-            if (await WaitForWakeAsync(wake, delay < remaining ? delay : remaining, cancellationToken).ConfigureAwait(false))
-            {
-                _telemetry.WakeUps.Add(1, RedisLockTelemetry.Stage(Name));
             }
             else
             {
-                _telemetry.Rechecks.Add(1, RedisLockTelemetry.Stage(Name));
+                // Only the caller in turn subscribes, so a key without a subscription before the attempt gets one above;
+                // a wake taken now could only have missed a message before it, and the delay still bounds the wait.
+                wake ??= turn.NextWake;
+                var delay = retryMs < 0 ? ReservedRetryDelay : TimeSpan.FromMilliseconds(Math.Clamp(retryMs, 1, _options.RecheckInterval.TotalMilliseconds));
+                if (await WaitForWakeAsync(wake, delay < remaining ? delay : remaining, cancellationToken).ConfigureAwait(false))
+                {
+                    _telemetry.WakeUps.Add(1, RedisLockTelemetry.Stage(Name));
+                }
+                else
+                {
+                    _telemetry.Rechecks.Add(1, RedisLockTelemetry.Stage(Name));
+                }
+            }
+
+            wake = turn.NextWake;
+            (var lease, retryMs) = await TryAcquireOnceAsync(turn, entry, key, start, waitTimeout).ConfigureAwait(false);
+            if (lease is not null)
+            {
+                return (lease, waited);
             }
         }
     }
 
+    /// <summary>One acquire round trip (see <see cref="BeginAttempt"/>) while contending, or after Redis did not have the script.</summary>
+    private async Task<(RedisLease? Lease, long RetryMs)> TryAcquireOnceAsync(KeyTurn turn, KeyEntry entry, LockKey key, long start, TimeSpan waitTimeout, bool byText = false)
+    {
+        var attempt = BeginAttempt(turn, key, start, waitTimeout, byText);
+        if (attempt.Call is null)
+        {
+            return (null, CutShort);
+        }
+
+        try
+        {
+            return EndAttempt(turn, entry, attempt, await _waits.WaitAsync(attempt.Call, attempt.Bound).ConfigureAwait(false));
+        }
+        catch (RedisServerException ex) when (!byText && RedisCall.IsNoScript(ex))
+        {
+            return await TryAcquireOnceAsync(turn, entry, key, start, waitTimeout, byText: true).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsAttemptFailure(ex, attempt))
+        {
+            return AttemptFailed(turn, key, start, attempt, ex);
+        }
+    }
+
     /// <summary>
-    /// One acquire round trip, bounded by the operation timeout or, when less is left, by the wait left.
-    /// Returns the lease, or how many ms until a retry is worth it (negative: free but another process's
-    /// turn; <see cref="CutShort"/>: the wait ended first, which is a timeout, not an outage).
+    /// Sends one acquire, to be awaited within <see cref="AcquireAttempt.Bound"/>: the operation timeout or,
+    /// when less is left, the wait left. No call (<see langword="default"/>) when too little is left for one.
+    /// Its answer (<see cref="EndAttempt"/>) is the lease, or how many ms until a retry is worth it
+    /// (negative: free but another process's turn; <see cref="CutShort"/>: the wait ended first, which is a
+    /// timeout, not an outage).
     /// </summary>
-    private async Task<(RedisLease? Lease, long RetryMs)> TryAcquireOnceAsync(KeyTurn turn, LockKey key, long start, TimeSpan waitTimeout)
+    /// <exception cref="LockUnavailableException">Redis is known to be unavailable, or the call could not be sent.</exception>
+    private AcquireAttempt BeginAttempt(KeyTurn turn, LockKey key, long start, TimeSpan waitTimeout, bool byText = false)
     {
         ThrowIfKnownUnavailable(turn, key, start);
         var remaining = waitTimeout - _time.GetElapsedTime(start);
         var boundByWait = waitTimeout > TimeSpan.Zero && remaining < _options.OperationTimeout;
         if (boundByWait && remaining < MinAttempt)
         {
-            return (null, CutShort);
+            return default;
         }
 
         var names = turn.Names;
         var token = Guid.NewGuid().ToString("N");
         var sent = _time.GetTimestamp();
-        Task<RedisResult>? call = null;
-        RedisResult result;
+        Task<RedisResult> call;
         try
         {
-            call = _redis.GetDatabase().ScriptEvaluateAsync(
-                RedisLockScripts.Acquire,
-                names.AcquireKeys,
-                [token, _leaseMs, _contenderId, remaining > TimeSpan.Zero ? _reserveMs : (RedisValue)"0"],
-                CommandFlags.DemandMaster);
-            result = await RedisCall.BoundedAsync(call, boundByWait ? remaining : _options.OperationTimeout, _time).ConfigureAwait(false);
-        }
-        catch (TimeoutException) when (boundByWait && call is not null)
-        {
-            // Cut short by the caller's wait, not by the operation timeout: no outage is known from it.
-            UndoLateAcquire(call, names, token);
-            return (null, CutShort);
+            RedisValue[] values = [token, _leaseMs, _contenderId, remaining > TimeSpan.Zero ? _reserveMs : (RedisValue)"0"];
+            var db = _redis.GetDatabase();
+            call = byText
+                ? db.ScriptEvaluateAsync(RedisLockScripts.Acquire, names.AcquireKeys, values, CommandFlags.DemandMaster)
+                : db.ScriptEvaluateAsync(RedisLockScripts.AcquireHash, names.AcquireKeys, values, CommandFlags.DemandMaster);
         }
         catch (Exception ex) when (RedisCall.IsUnavailable(ex))
         {
-            if (call is not null)
-            {
-                UndoLateAcquire(call, names, token);
-            }
-
             NoteUnavailable(turn.Slot, names.Lock, ex);
             throw new LockUnavailableException(key.Resource, Name, _time.GetElapsedTime(start), ex);
         }
 
+        return new(call, token, sent, boundByWait ? remaining : _options.OperationTimeout, boundByWait);
+    }
+
+    /// <summary>The attempt's answer: the lease (renewing from now on), or how long until a retry is worth it.</summary>
+    private (RedisLease? Lease, long RetryMs) EndAttempt(KeyTurn turn, KeyEntry entry, AcquireAttempt attempt, RedisResult result)
+    {
         var values = (RedisResult[])result!;
         if ((long)values[0] != 1)
         {
@@ -100,10 +128,35 @@ internal sealed partial class RedisLockStage
         }
 
         turn.BeginPeriod(_time.GetTimestamp());
-        var slot = turn.Slot;
-        var lease = new RedisLease(token, (long)values[1], Settings(key), l => ExtendAsync(slot, names, l), sent);
+        var lease = new RedisLease(attempt.Token, (long)values[1], entry.Settings, entry.Extend, attempt.Sent);
         lease.Start();
         return (lease, 0);
+    }
+
+    /// <summary>A failure <see cref="AttemptFailed"/> handles: the wait's own bound, or Redis unavailable (or not answering within the operation timeout).</summary>
+    private static bool IsAttemptFailure(Exception ex, AcquireAttempt attempt) => (ex is TimeoutException && attempt.BoundByWait) || RedisCall.IsUnavailable(ex);
+
+    /// <summary>
+    /// An attempt without an answer: the acquire may still run in Redis, so it is undone when it does. Cut
+    /// short by the caller's wait, it is a timeout (no outage is known from it); otherwise Redis is unavailable.
+    /// </summary>
+    /// <exception cref="LockUnavailableException">Not cut short by the wait.</exception>
+    private (RedisLease? Lease, long RetryMs) AttemptFailed(KeyTurn turn, LockKey key, long start, AcquireAttempt attempt, Exception ex)
+    {
+        var call = attempt.Call!;
+        if (ex is TimeoutException)
+        {
+            RedisCall.Observe(call); // abandoned at its bound, it may still fail later
+        }
+
+        UndoLateAcquire(call, turn.Names, attempt.Token);
+        if (ex is TimeoutException && attempt.BoundByWait)
+        {
+            return (null, CutShort);
+        }
+
+        NoteUnavailable(turn.Slot, turn.Names.Lock, ex);
+        throw new LockUnavailableException(key.Resource, Name, _time.GetElapsedTime(start), ex);
     }
 
     /// <summary>
@@ -184,4 +237,7 @@ internal sealed partial class RedisLockStage
         cancellationToken.ThrowIfCancellationRequested();
         return first == wake;
     }
+
+    /// <summary>One acquire sent: its call (none when the wait left was too short for one), token, send time and bound.</summary>
+    private readonly record struct AcquireAttempt(Task<RedisResult>? Call, string Token, long Sent, TimeSpan Bound, bool BoundByWait);
 }

@@ -20,39 +20,85 @@ internal sealed partial class RedisLockStage
     /// Ends a holder's turn with the lock: hands it to the oldest local waiter when the bounds allow,
     /// else keeps or releases it in Redis. Whatever Redis answers or throws, the turn passes on (in the
     /// finally): an error that is not an outage (-OOM, -NOREPLICAS) must not wedge the key's queue.
+    /// With <paramref name="exit"/> the caller's use of the key ends too, after the turn has passed.
     /// </summary>
-    private async ValueTask EndTurnAsync(KeyTurn turn, LockKey key, RedisLease lease)
+    /// <remarks>The release in Redis is awaited here rather than in a method of its own: uncontended, the whole release is this one state machine.</remarks>
+    private async ValueTask EndTurnAsync(KeyTurn turn, LockKey key, RedisLease lease, bool exit)
     {
-        var end = turn.EndTurn(lease, _options.MaxConsecutiveHandoffs, _options.MaxHandoffTime, _time);
-        if (end == TurnEnd.HandedOff)
-        {
-            HandedOff(turn, key);
-            return;
-        }
-
-        var passed = false;
         try
         {
-            await lease.StopAsync().ConfigureAwait(false);
-            if (end == TurnEnd.EndPeriod)
+            var end = turn.EndTurn(lease, _options.MaxConsecutiveHandoffs, _options.MaxHandoffTime, _time);
+            if (end == TurnEnd.HandedOff)
             {
-                switch (await KeepUnlessWantedAsync(turn, key, lease).ConfigureAwait(false))
-                {
-                    case KeepResult.HandedOff:
-                        passed = true;
-                        return;
-                    case KeepResult.Settled:
-                        return;
-                }
+                HandedOff(turn, key);
+                return;
             }
 
-            await ReleaseInRedisAsync(turn, key, lease.Token).ConfigureAwait(false);
+            var passed = false;
+            try
+            {
+                await lease.StopAsync().ConfigureAwait(false);
+                if (end == TurnEnd.EndPeriod)
+                {
+                    switch (await KeepUnlessWantedAsync(turn, key, lease).ConfigureAwait(false))
+                    {
+                        case KeepResult.HandedOff:
+                            passed = true;
+                            return;
+                        case KeepResult.Settled:
+                            return;
+                    }
+                }
+
+                // Compare-and-delete in Redis. An outage is logged, not thrown: the work is done, and the lock ends with its lease.
+                // While an outage is known the release is still sent (a late one is harmless) but not waited for.
+                var outage = _outages.Find(turn.Slot) is not null;
+                Task<RedisResult>? call = null;
+                try
+                {
+                    if (outage)
+                    {
+                        call = ReleaseCall(turn.Names, lease.Token);
+                        RedisCall.Observe(call);
+                        return;
+                    }
+
+                    call = _redis.GetDatabase().ScriptEvaluateAsync(
+                        RedisLockScripts.ReleaseHash, turn.Names.LockKeys, [lease.Token, turn.Names.ChannelName], CommandFlags.DemandMaster);
+                    try
+                    {
+                        await _waits.WaitAsync(call, _options.OperationTimeout).ConfigureAwait(false);
+                    }
+                    catch (RedisServerException ex) when (RedisCall.IsNoScript(ex))
+                    {
+                        call = ReleaseCall(turn.Names, lease.Token); // the script did not run: its text loads it
+                        await _waits.WaitAsync(call, _options.OperationTimeout).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception ex) when (RedisCall.IsUnavailable(ex))
+                {
+                    if (ex is TimeoutException && call is not null)
+                    {
+                        RedisCall.Observe(call); // abandoned at its bound, it may still fail later
+                    }
+
+                    NoteUnavailable(turn.Slot, turn.Names.Lock, ex);
+                    Log.ReleaseFailed(_logger, Name, key.Resource, ex);
+                }
+            }
+            finally
+            {
+                if (!passed)
+                {
+                    turn.PassTurn(null);
+                }
+            }
         }
         finally
         {
-            if (!passed)
+            if (exit)
             {
-                turn.PassTurn(null);
+                ExitTurn(turn);
             }
         }
     }
@@ -108,31 +154,7 @@ internal sealed partial class RedisLockStage
         return KeepResult.Release;
     }
 
-    /// <summary>
-    /// Compare-and-delete in Redis. An outage is logged, not thrown: the work is done, and the lock ends with its lease.
-    /// While an outage is known the release is still sent (a late one is harmless) but not waited for.
-    /// </summary>
-    private async Task ReleaseInRedisAsync(KeyTurn turn, LockKey key, string token)
-    {
-        var outage = _outages.Find(turn.Slot) is not null;
-        try
-        {
-            var call = ReleaseCall(turn.Names, token);
-            if (outage)
-            {
-                RedisCall.Observe(call);
-                return;
-            }
-
-            await RedisCall.BoundedAsync(call, _options.OperationTimeout, _time).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (RedisCall.IsUnavailable(ex))
-        {
-            NoteUnavailable(turn.Slot, turn.Names.Lock, ex);
-            Log.ReleaseFailed(_logger, Name, key.Resource, ex);
-        }
-    }
-
+    /// <summary>The release by the script's text: what an unawaited release sends, since it could not fall back on NOSCRIPT.</summary>
     private Task<RedisResult> ReleaseCall(RedisKeyNames names, string token)
         => _redis.GetDatabase().ScriptEvaluateAsync(RedisLockScripts.Release, names.LockKeys, [token, names.ChannelName], CommandFlags.DemandMaster);
 

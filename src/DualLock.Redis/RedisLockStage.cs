@@ -20,12 +20,6 @@ namespace DualLock.Redis;
 /// </remarks>
 internal sealed partial class RedisLockStage : LockStage
 {
-    private static readonly Func<string, (RedisLockStage Stage, LockKey Key), KeyTurn> NewTurn = static (id, s) =>
-    {
-        var names = new RedisKeyNames(s.Stage._options.KeyPrefix, s.Key);
-        return new KeyTurn(id, names, s.Stage._redis.HashSlot(names.Lock));
-    };
-
     private readonly IConnectionMultiplexer _redis;
     private readonly RedisLockOptions _options;
     private readonly TimeProvider _time;
@@ -34,6 +28,7 @@ internal sealed partial class RedisLockStage : LockStage
     private readonly KeyTurns _turns = new();
     private readonly RedisOutages _outages = new();
     private readonly AbandonedAcquires _abandoned = new();
+    private readonly BoundedWaits _waits;
     private readonly RedisValue _contenderId = Guid.NewGuid().ToString("N");
     private readonly RedisValue _leaseMs;
     private readonly RedisValue _reserveMs;
@@ -52,6 +47,7 @@ internal sealed partial class RedisLockStage : LockStage
         _redis = redis;
         _options = options!;
         _time = timeProvider ?? TimeProvider.System;
+        _waits = new BoundedWaits(_time);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("DualLock.Redis");
         _telemetry = RedisLockTelemetry.For(meter);
         _leaseMs = Ms(_options.Lease);
@@ -71,7 +67,7 @@ internal sealed partial class RedisLockStage : LockStage
     public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (_outages.Count > 0 && _outages.Find(_redis.HashSlot(RedisKeyNames.LockName(_options.KeyPrefix, context.Key))) is { } outage)
+        if (_outages.Count > 0 && _outages.Find(_redis.HashSlot(Entry(context.Key).Names.Lock)) is { } outage)
         {
             // A known outage fails before the key's local turn and without a throw: in a retry storm every
             // caller lands here, and an exception thrown through the turn's frames and failing its queued
@@ -87,7 +83,8 @@ internal sealed partial class RedisLockStage : LockStage
         cancellationToken.ThrowIfCancellationRequested();
         var start = _time.GetTimestamp();
         var key = context.Key;
-        var turn = _turns.Enter(key.ToString(), NewTurn, (this, key), _options.MaxLocalWaiters);
+        var entry = Entry(key);
+        var turn = _turns.Enter(entry.Text, NewTurn, (this, entry), _options.MaxLocalWaiters);
         if (turn is null)
         {
             _telemetry.QueueFull.Add(1, RedisLockTelemetry.Stage(Name));
@@ -115,7 +112,7 @@ internal sealed partial class RedisLockStage : LockStage
                     case TurnOutcome.HandedOff:
                         return handle = new RedisLockHandle(this, turn, key, grant.Lease!, contended: true);
                     case TurnOutcome.CancelledHolding:
-                        await EndTurnAsync(turn, key, grant.Lease!).ConfigureAwait(false);
+                        await EndTurnAsync(turn, key, grant.Lease!, exit: false).ConfigureAwait(false);
                         cancellationToken.ThrowIfCancellationRequested();
                         throw new OperationCanceledException(cancellationToken);
                 }
@@ -124,8 +121,38 @@ internal sealed partial class RedisLockStage : LockStage
             RedisLease? lease = null;
             try
             {
-                (lease, var waited) = await ContendAsync(turn, key, start, waitTimeout, cancellationToken).ConfigureAwait(false);
-                contended |= waited;
+                // The first attempt is made here, not in ContendAsync: uncontended, the whole acquire is this
+                // one state machine. Without a subscription yet no release message can come before it (a failed
+                // attempt subscribes and tries again), so the wake to wait for is needed only with one.
+                var wake = turn.Handler is null ? null : turn.NextWake;
+                var attempt = BeginAttempt(turn, key, start, waitTimeout);
+                (RedisLease? Lease, long RetryMs) first;
+                if (attempt.Call is null)
+                {
+                    first = (null, CutShort);
+                }
+                else
+                {
+                    try
+                    {
+                        first = EndAttempt(turn, entry, attempt, await _waits.WaitAsync(attempt.Call, attempt.Bound).ConfigureAwait(false));
+                    }
+                    catch (RedisServerException ex) when (RedisCall.IsNoScript(ex))
+                    {
+                        first = await TryAcquireOnceAsync(turn, entry, key, start, waitTimeout, byText: true).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (IsAttemptFailure(ex, attempt))
+                    {
+                        first = AttemptFailed(turn, key, start, attempt, ex);
+                    }
+                }
+
+                lease = first.Lease;
+                if (lease is null)
+                {
+                    (lease, var waited) = await ContendAsync(turn, entry, key, first.RetryMs, wake, start, waitTimeout, cancellationToken).ConfigureAwait(false);
+                    contended |= waited;
+                }
             }
             catch (LockUnavailableException unavailable)
             {
@@ -154,17 +181,7 @@ internal sealed partial class RedisLockStage : LockStage
     }
 
     /// <summary>Ends a holder's turn (see <see cref="EndTurnAsync"/>) and its use of the key.</summary>
-    internal async ValueTask ReleaseAsync(KeyTurn turn, LockKey key, RedisLease lease)
-    {
-        try
-        {
-            await EndTurnAsync(turn, key, lease).ConfigureAwait(false);
-        }
-        finally
-        {
-            ExitTurn(turn);
-        }
-    }
+    internal ValueTask ReleaseAsync(KeyTurn turn, LockKey key, RedisLease lease) => EndTurnAsync(turn, key, lease, exit: true);
 
     /// <summary>Gets how many callers of this process wait for <paramref name="key"/> behind the one in turn (for tests).</summary>
     internal int WaiterCount(LockKey key) => _turns.Find(key.ToString())?.WaiterCount ?? 0;

@@ -17,7 +17,7 @@ internal sealed class KeyTurn
 {
     private readonly object _gate = new();
     private readonly LinkedList<TurnWaiter> _waiters = new();
-    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _wake; // created when first asked for: most keys are used once, uncontended
     private int _users = 1;
     private bool _inTurn;
     private int _handoffs;
@@ -88,9 +88,10 @@ internal sealed class KeyTurn
     public Action<RedisChannel, RedisValue>? Handler => Volatile.Read(ref _handler);
 
     /// <summary>Completes at the next release message; take it before a Redis attempt so no message is missed after it.</summary>
-    public Task NextWake => Volatile.Read(ref _wake).Task;
+    public Task NextWake => (Volatile.Read(ref _wake) ?? CreateWake()).Task;
 
-    public void Wake() => Interlocked.Exchange(ref _wake, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    /// <summary>Completes the wake every waiter took so far; the next <see cref="NextWake"/> is a new one.</summary>
+    public void Wake() => Interlocked.Exchange(ref _wake, null)?.TrySetResult();
 
     /// <summary>True once per key: the caller should subscribe with <paramref name="handler"/> (it wakes this key's waiters).</summary>
     public bool TryBeginSubscription(out Action<RedisChannel, RedisValue> handler)
@@ -290,6 +291,12 @@ internal sealed class KeyTurn
 
             return --_users == 0;
         }
+    }
+
+    private TaskCompletionSource CreateWake()
+    {
+        var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return Interlocked.CompareExchange(ref _wake, created, null) ?? created;
     }
 
     private void HandOffLocked(RedisLease lease)

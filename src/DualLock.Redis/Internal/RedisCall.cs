@@ -47,6 +47,10 @@ internal static class RedisCall
         _ => false,
     };
 
+    /// <summary>Whether Redis refused an EVALSHA because it does not have the script (restarted, flushed, failed over): the script did not run.</summary>
+    public static bool IsNoScript(Exception exception)
+        => exception is RedisServerException server && server.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
+
     /// <summary>A call abandoned after its bound may still fail later; observe it so it is not an unobserved task exception.</summary>
     public static void Observe(Task call)
         => call.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);

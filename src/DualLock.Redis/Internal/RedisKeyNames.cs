@@ -14,8 +14,8 @@ internal sealed class RedisKeyNames
         Lock = root;
         Fence = root + ":fence";
         Next = root + ":next";
-        Channel = RedisChannel.Literal(root + ":released");
         ChannelName = root + ":released";
+        Channel = RedisChannel.Literal(ChannelName);
         AcquireKeys = [Lock, Fence, Next];
         LockKeys = [Lock];
         LockAndNextKeys = [Lock, Next];

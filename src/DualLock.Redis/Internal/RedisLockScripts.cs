@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+
 namespace DualLock.Redis;
 
 /// <summary>The Lua scripts: every key in <c>KEYS[]</c>, so they run on Redis Cluster too.</summary>
@@ -110,4 +113,19 @@ internal static class RedisLockScripts
         if v < tonumber(ARGV[1]) then redis.call('set', KEYS[1], ARGV[1]) end
         return 1
         """;
+
+    /// <summary>
+    /// The SHA1 of <see cref="Acquire"/>, the name Redis knows it by. The lock's hot path sends EVALSHA with it
+    /// directly (StackExchange.Redis' text overload wraps every call in a state machine of its own and hashes the
+    /// text to find it); a server without the script answers NOSCRIPT (<see cref="RedisCall.IsNoScript"/>), and
+    /// the caller sends the text once, which loads it.
+    /// </summary>
+    public static readonly byte[] AcquireHash = Sha1(Acquire);
+
+    /// <summary>The SHA1 of <see cref="Release"/> (see <see cref="AcquireHash"/>).</summary>
+    public static readonly byte[] ReleaseHash = Sha1(Release);
+
+#pragma warning disable CA5350 // SHA1 is how Redis names a script, not a security measure
+    private static byte[] Sha1(string script) => SHA1.HashData(Encoding.UTF8.GetBytes(script));
+#pragma warning restore CA5350
 }

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.ExceptionServices;
+using DualLock.Redis;
 using StackExchange.Redis;
 
 namespace DualLock.IntegrationTests.Redis;
@@ -40,6 +41,15 @@ public class FaultInjectingRedis : DispatchProxy
         return s => s == script && Interlocked.Exchange(ref fired, 1) == 0 ? answer() : null;
     }
 
+    /// <summary>The script a call runs: its text, or the text of the script a hash names (the stage sends its hot scripts by SHA1).</summary>
+    private static string? ScriptOf(object?[]? args) => args switch
+    {
+        [string script, ..] => script,
+        [byte[] hash, ..] when hash.AsSpan().SequenceEqual(RedisLockScripts.AcquireHash) => RedisLockScripts.Acquire,
+        [byte[] hash, ..] when hash.AsSpan().SequenceEqual(RedisLockScripts.ReleaseHash) => RedisLockScripts.Release,
+        _ => null,
+    };
+
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
     {
         ArgumentNullException.ThrowIfNull(targetMethod);
@@ -48,7 +58,7 @@ public class FaultInjectingRedis : DispatchProxy
             return _database;
         }
 
-        if (targetMethod.Name == nameof(IDatabase.ScriptEvaluateAsync) && args is [string script, ..] && _fault(script) is { } answer)
+        if (targetMethod.Name == nameof(IDatabase.ScriptEvaluateAsync) && ScriptOf(args) is { } script && _fault(script) is { } answer)
         {
             return answer;
         }
