@@ -34,7 +34,8 @@ internal sealed class LoadRun(ComparisonOptions options, PointApiClient client)
 
     public long InFlight => Interlocked.Read(ref _inFlight);
 
-    public TimeSpan Length => options.Duration;
+    /// <summary>Gets the warm-up and the measured phase together (the progress line's length).</summary>
+    public TimeSpan Length => options.WarmUp + options.Duration;
 
     public async Task<StrategyResult> RunAsync(string strategy, int run, CancellationToken cancellationToken)
     {
