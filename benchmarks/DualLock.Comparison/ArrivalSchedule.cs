@@ -35,4 +35,25 @@ internal sealed class ArrivalSchedule(string name, double startRate, IReadOnlyLi
 
         return total;
     }
+
+    /// <summary>When the <paramref name="arrivals"/>-th arrival is due (the inverse of <see cref="ArrivalsUntil"/>); <see cref="Length"/> past the last.</summary>
+    public TimeSpan TimeOf(double arrivals)
+    {
+        // ArrivalsUntil never decreases, so bisection converges; 40 halvings of a 30 min span are below 2 µs.
+        double low = 0, high = Length.TotalSeconds;
+        for (var i = 0; i < 40; i++)
+        {
+            var middle = (low + high) / 2;
+            if (ArrivalsUntil(TimeSpan.FromSeconds(middle)) >= arrivals)
+            {
+                high = middle;
+            }
+            else
+            {
+                low = middle;
+            }
+        }
+
+        return TimeSpan.FromSeconds(high);
+    }
 }

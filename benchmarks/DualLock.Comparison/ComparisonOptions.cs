@@ -24,6 +24,12 @@ internal sealed record ComparisonOptions
     /// <summary>All traffic to one user at saturation instead of the seed's scenarios.</summary>
     public bool Hot { get; init; }
 
+    /// <summary>
+    /// A recorded warm-up before the measured phase: the same scenarios at their starting rates on the same users.
+    /// Default: 5 s, which the tables say; <c>--warmup 0s</c> measures from the instances' first requests. Its own percentiles are reported apart.
+    /// </summary>
+    public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(5);
+
     public int Instances { get; init; } = 2;
 
     public int Runs { get; init; } = 1;
@@ -60,6 +66,7 @@ internal sealed record ComparisonOptions
                 "--duration" => options with { Duration = ParseDuration(Value()) },
                 "--scale" => options with { Scale = ParsePositive(name, Value(), 1000) },
                 "--hot" => options with { Hot = true },
+                "--warmup" => options with { WarmUp = ParseWarmUp(Value()) },
                 "--instances" => options with { Instances = (int)ParsePositive(name, Value(), 8) },
                 "--runs" => options with { Runs = (int)ParsePositive(name, Value(), 20) },
                 "--race-window-ms" => options with { RaceWindowMs = (int)ParsePositive(name, Value(), 1000, allowZero: true) },
@@ -77,7 +84,7 @@ internal sealed record ComparisonOptions
 
     public const string Usage =
         "Options: --strategies none,local,pessimistic,distributed,dual,named,optimistic,atomic,combined[,redlock] --duration 20s|2m "
-        + "--scale N --hot --instances N --runs N --race-window-ms N --max-in-flight N --api path/UserPointApi.dll --out dir "
+        + "--scale N --hot --warmup 0s|5s --instances N --runs N --race-window-ms N --max-in-flight N --api path/UserPointApi.dll --out dir "
         + "--sweep [--sweep-step 5s]";
 
     private static string[] ParseStrategies(string value)
@@ -107,6 +114,12 @@ internal sealed record ComparisonOptions
         return duration >= TimeSpan.FromSeconds(2) && duration <= TimeSpan.FromMinutes(30)
             ? duration
             : throw new ArgumentException("--duration must be between 2s and 30m (load runs are bounded).");
+    }
+
+    private static TimeSpan ParseWarmUp(string value)
+    {
+        var warmUp = value is "0" or "0s" ? TimeSpan.Zero : ParseDuration(value);
+        return warmUp <= TimeSpan.FromMinutes(2) ? warmUp : throw new ArgumentException("--warmup must be at most 2m.");
     }
 
     private static double ParsePositive(string name, string value, double max, bool allowZero = false)

@@ -19,6 +19,12 @@ internal sealed class LoadRun(ComparisonOptions options, PointApiClient client)
     private long _dropped;
     private long _inFlight;
     private long _racyFailures;
+    private long _warmupErrors;
+    private readonly LatencySamples _warmup = new();
+    private readonly LatencySamples _measured = new();
+    private long _warmupOrigin;
+    private long _measuredOrigin;
+    private (RuntimeCounters Server, RuntimeCounters Generator, RuntimeCounters WarmupServer, RuntimeCounters WarmupGenerator) _runtime;
 
     public long Requests => Interlocked.Read(ref _requests);
 
@@ -28,7 +34,8 @@ internal sealed class LoadRun(ComparisonOptions options, PointApiClient client)
 
     public long InFlight => Interlocked.Read(ref _inFlight);
 
-    public TimeSpan Length => options.Duration;
+    /// <summary>Gets the warm-up and the measured phase together (the progress line's length).</summary>
+    public TimeSpan Length => options.WarmUp + options.Duration;
 
     public async Task<StrategyResult> RunAsync(string strategy, int run, CancellationToken cancellationToken)
     {
@@ -42,41 +49,79 @@ internal sealed class LoadRun(ComparisonOptions options, PointApiClient client)
         }
 
         var spike = new UserTally(await client.CreateUserAsync(cancellationToken));
+        Func<UserTally> spread = () => users[Random.Shared.Next(users.Count)];
         var scale = options.Scale;
         var d = options.Duration;
+
+        // Warm-up (--warmup): the same scenarios at their starting rates, on the same users (the oracle
+        // covers its charges), recorded apart: its percentiles are the cold instances' and are reported as such.
+        var warmupCounters = (Server: RuntimeCounters.Zero, Generator: RuntimeCounters.Zero);
+        if (options.WarmUp > TimeSpan.Zero)
+        {
+            var w = options.WarmUp;
+            var warmupStarts = Stopwatch.GetTimestamp();
+            var before = await ReadCountersAsync(cancellationToken);
+            await Task.WhenAll(options.ConstantRate is { } warmRate
+                ? [DriveAsync(ArrivalSchedule.Constant("warmup", warmRate, w), options.Hot ? () => spike : spread, _warmup, warmupStarts, cancellationToken)]
+                : options.Hot
+                ? [DriveAsync(ArrivalSchedule.Constant("warmup_hot", 300 * scale, w), () => spike, _warmup, warmupStarts, cancellationToken)]
+                : new[]
+                {
+                    DriveAsync(ArrivalSchedule.Constant("warmup_distributed", 50 * scale, w), spread, _warmup, warmupStarts, cancellationToken),
+                    DriveAsync(ArrivalSchedule.Constant("warmup_spike", 10 * scale, w), () => spike, _warmup, warmupStarts, cancellationToken),
+                });
+            await DrainAsync(cancellationToken);
+            var after = await ReadCountersAsync(cancellationToken);
+            warmupCounters = (after.Server - before.Server, after.Generator - before.Generator);
+            _warmupOrigin = warmupStarts;
+        }
+
+        var measuredStarts = Stopwatch.GetTimestamp();
+        var counters = await ReadCountersAsync(cancellationToken);
         var drivers = options.ConstantRate is { } rate
-            ? [DriveAsync(ArrivalSchedule.Constant("constant", rate, d), options.Hot ? () => spike : () => users[Random.Shared.Next(users.Count)], cancellationToken)]
+            ? [DriveAsync(ArrivalSchedule.Constant("constant", rate, d), options.Hot ? () => spike : spread, _measured, measuredStarts, cancellationToken)]
             : options.Hot
-            ? [DriveAsync(ArrivalSchedule.Constant("hot", 300 * scale, d), () => spike, cancellationToken)]
+            ? [DriveAsync(ArrivalSchedule.Constant("hot", 300 * scale, d), () => spike, _measured, measuredStarts, cancellationToken)]
             : new[]
             {
-                DriveAsync(ArrivalSchedule.Constant("distributed_lock_test", 50 * scale, d), () => users[Random.Shared.Next(users.Count)], cancellationToken),
+                DriveAsync(ArrivalSchedule.Constant("distributed_lock_test", 50 * scale, d), spread, _measured, measuredStarts, cancellationToken),
                 DriveAsync(
                     new ArrivalSchedule("single_user_spike", 10 * scale, [(d / 6, 20 * scale), (d / 4, 50 * scale), (d / 12, 0)]),
                     () => spike,
+                    _measured,
+                    measuredStarts,
                     cancellationToken),
             };
 
         var started = Stopwatch.StartNew();
         await Task.WhenAll(drivers);
+        await DrainAsync(cancellationToken);
+        var elapsed = started.Elapsed.TotalSeconds;
+        var end = await ReadCountersAsync(cancellationToken);
+        _measuredOrigin = measuredStarts;
+        _runtime = (end.Server - counters.Server, end.Generator - counters.Generator, warmupCounters.Server, warmupCounters.Generator);
+        users.Add(spike);
+        return await OracleAsync(strategy, run, users, elapsed, cancellationToken);
+    }
+
+    private async Task<(RuntimeCounters Server, RuntimeCounters Generator)> ReadCountersAsync(CancellationToken cancellationToken)
+        => (await client.RuntimeCountersAsync(cancellationToken), RuntimeCounters.OfThisProcess());
+
+    private async Task DrainAsync(CancellationToken cancellationToken)
+    {
         var drain = Stopwatch.StartNew();
         while (InFlight > 0 && drain.Elapsed < TimeSpan.FromSeconds(30))
         {
             await Task.Delay(20, cancellationToken);
         }
-
-        var elapsed = started.Elapsed.TotalSeconds;
-        users.Add(spike);
-        return await OracleAsync(strategy, run, users, elapsed, cancellationToken);
     }
 
-    private async Task DriveAsync(ArrivalSchedule schedule, Func<UserTally> pickUser, CancellationToken cancellationToken)
+    private async Task DriveAsync(ArrivalSchedule schedule, Func<UserTally> pickUser, LatencySamples phase, long origin, CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
         long started = 0;
-        while (clock.Elapsed < schedule.Length)
+        while (Stopwatch.GetElapsedTime(origin) < schedule.Length)
         {
-            var due = (long)schedule.ArrivalsUntil(clock.Elapsed);
+            var due = (long)schedule.ArrivalsUntil(Stopwatch.GetElapsedTime(origin));
             for (; started < due; started++)
             {
                 if (Interlocked.Read(ref _inFlight) >= options.MaxInFlight)
@@ -85,8 +130,10 @@ internal sealed class LoadRun(ComparisonOptions options, PointApiClient client)
                     continue;
                 }
 
+                // When the schedule meant this arrival to start: a late tick of this loop shows up as lag.
+                var dueAt = origin + (long)(schedule.TimeOf(started + 1).TotalSeconds * Stopwatch.Frequency);
                 Interlocked.Increment(ref _inFlight);
-                _ = IterationAsync(pickUser(), cancellationToken);
+                _ = IterationAsync(pickUser(), dueAt, phase, cancellationToken);
             }
 
             await Task.Delay(1, cancellationToken);
@@ -94,15 +141,35 @@ internal sealed class LoadRun(ComparisonOptions options, PointApiClient client)
     }
 
     /// <summary>One iteration of the seed: a short random pause, a charge, the racy check (a GET afterwards).</summary>
-    private async Task IterationAsync(UserTally user, CancellationToken cancellationToken)
+    private async Task IterationAsync(UserTally user, long arrivalTicks, LatencySamples phase, CancellationToken cancellationToken)
     {
+        var measured = phase == _measured;
         try
         {
-            await Task.Delay(Random.Shared.Next(0, 50), cancellationToken);
+            var pause = Random.Shared.Next(0, 50);
+            await Task.Delay(pause, cancellationToken);
             var amount = Random.Shared.NextInt64(100, 1000);
+            var due = arrivalTicks + (pause * Stopwatch.Frequency / 1000);
+            var lag = Math.Max(0, Stopwatch.GetTimestamp() - due);
             var result = await client.ChargeAsync(user.UserId, amount, cancellationToken);
-            Interlocked.Increment(ref _requests);
             user.Record(result, amount);
+            phase.Add(new LatencySample(due, lag, result.LatencyTicks, result.ServerMs));
+            if (!measured)
+            {
+                // Warm-up: the oracle counts the charge (above); the table's counters and histogram do not.
+                if (result.Outcome != WriteOutcome.Acknowledged)
+                {
+                    Interlocked.Increment(ref _warmupErrors);
+                }
+                else
+                {
+                    _ = await client.GetBalanceAsync(user.UserId, cancellationToken);
+                }
+
+                return;
+            }
+
+            Interlocked.Increment(ref _requests);
             lock (_latency)
             {
                 _latency.RecordValue(result.LatencyTicks);
@@ -128,6 +195,10 @@ internal sealed class LoadRun(ComparisonOptions options, PointApiClient client)
                     break;
             }
         }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested && !measured)
+        {
+            Interlocked.Increment(ref _warmupErrors);
+        }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             _errors.AddOrUpdate($"CLIENT_{ex.GetType().Name}", 1, (_, n) => n + 1);
@@ -136,6 +207,27 @@ internal sealed class LoadRun(ComparisonOptions options, PointApiClient client)
         {
             Interlocked.Decrement(ref _inFlight);
         }
+    }
+
+    /// <summary>Cold vs warm: the warm-up phase, the measured phase's first 5 s and the rest, with the runtime counters of each phase.</summary>
+    private LatencyPhases Phases()
+    {
+        var cold = TimeSpan.FromSeconds(5);
+        return new LatencyPhases
+        {
+            WarmUpSeconds = options.WarmUp.TotalSeconds,
+            WarmUp = _warmup.Count > 0 ? _warmup.Stats(_warmupOrigin) : null,
+            WarmUpErrors = Interlocked.Read(ref _warmupErrors),
+            Measured = _measured.Stats(_measuredOrigin),
+            First5s = _measured.Stats(_measuredOrigin, until: cold),
+            After5s = _measured.Stats(_measuredOrigin, from: cold),
+            PerSecond = _measured.PerSecond(_measuredOrigin),
+            WarmUpPerSecond = _warmup.PerSecond(_warmupOrigin),
+            Server = _runtime.Server,
+            Generator = _runtime.Generator,
+            WarmUpServer = _runtime.WarmupServer,
+            WarmUpGenerator = _runtime.WarmupGenerator,
+        };
     }
 
     private async Task<StrategyResult> OracleAsync(string strategy, int run, List<UserTally> users, double elapsedSeconds, CancellationToken cancellationToken)
@@ -192,6 +284,7 @@ internal sealed class LoadRun(ComparisonOptions options, PointApiClient client)
                 LostAmount = lostAmount,
                 UsersWithPhantomWrites = phantomUsers,
                 AuditInconsistentUsers = auditBad,
+                Phases = Phases(),
             };
         }
     }

@@ -113,6 +113,10 @@ internal sealed class PointApiClient(HttpClient http, IReadOnlyList<Uri> instanc
             data.GetProperty("entryCount").GetInt64(), data.GetProperty("consistent").GetBoolean());
     }
 
+    /// <summary>The instances' runtime counters (GC, JIT), summed; see <see cref="RuntimeCounters"/>.</summary>
+    public Task<RuntimeCounters> RuntimeCountersAsync(CancellationToken cancellationToken)
+        => RuntimeCounters.OfInstancesAsync(http, instances, cancellationToken);
+
     private Uri Url(string path) => new(instances[(int)((uint)Interlocked.Increment(ref _next) % (uint)instances.Count)], path);
 
     private static async Task<JsonElement> DataAsync(HttpResponseMessage response, CancellationToken cancellationToken)

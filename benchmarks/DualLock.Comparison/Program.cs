@@ -85,6 +85,7 @@ for (var run = 1; run <= options.Runs; run++)
             ["Locking__RaceWindowMs"] = options.RaceWindowMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Logging__LogLevel__Default"] = "Warning",
+            ["Diagnostics__ServerTiming"] = "true", // the breakdown tells the app's own time from the rest of the round trip
         };
         await using var instances = await ApiInstances.StartAsync(apiDll, options.Instances, env, http, cancel.Token);
         var load = new LoadRun(options, new PointApiClient(http, instances.Urls));
@@ -120,7 +121,7 @@ foreach (var row in medians)
     }
 }
 
-Report.PrintTable(medians, options.Runs > 1 ? $"medians of {options.Runs} runs" : "one run");
+Report.PrintTable(medians, (options.Runs > 1 ? $"medians of {options.Runs} runs" : "one run") + (options.WarmUp > TimeSpan.Zero ? $", after a recorded {options.WarmUp.TotalSeconds:0.#} s warm-up" : ", cold: no warm-up"));
 foreach (var verdict in verdicts)
 {
     AnsiConsole.WriteLine(verdict);

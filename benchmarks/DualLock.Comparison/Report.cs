@@ -10,7 +10,12 @@ internal static class Report
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals, // NaN: no sample
+    };
 
     /// <summary>Per strategy: the median of every number over the runs; the oracle's verdict is the worst run's.</summary>
     public static List<StrategyResult> Medians(IEnumerable<StrategyResult> results)
@@ -84,6 +89,9 @@ internal static class Report
             md.AppendLine("| " + string.Join(" | ", Cells(row)) + " |");
         }
 
+        md.AppendLine().AppendLine(WarmUpCaption(options)).AppendLine();
+        LatencyBreakdown.Write(md, runs);
+
         md.AppendLine().AppendLine("Errors by code (of the worst run per strategy):").AppendLine();
         foreach (var row in medians.Where(r => r.ErrorsByCode.Count > 0))
         {
@@ -106,7 +114,13 @@ internal static class Report
     }
 
     public static string Describe(ComparisonOptions o)
-        => string.Create(Invariant, $"--strategies {string.Join(',', o.Strategies)} --duration {o.Duration.TotalSeconds}s --scale {o.Scale} --instances {o.Instances} --runs {o.Runs}{(o.Hot ? " --hot" : "")}{(o.RaceWindowMs > 0 ? $" --race-window-ms {o.RaceWindowMs}" : "")}");
+        => string.Create(Invariant, $"--strategies {string.Join(',', o.Strategies)} --duration {o.Duration.TotalSeconds}s --warmup {o.WarmUp.TotalSeconds}s --scale {o.Scale} --instances {o.Instances} --runs {o.Runs}{(o.Hot ? " --hot" : "")}{(o.RaceWindowMs > 0 ? $" --race-window-ms {o.RaceWindowMs}" : "")}");
+
+    /// <summary>Says whether the table's latencies include the instances' cold start.</summary>
+    public static string WarmUpCaption(ComparisonOptions o)
+        => o.WarmUp > TimeSpan.Zero
+            ? string.Create(Invariant, $"Measured after a recorded {o.WarmUp.TotalSeconds} s warm-up (the same scenarios at their starting rates on the same users; the oracle covers its charges); the warm-up's own percentiles are the cold column below.")
+            : "No warm-up: the table's latencies include the instances' cold start (their first requests; see the first-5 s column below).";
 
     private static readonly string[] Columns =
     [

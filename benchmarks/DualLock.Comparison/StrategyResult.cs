@@ -56,9 +56,43 @@ internal sealed record StrategyResult
     /// <summary>Users whose stored ledger does not sum to their stored balance (the server's audit).</summary>
     public int AuditInconsistentUsers { get; init; }
 
+    /// <summary>Gets cold vs warm: the warm-up, the first 5 s and the rest, per second, with GC and JIT counters.</summary>
+    public LatencyPhases Phases { get; init; } = new();
+
     public bool LostUpdates => UsersWithLostUpdates > 0 || UsersWithPhantomWrites > 0 || AuditInconsistentUsers > 0;
 
     public string Verdict => LostUpdates
         ? $"LOST UPDATES: {UsersWithLostUpdates} users short by {LostAmount} points, {UsersWithPhantomWrites} over, {AuditInconsistentUsers} audits inconsistent"
         : Ambiguous > 0 ? $"no loss ({Ambiguous} ambiguous requests widen the bound)" : "exact";
+}
+
+/// <summary>What a run's latency is made of: phases, seconds, the generator's lag, the server's own time, GC and JIT.</summary>
+internal sealed record LatencyPhases
+{
+    /// <summary>Gets the length of the recorded warm-up before the measured phase (0: none, the table's figures include the cold start).</summary>
+    public double WarmUpSeconds { get; init; }
+
+    public PhaseStats? WarmUp { get; init; }
+
+    public long WarmUpErrors { get; init; }
+
+    public PhaseStats? Measured { get; init; }
+
+    public PhaseStats? First5s { get; init; }
+
+    public PhaseStats? After5s { get; init; }
+
+    public IReadOnlyList<SecondStats> PerSecond { get; init; } = [];
+
+    public IReadOnlyList<SecondStats> WarmUpPerSecond { get; init; } = [];
+
+    /// <summary>Gets the instances' GC and JIT during the measured phase (summed over instances).</summary>
+    public RuntimeCounters Server { get; init; } = RuntimeCounters.Zero;
+
+    /// <summary>Gets the load generator's own GC and JIT during the measured phase.</summary>
+    public RuntimeCounters Generator { get; init; } = RuntimeCounters.Zero;
+
+    public RuntimeCounters WarmUpServer { get; init; } = RuntimeCounters.Zero;
+
+    public RuntimeCounters WarmUpGenerator { get; init; } = RuntimeCounters.Zero;
 }

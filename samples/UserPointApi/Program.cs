@@ -69,7 +69,7 @@ builder.Services.AddHealthChecks()
     .AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
 builder.Services.AddOpenApi();
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-    .AddMeter("DualLock", "DualLock.*", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+    .AddMeter("DualLock", "DualLock.*", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
     .AddPrometheusExporter());
 
 var app = builder.Build();

@@ -22,6 +22,7 @@ internal static class SweepCommand
     public static async Task<int> RunAsync(ComparisonOptions options, string apiDll, string mySql, string redis, HttpClient http, string output, string environment, CancellationToken cancellationToken)
     {
         var steps = new List<SweepStep>();
+        options = options with { WarmUp = TimeSpan.Zero }; // the sweep has its own unrecorded warm-up (below)
         Console.WriteLine(SweepReport.Header);
         foreach (var strategy in options.Strategies)
         {
