@@ -97,6 +97,24 @@ public sealed class StrategyWiring
         return dualLock;
     }
 
+    /// <summary>
+    /// Runs the work in the transaction a stage of the pipeline opened (the stage commits it after the work, inside
+    /// the outer locks), or, when no stage opens one, in a transaction of its own committed right after the work.
+    /// </summary>
+    public static async ValueTask<T> InTransactionAsync<T>(LockContext context, Database database, Func<MySqlConnection, MySqlTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        if (StageTransaction(context) is { } stage)
+        {
+            return await work(stage.Connection, stage.Transaction, cancellationToken);
+        }
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken);
+        var result = await work(connection, transaction, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
+
     /// <summary>Returns the transaction a stage of the pipeline opened, or <see langword="null"/>.</summary>
     public static OpenTransaction? StageTransaction(LockContext context)
         => context.GetFeature<MySqlTransactionFeature>() is { } feature ? new OpenTransaction(feature.Connection, feature.Transaction) : null;

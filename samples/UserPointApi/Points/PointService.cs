@@ -1,4 +1,3 @@
-using System.Data;
 using DualLock;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
@@ -83,20 +82,11 @@ public sealed class PointService(
 
         return await pipeline.ExecuteAsync(
             key,
-            async (context, ct) =>
-            {
-                if (StrategyWiring.StageTransaction(context) is { } stage)
-                {
-                    // The pipeline's transaction stage owns the transaction: it commits after the work, inside the outer locks.
-                    return progress.Done(await mutations.RunAsync(stage.Connection, stage.Transaction, command, mode, raceWindow, ct));
-                }
-
-                await using var connection = await database.OpenAsync(ct);
-                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-                var result = progress.Done(await mutations.RunAsync(connection, transaction, command, mode, raceWindow, ct));
-                await transaction.CommitAsync(ct);
-                return result;
-            },
+            (context, ct) => StrategyWiring.InTransactionAsync(
+                context,
+                database,
+                async (connection, transaction, token) => progress.Done(await mutations.RunAsync(connection, transaction, command, mode, raceWindow, token)),
+                ct),
             cancellationToken: cancellationToken);
     }
 }

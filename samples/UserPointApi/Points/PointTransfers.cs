@@ -1,4 +1,3 @@
-using System.Data;
 using Dapper;
 using DualLock;
 using Microsoft.Extensions.Options;
@@ -72,19 +71,11 @@ public sealed class PointTransfers(
 
         return await pipeline.ExecuteAsync(
             keys,
-            async (context, ct) =>
-            {
-                if (StrategyWiring.StageTransaction(context) is { } stage)
-                {
-                    return progress.Done(await mutations.RunAsync(stage.Connection, stage.Transaction, command, mode, raceWindow, ct));
-                }
-
-                await using var connection = await database.OpenAsync(ct);
-                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-                var result = progress.Done(await mutations.RunAsync(connection, transaction, command, mode, raceWindow, ct));
-                await transaction.CommitAsync(ct);
-                return result;
-            },
+            (context, ct) => StrategyWiring.InTransactionAsync(
+                context,
+                database,
+                async (connection, transaction, token) => progress.Done(await mutations.RunAsync(connection, transaction, command, mode, raceWindow, token)),
+                ct),
             cancellationToken: cancellationToken);
     }
 
