@@ -27,13 +27,7 @@ public sealed class PointService(
         }
         catch (Exception ex) when (progress.WorkDone && ErrorHandlingMiddleware.IsConnectionLoss(ex))
         {
-            // The work ran and the connection broke while committing: the server may have committed. Saying
-            // "nothing was changed" here would be a lie the client acts on; say that the outcome is unknown.
-            throw new ApiException(
-                StatusCodes.Status503ServiceUnavailable,
-                ErrorCodes.OutcomeUnknown,
-                "The database connection was lost while the write was committing: it may or may not have been applied. Retry with the same Idempotency-Key to learn which.",
-                2);
+            throw WriteProgress.OutcomeUnknown("write");
         }
     }
 
@@ -95,6 +89,16 @@ public sealed class PointService(
 internal sealed class WriteProgress
 {
     public bool WorkDone { get; private set; }
+
+    /// <summary>
+    /// The answer when the work ran and the connection broke while committing: the server may have committed.
+    /// Saying "nothing was changed" would be a lie the client acts on; say that the outcome is unknown.
+    /// </summary>
+    public static ApiException OutcomeUnknown(string what) => new(
+        StatusCodes.Status503ServiceUnavailable,
+        ErrorCodes.OutcomeUnknown,
+        $"The database connection was lost while the {what} was committing: it may or may not have been applied. Retry with the same Idempotency-Key to learn which.",
+        2);
 
     public T Done<T>(T result)
     {

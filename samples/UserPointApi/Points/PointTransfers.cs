@@ -35,11 +35,7 @@ public sealed class PointTransfers(
         }
         catch (Exception ex) when (progress.WorkDone && ErrorHandlingMiddleware.IsConnectionLoss(ex))
         {
-            throw new ApiException(
-                StatusCodes.Status503ServiceUnavailable,
-                ErrorCodes.OutcomeUnknown,
-                "The database connection was lost while the transfer was committing: it may or may not have been applied. Retry with the same Idempotency-Key to learn which.",
-                2);
+            throw WriteProgress.OutcomeUnknown("transfer");
         }
     }
 
