@@ -75,8 +75,18 @@ public sealed partial class LockPipeline
                 }
             }
         }
-        catch (Exception) when (acquiredCount > 0)
+        catch (Exception ex) when (acquiredCount > 0)
         {
+            if (ex is LockLeaseLostException)
+            {
+                // An inner stage refused the outer stages' fencing token (a later holder already wrote): their
+                // locks are not current, so none of them may be passed on to another local caller.
+                for (var i = 0; i < acquiredCount; i++)
+                {
+                    held[i].Handle.MarkSuperseded();
+                }
+            }
+
             // An inner stage failed (unavailable, cancelled ...): the outer ones must not stay held.
             await ReleaseAsync(context, held, acquiredCount, workSucceeded: false, failing: true).ConfigureAwait(false);
             throw;

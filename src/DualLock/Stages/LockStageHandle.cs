@@ -22,6 +22,20 @@ public abstract class LockStageHandle
     /// <value>Feeds the <c>duallock.acquire.contended</c> counter. Default: <see langword="false"/>.</value>
     public virtual bool Contended => false;
 
+    /// <summary>
+    /// Tells the handle that its lock is no longer current although the stage did not notice: a stage inside it
+    /// refused the fencing token this acquisition issued (a later holder already wrote). Called by the pipeline,
+    /// before <see cref="ReleaseAsync"/>.
+    /// </summary>
+    /// <remarks>
+    /// A stage that passes a held lock on to its next local caller without asking its server must not pass this
+    /// one on, and should report it through <see cref="LeaseLost"/>. The default does nothing (a lock that is
+    /// never passed on is simply released).
+    /// </remarks>
+    public virtual void MarkSuperseded()
+    {
+    }
+
     /// <summary>Releases the lock. Called once, after the work and after every inner stage was released.</summary>
     /// <param name="workSucceeded">
     /// <see langword="true"/> when the work returned normally (a transaction commits);
