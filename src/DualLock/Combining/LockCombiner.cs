@@ -78,6 +78,7 @@ public sealed class LockCombiner<TItem, TResult>
         while (true)
         {
             var queue = _queues.GetOrAdd(key, static _ => new CombinerQueue<TItem, TResult>());
+            bool lead;
             lock (queue)
             {
                 if (queue.Dead)
@@ -85,26 +86,35 @@ public sealed class LockCombiner<TItem, TResult>
                     continue;
                 }
 
-                if (!queue.Leading)
+                lead = !queue.Leading;
+                if (lead)
                 {
                     queue.Leading = true;
                     entry.State = CombinerState.Leading;
-                    return LeadAsync(key, queue, entry);
                 }
-
-                entry.Signal = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-                entry.State = CombinerState.Queued;
-                queue.Enqueue(entry);
-
-                // Armed under the lock so that whoever takes the entry also sees (and disarms) them; a
-                // callback that runs at once (token already cancelled) re-enters this lock on this thread.
-                var remaining = Pipeline.WaitTimeout - _timeProvider.GetElapsedTime(entry.Start);
-                var state = (this, key, queue, entry);
-                entry.Deadline = _timeProvider.CreateTimer(static s => OnDeadline(s!), state, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
-                if (cancellationToken.CanBeCanceled)
+                else
                 {
-                    entry.Cancellation = cancellationToken.Register(static s => OnCancelled(s!), state);
+                    entry.Signal = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    entry.State = CombinerState.Queued;
+                    queue.Enqueue(entry);
+
+                    // Armed under the lock so that whoever takes the entry also sees (and disarms) them; a
+                    // callback that runs at once (token already cancelled) re-enters this lock on this thread.
+                    var remaining = Pipeline.WaitTimeout - _timeProvider.GetElapsedTime(entry.Start);
+                    var state = (this, key, queue, entry);
+                    entry.Deadline = _timeProvider.CreateTimer(static s => OnDeadline(s!), state, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+                    if (cancellationToken.CanBeCanceled)
+                    {
+                        entry.Cancellation = cancellationToken.Register(static s => OnCancelled(s!), state);
+                    }
                 }
+            }
+
+            // Outside the lock: the leader's stages and batch work may complete synchronously, and whatever ran
+            // under this lock would block the thread of every caller arriving on the key.
+            if (lead)
+            {
+                return LeadAsync(key, queue, entry);
             }
 
             return WaitAsync(key, queue, entry);

@@ -130,8 +130,50 @@ public sealed partial class LockPipeline
         }
 
         linked?.Dispose();
+        if (LostWhileHeld(context, held, acquiredCount) is { } lost)
+        {
+            // The work returned, but not under the lock all along: another holder may have been inside too.
+            // Its transaction rolls back; a caller that ignored its token must not be told it succeeded.
+            await ReleaseAsync(context, held, acquiredCount, workSucceeded: false, failing: true).ConfigureAwait(false);
+            throw new LockLeaseLostException(key.Resource, lost, _timeProvider.GetElapsedTime(start), OpensTransaction(acquiredCount)
+                ? "the lock was lost while the work ran, so its transaction was rolled back."
+                : "the lock was lost while the work ran; the pipeline has no transaction, so what the work wrote was not protected by the lock.");
+        }
+
         await ReleaseAsync(context, held, acquiredCount, workSucceeded: true, failing: false).ConfigureAwait(false);
         return new LockAttempt<TResult>(true, result);
+    }
+
+    /// <summary>The stage whose lease was lost while held (the first reported, else any handle found lost now), or <see langword="null"/>.</summary>
+    private string? LostWhileHeld(LockContext context, HeldStage[] held, int count)
+    {
+        if (context.LeaseLostStage is { } reported)
+        {
+            return reported;
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            if (held[i].Handle.LeaseLost.IsCancellationRequested)
+            {
+                return _stages[i].Name;
+            }
+        }
+
+        return null;
+    }
+
+    private bool OpensTransaction(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if ((_stages[i].Traits & LockStageTraits.OpensTransaction) != 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     internal static void ValidateWaitTimeout(TimeSpan waitTimeout, string paramName)
@@ -232,6 +274,8 @@ public sealed partial class LockPipeline
     /// <summary>
     /// Releases held stages innermost first. Every stage is released even when one release throws.
     /// When the execution is already failing, release failures are logged so the original failure surfaces.
+    /// After the work returned, only a stage that opens a transaction (its release is the commit) can fail the
+    /// call; a lock-only stage's release failure is logged and counted (<c>duallock.release.failed</c>).
     /// </summary>
     private async ValueTask ReleaseAsync(LockContext context, HeldStage[] held, int count, bool workSucceeded, bool failing)
     {
@@ -257,8 +301,17 @@ public sealed partial class LockPipeline
             {
                 Log.ReleaseFailedAfterWorkFailed(_logger, stage.Name, context.Key.Resource, Name, ex);
             }
+            catch (Exception ex) when ((stage.Traits & LockStageTraits.OpensTransaction) == 0)
+            {
+                // A lock (not a commit) that fails to release after the work returned changes nothing the work did:
+                // the transaction inside it has committed. Thrown, it would tell the caller "not applied" and invite a
+                // retry that applies twice; the lock is left to its lease, the failure logged and counted.
+                DualLockTelemetry.ReleaseFailed.Add(1, new(DualLockTelemetry.PipelineTag, Name), new(DualLockTelemetry.StageTag, stage.Name));
+                Log.ReleaseFailedAfterWorkReturned(_logger, stage.Name, context.Key.Resource, Name, ex);
+            }
             catch (Exception ex)
             {
+                // A commit that failed: the work's effects are not kept, and the outer stages release as failed.
                 firstReleaseFailure ??= ex;
             }
             finally

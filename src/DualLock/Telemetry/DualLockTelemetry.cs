@@ -37,6 +37,9 @@ public static class DualLockTelemetry
     internal static readonly Counter<long> LeaseLost = Meter.CreateCounter<long>(
         "duallock.lease.lost", "{lease}", "Locks found lost while the work ran.");
 
+    internal static readonly Counter<long> ReleaseFailed = Meter.CreateCounter<long>(
+        "duallock.release.failed", "{release}", "Lock releases that failed after the work had returned (the call still succeeded; the lock ends with its lease).");
+
     internal static readonly Counter<long> Fallbacks = Meter.CreateCounter<long>(
         "duallock.fallback", "{event}", "Acquires that continued without a stage because its lock service was unavailable.");
 

@@ -43,8 +43,7 @@ public sealed class RedisReleaseErrorTests
         Assert.True(await EventuallyAsync(() => Task.FromResult(stage.WaiterCount(key) == 1), TimeSpan.FromSeconds(5)));
         answer.SetException(Oom());
 
-        var error = await Assert.ThrowsAsync<RedisServerException>(() => first);
-        Assert.StartsWith("OOM", error.Message, StringComparison.Ordinal);
+        await first; // the work ran and returned: a lock that failed to release is logged, not the caller's failure
         Assert.True(await next > 0);
         Assert.True(await pipeline.ExecuteAsync(key, (ctx, _) => ValueTask.FromResult(ctx.FencingToken), cancellationToken: Ct) > 0);
     }

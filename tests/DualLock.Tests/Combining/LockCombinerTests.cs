@@ -90,7 +90,7 @@ public sealed class LockCombinerTests
     {
         var log = new List<string>();
         var commitFailure = new InvalidOperationException("commit failed");
-        var pipeline = new LockPipelineBuilder().AddStage(new RecordingStage("tx", log) { ReleaseFailure = commitFailure }).Build();
+        var pipeline = new LockPipelineBuilder().AddStage(new RecordingStage("tx", log) { ReleaseFailure = commitFailure, DeclaredTraits = LockStageTraits.OpensTransaction }).Build();
         var harness = new CombinerHarness(pipeline);
 
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () => await harness.Combiner.ExecuteAsync(Key, "a", TestContext.Current.CancellationToken));

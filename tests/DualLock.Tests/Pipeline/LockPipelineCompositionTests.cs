@@ -106,7 +106,7 @@ public sealed class LockPipelineCompositionTests
     [Fact]
     public async Task ExecuteAsync_InnerReleaseFails_OuterStillReleasedAsFailedAndErrorSurfaces()
     {
-        var pipeline = Build(Stage("outer"), new RecordingStage("tx", _log) { ReleaseFailure = new InvalidOperationException("commit failed") });
+        var pipeline = Build(Stage("outer"), new RecordingStage("tx", _log) { ReleaseFailure = new InvalidOperationException("commit failed"), DeclaredTraits = LockStageTraits.OpensTransaction });
 
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
             await pipeline.ExecuteAsync(Key, (_, _) => ValueTask.CompletedTask, cancellationToken: TestContext.Current.CancellationToken));

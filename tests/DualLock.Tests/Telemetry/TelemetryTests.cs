@@ -51,7 +51,8 @@ public sealed class TelemetryTests
         var pipeline = new LockPipelineBuilder { Name = pipelineName }
             .AddStage(new DualLock.Tests.Pipeline.RecordingStage("redis", []) { Lease = lease.Token }).Build();
 
-        await pipeline.ExecuteAsync(new LockKey("account", "1"), async (_, _) => await lease.CancelAsync());
+        // The work ignores its token and returns: the call still fails, since the lock did not protect all of it.
+        await Assert.ThrowsAsync<LockLeaseLostException>(async () => await pipeline.ExecuteAsync(new LockKey("account", "1"), async (_, _) => await lease.CancelAsync()));
 
         var measurement = Assert.Single(lost.GetMeasurementSnapshot(), m => Equals(m.Tags[DualLockTelemetry.PipelineTag], pipelineName));
         Assert.Equal("redis", measurement.Tags[DualLockTelemetry.StageTag]);
