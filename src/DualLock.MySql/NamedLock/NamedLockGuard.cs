@@ -18,6 +18,7 @@ internal sealed class NamedLockGuard : IDisposable
     private readonly string _name;
     private readonly CancellationTokenSource _lost = new();
     private int _reported;
+    private int _givenBack;
 
     public NamedLockGuard(MySqlNamedLockStage stage, LockContext context, MySqlConnection connection, string name, NamedLockGuard? outer)
     {
@@ -90,5 +91,12 @@ internal sealed class NamedLockGuard : IDisposable
         }
     }
 
-    public void Dispose() => _lost.Dispose();
+    /// <summary>Gets a value indicating whether the lock was released (given back) before the transaction ended.</summary>
+    public bool GivenBack => Volatile.Read(ref _givenBack) != 0;
+
+    public void Dispose()
+    {
+        Volatile.Write(ref _givenBack, 1);
+        _lost.Dispose();
+    }
 }

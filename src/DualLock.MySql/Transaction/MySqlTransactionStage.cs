@@ -221,7 +221,9 @@ internal sealed class MySqlTransactionStage : LockStage
 
                 for (var guard = namedLock; guard is not null; guard = guard.Outer)
                 {
-                    if (!await guard.ConfirmHeldAsync().ConfigureAwait(false))
+                    // A guard already given back (a key set whose later key was unavailable, under ContinueIfUnavailable)
+                    // is not a lock this execution holds: the fallback went on without that stage.
+                    if (!guard.GivenBack && !await guard.ConfirmHeldAsync().ConfigureAwait(false))
                     {
                         await RefuseAsync(guard.StageName, "the named lock's session lost the lock before the commit").ConfigureAwait(false);
                     }

@@ -30,6 +30,9 @@ public sealed class MySqlCommandCountingProxy : IAsyncDisposable
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
+    /// <summary>Gets or sets how many connections are forwarded; later ones are closed at once (the server seems down to them). Default: all.</summary>
+    public int ForwardConnections { get; set; } = int.MaxValue;
+
     public IReadOnlyList<string> TakeCommands()
     {
         var taken = new List<string>();
@@ -48,6 +51,13 @@ public sealed class MySqlCommandCountingProxy : IAsyncDisposable
             while (true)
             {
                 var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                if (ForwardConnections-- <= 0)
+                {
+                    client.Client.LingerState = new LingerOption(true, 0); // a reset, as from a server that is gone
+                    client.Dispose();
+                    continue;
+                }
+
                 var upstream = new TcpClient();
                 await upstream.ConnectAsync(_upstreamHost, _upstreamPort, _stop.Token);
                 _ = PumpAsync(client.GetStream(), upstream.GetStream(), count: true).ContinueWith(_ => { client.Dispose(); upstream.Dispose(); }, TaskScheduler.Default);
