@@ -77,6 +77,9 @@ public sealed class LockContext
     /// <summary>Gets the time source of the pipeline running the work.</summary>
     internal TimeProvider TimeProvider { get; }
 
+    /// <summary>Gets or sets the pipeline's logger, for what stages' shared helpers must report but not throw.</summary>
+    internal Microsoft.Extensions.Logging.ILogger Logger { get; set; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
     /// <summary>Gets the fencing token issued for one of this execution's keys, or <see langword="null"/> when no stage issues one.</summary>
     /// <param name="key">One of <see cref="Keys"/>.</param>
     /// <returns>The innermost issuing stage's token for that key.</returns>

@@ -30,6 +30,7 @@ public sealed partial class LockPipeline
 
         // Several keys: every stage locks the whole set (in canonical order) before the next stage starts.
         var context = keys is null ? new LockContext(key, Name, waitTimeout, _timeProvider) : new LockContext(keys, Name, waitTimeout, _timeProvider);
+        context.Logger = _logger;
         var held = new HeldStage[_stages.Length];
         var acquiredCount = 0;
         LockStage? timedOut = null;
@@ -37,7 +38,7 @@ public sealed partial class LockPipeline
         var start = _timeProvider.GetTimestamp();
         try
         {
-            for (; acquiredCount < _stages.Length; acquiredCount++)
+            while (acquiredCount < _stages.Length)
             {
                 var stage = _stages[acquiredCount];
                 var remaining = waitTimeout - _timeProvider.GetElapsedTime(start);
@@ -61,7 +62,11 @@ public sealed partial class LockPipeline
                     break;
                 }
 
-                held[acquiredCount] = new HeldStage(handle, _timeProvider.GetTimestamp(), WatchLease(context, stage, handle));
+                // Held (and so released on any failure below) before anything else can throw: a stage that reports a
+                // wrong token count, or a lease-lost callback that throws, must not leave its lock behind.
+                var index = acquiredCount++;
+                held[index] = new HeldStage(handle, _timeProvider.GetTimestamp(), default);
+                held[index] = held[index] with { LeaseWatch = WatchLease(context, stage, handle) };
                 if (keys is not null)
                 {
                     if (handle.FencingTokens is { } tokens)

@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using DualLock.Telemetry;
 
 namespace DualLock;
 
@@ -60,7 +61,7 @@ internal sealed class KeySetHandle : LockStageHandle
                 if (handle is null)
                 {
                     // This key is still someone else's: give back the ones before it so that holder (or anyone) can go on.
-                    await ReleaseAsync(handles, held, workSucceeded: false, throwOnFailure: false).ConfigureAwait(false);
+                    await GiveBackAsync(stage, context, handles, held).ConfigureAwait(false);
                     return null;
                 }
 
@@ -69,7 +70,7 @@ internal sealed class KeySetHandle : LockStageHandle
         }
         catch
         {
-            await ReleaseAsync(handles, held, workSucceeded: false, throwOnFailure: false).ConfigureAwait(false);
+            await GiveBackAsync(stage, context, handles, held).ConfigureAwait(false);
             throw;
         }
         finally
@@ -80,11 +81,23 @@ internal sealed class KeySetHandle : LockStageHandle
         return new KeySetHandle(handles);
     }
 
+    public override void MarkSuperseded()
+    {
+        foreach (var handle in _handles)
+        {
+            handle.MarkSuperseded();
+        }
+    }
+
     public override async ValueTask ReleaseAsync(bool workSucceeded)
     {
         try
         {
-            await ReleaseAsync(_handles, _handles.Length, workSucceeded, throwOnFailure: true).ConfigureAwait(false);
+            var failure = await ReleaseAsync(_handles, _handles.Length, workSucceeded, null).ConfigureAwait(false);
+            if (failure is not null)
+            {
+                ExceptionDispatchInfo.Throw(failure);
+            }
         }
         finally
         {
@@ -93,11 +106,18 @@ internal sealed class KeySetHandle : LockStageHandle
     }
 
     /// <summary>
-    /// Releases the first <paramref name="count"/> handles, last acquired first; every one is released even when one throws.
-    /// Without <paramref name="throwOnFailure"/> (giving back a partly taken set) a release failure is not thrown: the
-    /// caller must see the timeout or the acquire failure, and the stages log their own release failures.
+    /// Gives back the first <paramref name="count"/> keys of a set not wholly acquired. A release failure is logged, not
+    /// thrown: the caller must see the timeout or the acquire failure, and the key stays held only until its lease ends.
     /// </summary>
-    private static async ValueTask ReleaseAsync(LockStageHandle[] handles, int count, bool workSucceeded, bool throwOnFailure)
+    private static async ValueTask GiveBackAsync(LockStage stage, LockContext context, LockStageHandle[] handles, int count)
+        => await ReleaseAsync(handles, count, workSucceeded: false, ex => Log.GiveBackFailed(context.Logger, stage.Name, context.Key.Resource, context.PipelineName, ex))
+            .ConfigureAwait(false);
+
+    /// <summary>
+    /// Releases the first <paramref name="count"/> handles, last acquired first; every one is released even when one throws.
+    /// Each failure goes to <paramref name="onFailure"/> when given; the first one is returned.
+    /// </summary>
+    private static async ValueTask<Exception?> ReleaseAsync(LockStageHandle[] handles, int count, bool workSucceeded, Action<Exception>? onFailure)
     {
         Exception? first = null;
         for (var i = count - 1; i >= 0; i--)
@@ -108,13 +128,11 @@ internal sealed class KeySetHandle : LockStageHandle
             }
             catch (Exception ex)
             {
+                onFailure?.Invoke(ex);
                 first ??= ex;
             }
         }
 
-        if (first is not null && throwOnFailure)
-        {
-            ExceptionDispatchInfo.Throw(first);
-        }
+        return first;
     }
 }

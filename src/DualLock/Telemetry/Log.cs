@@ -23,6 +23,9 @@ internal static partial class Log
     [LoggerMessage(1007, LogLevel.Error, "Releasing the '{Stage}' lock on resource '{Resource}' in pipeline '{Pipeline}' failed after the work had returned and its transaction (if any) had committed; the call reports success and the lock stays held until its lease ends")]
     public static partial void ReleaseFailedAfterWorkReturned(ILogger logger, string stage, string resource, string pipeline, Exception exception);
 
+    [LoggerMessage(1008, LogLevel.Error, "Giving back the '{Stage}' lock on resource '{Resource}' in pipeline '{Pipeline}' failed (a key set not wholly acquired); it stays held until its lease ends")]
+    public static partial void GiveBackFailed(ILogger logger, string stage, string resource, string pipeline, Exception exception);
+
     [LoggerMessage(1005, LogLevel.Debug, "Released '{Stage}' lock on {Key} in pipeline '{Pipeline}' after holding it {HeldMs:0.###} ms")]
     public static partial void Released(ILogger logger, string stage, LockKey key, string pipeline, double heldMs);
 

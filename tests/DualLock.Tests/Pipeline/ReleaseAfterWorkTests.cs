@@ -100,6 +100,20 @@ public sealed class ReleaseAfterWorkTests
         Assert.Equal(["superseded", "release rollback"], outer.Calls);
     }
 
+    [Fact]
+    public async Task ExecuteAsync_StageReportsWrongTokenCount_ItsHandleIsStillReleased()
+    {
+        // The pipeline fails after the stage returned its handle (SetFencingTokens refuses the count): the lock must not stay held.
+        var stage = new WrongTokenCountStage("set");
+        var pipeline = Build(stage);
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            await pipeline.ExecuteAsync([new LockKey("account", "1"), new LockKey("account", "2")], (_, _) => ValueTask.FromResult(1), cancellationToken: Ct));
+
+        Assert.Contains("reported 1 fencing tokens for 2 keys", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(["release rollback"], stage.Calls);
+    }
+
     private static LockPipeline Build(params LockStage[] stages)
     {
         // A name of its own: metric collectors see every test's measurements.
@@ -110,6 +124,28 @@ public sealed class ReleaseAfterWorkTests
         }
 
         return builder.Build();
+    }
+
+    private sealed class WrongTokenCountStage(string name) : LockStage(name)
+    {
+        public List<string> Calls { get; } = [];
+
+        public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+            => throw new InvalidOperationException("Only the key set is acquired here.");
+
+        public override ValueTask<LockStageHandle?> TryAcquireAllAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+            => ValueTask.FromResult<LockStageHandle?>(new Handle(Calls));
+
+        private sealed class Handle(List<string> calls) : LockStageHandle
+        {
+            public override IReadOnlyList<long?>? FencingTokens => [1];
+
+            public override ValueTask ReleaseAsync(bool workSucceeded)
+            {
+                calls.Add(workSucceeded ? "release commit" : "release rollback");
+                return ValueTask.CompletedTask;
+            }
+        }
     }
 
     private sealed class SupersedableStage(string name) : LockStage(name)
