@@ -81,10 +81,35 @@ internal sealed class MySqlNamedLockStage : LockStage
 
                 // GET_LOCK takes whole seconds on MySQL; the server waits the whole seconds left (never more than is left), the remainder is polled.
                 var seconds = remaining > TimeSpan.Zero ? (int)Math.Floor(remaining.TotalSeconds) : 0;
-                var result = await MySqlCommands.Create(connection, GetLockSql)
-                    .With("name", name)
-                    .With("seconds", seconds)
-                    .ScalarInt64Async(cancellationToken).ConfigureAwait(false);
+
+                // The round trip itself is bounded too: a server that stops answering (hung, not refused) would
+                // otherwise hold the caller for the whole command timeout. At the deadline MySqlConnector kills the
+                // query; a server that answers nothing, not even that, is ended by the command's own timeout (whole
+                // seconds, just past the deadline), after which MySqlConnector waits its CancellationTimeout and
+                // closes the connection, which frees any lock it got.
+                long? result;
+                var bound = Max(remaining, TimeSpan.Zero) + WaitDeadline.MinimumRoundTrip;
+                using (var roundTrip = WaitDeadline.After(bound, _timeProvider, cancellationToken))
+                {
+                    try
+                    {
+                        var command = MySqlCommands.Create(connection, GetLockSql).With("name", name).With("seconds", seconds);
+                        command.CommandTimeout = WaitDeadline.ServerSeconds(bound);
+                        result = await command.ScalarInt64Async(roundTrip.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception) when (roundTrip.Expired)
+                    {
+                        Log.GetLockUnanswered(Logger, Name, context.Key.Resource, _timeProvider.GetElapsedTime(started).TotalMilliseconds);
+                        return null;
+                    }
+
+                    if (result is null && roundTrip.Expired)
+                    {
+                        // KILL QUERY at our deadline: MariaDB answers the killed GET_LOCK with NULL.
+                        return null;
+                    }
+                }
+
                 if (result == 1)
                 {
                     acquired = true;

@@ -34,4 +34,7 @@ internal static partial class Log
 
     [LoggerMessage(3009, LogLevel.Information, "The '{Stage}' stage found innodb_rollback_on_timeout ON: a lock-wait error rolls back the whole transaction, so NoWaitRetry fails at the first miss instead of retrying")]
     public static partial void RollbackOnTimeoutOn(ILogger logger, string stage);
+
+    [LoggerMessage(3010, LogLevel.Warning, "The server did not answer GET_LOCK for the '{Stage}' named lock on resource '{Resource}' within the wait ({ElapsedMs:0} ms): reported as not acquired")]
+    public static partial void GetLockUnanswered(ILogger logger, string stage, string resource, double elapsedMs);
 }

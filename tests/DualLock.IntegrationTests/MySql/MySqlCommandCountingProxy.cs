@@ -30,6 +30,12 @@ public sealed class MySqlCommandCountingProxy : IAsyncDisposable
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
+    /// <summary>
+    /// Gets or sets a test of each command's description (as <see cref="TakeCommands"/> gives it): once one matches,
+    /// that connection's replies stop (the server seems hung to it; the socket stays open). Default: none.
+    /// </summary>
+    public Func<string, bool>? HangOn { get; set; }
+
     /// <summary>Gets or sets how many connections are forwarded; later ones are closed at once (the server seems down to them). Default: all.</summary>
     public int ForwardConnections { get; set; } = int.MaxValue;
 
@@ -60,8 +66,9 @@ public sealed class MySqlCommandCountingProxy : IAsyncDisposable
 
                 var upstream = new TcpClient();
                 await upstream.ConnectAsync(_upstreamHost, _upstreamPort, _stop.Token);
-                _ = PumpAsync(client.GetStream(), upstream.GetStream(), count: true).ContinueWith(_ => { client.Dispose(); upstream.Dispose(); }, TaskScheduler.Default);
-                _ = PumpAsync(upstream.GetStream(), client.GetStream(), count: false);
+                var hung = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _ = PumpAsync(client.GetStream(), upstream.GetStream(), hung).ContinueWith(_ => { client.Dispose(); upstream.Dispose(); }, TaskScheduler.Default);
+                _ = PumpAsync(upstream.GetStream(), client.GetStream(), hung: null, hangWhen: hung.Task);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
@@ -69,8 +76,10 @@ public sealed class MySqlCommandCountingProxy : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(NetworkStream from, NetworkStream to, bool count)
+    /// <summary>Copies <paramref name="from"/> to <paramref name="to"/>: client to server with <paramref name="hung"/> (commands are parsed), server to client with <paramref name="hangWhen"/>.</summary>
+    private async Task PumpAsync(NetworkStream from, NetworkStream to, TaskCompletionSource? hung, Task? hangWhen = null)
     {
+        var count = hung is not null;
         var buffer = new byte[64 * 1024];
         var header = new byte[4];
         var headerFill = 0;
@@ -88,7 +97,16 @@ public sealed class MySqlCommandCountingProxy : IAsyncDisposable
                     if (started.Count > 0)
                     {
                         _commands.Enqueue(string.Join(" + ", started));
+                        if (HangOn is { } hangOn && started.Exists(c => hangOn(c)))
+                        {
+                            hung!.TrySetResult();
+                        }
                     }
+                }
+
+                if (hangWhen?.IsCompleted == true)
+                {
+                    await Task.Delay(Timeout.Infinite, _stop.Token); // hung: read nothing more, answer nothing
                 }
 
                 await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
