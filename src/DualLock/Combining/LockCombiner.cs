@@ -20,7 +20,8 @@ namespace DualLock;
 /// <para>
 /// Cancellation removes a queued item only; once its batch has started the item completes with the batch.
 /// A failure of the critical section (lock timeout, lease lost, a commit that fails, batch work that
-/// throws) fails every item of that batch with the same exception, since none of them was applied.
+/// throws) fails every item of that batch with the same exception, since none of them was applied. A lock
+/// that fails to release after the commit is not such a failure: the items were applied and keep their results.
 /// </para>
 /// <para>Combining happens per process; across processes the pipeline's own locks still serialise the batches.</para>
 /// </remarks>
