@@ -36,8 +36,15 @@ log "packing ${ids[*]} $version"
 for id in "${ids[@]}"; do
   # Own artifacts folder: the solution's build outputs (artifacts/build) keep their version.
   dotnet pack "src/$id/$id.csproj" -c Release -nologo -clp:ErrorsOnly -o "$packages" \
-    -p:Version="$version" -p:ContinuousIntegrationBuild=true -p:ArtifactsPath="$work/build"
+    -p:MinVerVersionOverride="$version" -p:ContinuousIntegrationBuild=true -p:ArtifactsPath="$work/build"
 done
+
+# Without a version given, the version comes from git (MinVer): a tag vX.Y.Z, else X.Y.Z-alpha.0.<height>.
+git_version=$(dotnet pack src/DualLock/DualLock.csproj -c Release -nologo -o "$work/git-version" -p:ArtifactsPath="$work/git-version-build" 2>&1 \
+  | sed -n "s/.*Successfully created package '.*\/DualLock\.\(.*\)\.nupkg'.*/\1/p" | head -n 1)
+log "version from git (MinVer): ${git_version:-none}"
+[[ "$git_version" =~ ^[0-9]+\.[0-9]+\.[0-9]+(-alpha\.0(\.[0-9]+)?)?$ ]] || fail "the version computed from git is '${git_version}', expected X.Y.Z or X.Y.Z-alpha.0.<height>"
+echo "$git_version" >"$work/git-version.txt"
 
 log "checking the packages"
 python3 - "$packages" "$version" "$root" "${ids[@]}" <<'PY' | tee "$work/contents.txt"
@@ -99,6 +106,11 @@ for id in ids:
     check(text("license") == "MIT", f"{id}: license {text('license')!r}")
     check(text("projectUrl") == repository, f"{id}: projectUrl {text('projectUrl')!r}")
     check(text("tags") != "", f"{id}: no tags")
+    check(text("copyright").startswith("Copyright (c)"), f"{id}: no copyright")
+    check(text("icon") == "icon.png" and "icon.png" in names, f"{id}: no icon.png")
+    check(text("releaseNotes") != "", f"{id}: no release notes")
+    for extra in ("LICENSE", "CHANGELOG.md"):
+        check(extra in names and nupkg.read(extra) == open(f"{root}/{extra}", "rb").read(), f"{id}: no {extra} (the repository's) in the package")
 
     symbols = f"{packages}/{id}.{version}.snupkg"
     pdbs = []

@@ -8,7 +8,7 @@ using StackExchange.Redis;
 namespace DualLock.Benchmarks;
 
 /// <summary>
-/// What <see cref="LockCombiner{TItem, TResult}"/> costs when there is no queue (issue 12: at most
+/// What <see cref="LockCombiner{TItem, TResult}"/> costs when there is no queue (the target: at most
 /// 1.05x the plain pipeline): one caller at a time, so every combined call is a batch of one. Two
 /// pairs, each with its own baseline: the sample's dual composition (Redis lock, fenced MariaDB
 /// transaction, row lock) running one charge UPDATE, and an in-process pipeline with trivial work,

@@ -67,7 +67,7 @@ public sealed class StrategyWiring
             // serialises the writes (counted as duallock.fallback). No fence: the row lock is held until the commit,
             // so a holder whose Redis lease expired while it was paused still blocks its successor at the row, and
             // a fence would cost a round trip (and a second locked row) under the Redis lock for no protection the
-            // row lock does not already give (issue 13: dual was 0.52-0.58x of pessimistic over HTTP with it).
+            // row lock does not already give (dual was 0.52-0.58x of pessimistic over HTTP with it, 2026-12-02).
             // Combined runs its batches in the same composition (the combiner is a layer over the strategy);
             // a transfer configured combined is not combined: it runs as plain dual (CombinedPointWrites handles charge and use only).
             LockStrategy.Dual or LockStrategy.Combined => dualLock.AddDualStrategy(operation, (b, _) => b.AddMySqlTransaction(MySql()).AddMySqlRowLock(PointTable, LockedColumn), Redis),
