@@ -39,10 +39,16 @@ public static class RedisPipelineBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(services);
-        var redis = services.GetService<IConnectionMultiplexer>() ?? throw new InvalidOperationException(
-            "No IConnectionMultiplexer is registered; call services.AddDualLock().AddRedis(connectionString) or register one yourself.");
         var options = (services.GetService<IOptionsMonitor<RedisLockOptions>>()?.CurrentValue ?? new RedisLockOptions()).Clone();
         configure?.Invoke(options);
+        if (services.GetService<RedisConnectionSource>() is { } source)
+        {
+            // The connection AddRedis(connectionString) registered: made at host start, never inside a request.
+            return builder.AddStage(options, (context, o) => new ConnectingRedisLockStage(source, o, context));
+        }
+
+        var redis = services.GetService<IConnectionMultiplexer>() ?? throw new InvalidOperationException(
+            "No IConnectionMultiplexer is registered; call services.AddDualLock().AddRedis(connectionString) or register one yourself.");
         return builder.AddRedisLock(redis, options);
     }
 

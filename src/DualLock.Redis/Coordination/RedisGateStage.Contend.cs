@@ -7,7 +7,9 @@ internal sealed partial class RedisGateStage
     /// <summary>
     /// Attempts in Redis until admitted or the wait ends. Between attempts it waits for the key's release
     /// message, at most until the hint Redis gave (a lease's end) and never longer than the recheck interval.
-    /// A writer that gives up (timeout, cancellation, an outage) withdraws its intent so readers go on at once.
+    /// A writer that gives up withdraws its intent so readers go on at once, on every exit once an attempt may have
+    /// announced it: the wait ends (also while a call is out), cancellation, an outage, any exception. The intent
+    /// is set by the script itself, so a call whose answer never reached us may have set it all the same.
     /// </summary>
     private async Task<(RedisLease? Lease, bool Waited)> ContendAsync(FairGate gate, RedisGateNames names, LockKey key, long start, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
@@ -15,12 +17,15 @@ internal sealed partial class RedisGateStage
         var token = Guid.NewGuid().ToString("N");
         var waited = false;
         var admitted = false;
+        var announced = false;
         try
         {
             while (true)
             {
                 var wake = gate.NextWake;
-                var (lease, retryMs) = await TryOnceAsync(names, key, token, start, waitTimeout).ConfigureAwait(false);
+                // A writer with a wait announces itself on its attempts (a try-once writer never does).
+                announced |= kind == RedisGateKind.Write && waitTimeout > TimeSpan.Zero;
+                var (lease, retryMs) = await TryOnceAsync(names, key, token, start, waitTimeout, cancellationToken).ConfigureAwait(false);
                 if (lease is not null)
                 {
                     admitted = true;
@@ -48,8 +53,10 @@ internal sealed partial class RedisGateStage
         }
         finally
         {
-            if (!admitted && kind == RedisGateKind.Write && waited)
+            if (!admitted && announced)
             {
+                // Sent after the attempt on the same connection, so Redis runs it after a late attempt too. When
+                // Redis is out it is lost as well; the intent then ends by its own expiry (IntentMs).
                 RedisCall.Observe(shared.Redis.GetDatabase().ScriptEvaluateAsync(
                     RedisGateScripts.WithdrawIntent, names.IntentKeys, [token, names.ChannelName], CommandFlags.DemandMaster | CommandFlags.FireAndForget));
             }
@@ -60,7 +67,8 @@ internal sealed partial class RedisGateStage
     /// One bounded attempt. Returns the lease, or how many ms until a retry is worth it (-1: unknown;
     /// <see cref="long.MinValue"/>: the caller's wait ended during the call, a timeout and not an outage).
     /// </summary>
-    private async Task<(RedisLease? Lease, long RetryMs)> TryOnceAsync(RedisGateNames names, LockKey key, string token, long start, TimeSpan waitTimeout)
+    private async Task<(RedisLease? Lease, long RetryMs)> TryOnceAsync(
+        RedisGateNames names, LockKey key, string token, long start, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         var time = shared.Time;
         var options = shared.Options;
@@ -86,11 +94,20 @@ internal sealed partial class RedisGateStage
 
         var sent = time.GetTimestamp();
         Task<RedisResult>? call = null;
+        Task<RedisResult>? bounded = null;
         RedisResult result;
         try
         {
             call = shared.Redis.GetDatabase().ScriptEvaluateAsync(script, names.AcquireKeys, args, CommandFlags.DemandMaster);
-            result = await RedisCall.BoundedAsync(call, boundByWait ? remaining : options.OperationTimeout, time).ConfigureAwait(false);
+            bounded = RedisCall.BoundedAsync(call, boundByWait ? remaining : options.OperationTimeout, time);
+            result = await bounded.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && bounded is not null)
+        {
+            // The caller left while the call was out: it may still admit us later.
+            RedisCall.Observe(bounded);
+            UndoLateAcquire(call!, names, token);
+            throw;
         }
         catch (TimeoutException) when (boundByWait && call is not null)
         {

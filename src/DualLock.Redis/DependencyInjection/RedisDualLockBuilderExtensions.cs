@@ -1,6 +1,9 @@
 using DualLock;
 using DualLock.Redis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -11,19 +14,39 @@ public static class RedisDualLockBuilderExtensions
 {
     /// <summary>
     /// Registers an <see cref="IConnectionMultiplexer"/> for <paramref name="connectionString"/> (unless one is
-    /// registered already) and the <see cref="RedisLockOptions"/>, validated when the host starts.
+    /// registered already), connected asynchronously when the host starts, and the <see cref="RedisLockOptions"/>,
+    /// validated when the host starts.
     /// </summary>
     /// <param name="builder">The DualLock builder.</param>
-    /// <param name="connectionString">A StackExchange.Redis configuration string, for example <c>localhost:6379</c>. <c>abortConnect=false</c> is applied, so the application starts while Redis is down.</param>
+    /// <param name="connectionString">
+    /// A StackExchange.Redis configuration string, for example <c>localhost:6379</c>. <c>abortConnect=false</c> is
+    /// applied, so the application starts while Redis is down; its <c>connectTimeout</c> (default 5000 ms) bounds
+    /// how long the host start waits for the connection.
+    /// </param>
     /// <param name="configure">Configures the options.</param>
     /// <returns>The builder.</returns>
+    /// <remarks>
+    /// The host start waits for the connect at most <c>connectTimeout</c> and never fails because of it; the
+    /// connection keeps retrying in the background. The Redis stages of <c>AddRedisLock(services)</c> never connect
+    /// inside a request: before the connection exists (no host, or Redis still unreachable) a lock call waits for
+    /// it at most <see cref="RedisLockOptions.OperationTimeout"/>, never past its own wait, then fails with
+    /// <see cref="DualLock.LockUnavailableException"/>. Resolving <see cref="IConnectionMultiplexer"/> yourself
+    /// waits for the connect (at most <c>connectTimeout</c>).
+    /// </remarks>
     public static DualLockBuilder AddRedis(this DualLockBuilder builder, string connectionString, Action<RedisLockOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         var configuration = ConfigurationOptions.Parse(connectionString);
         configuration.AbortOnConnectFail = false;
-        builder.Services.TryAddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(configuration));
+        if (!builder.Services.Any(d => d.ServiceType == typeof(IConnectionMultiplexer)))
+        {
+            builder.Services.AddSingleton(sp => new RedisConnectionSource(
+                configuration, (sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger("DualLock.Redis")));
+            builder.Services.AddSingleton<IConnectionMultiplexer>(static sp => sp.GetRequiredService<RedisConnectionSource>().Connect());
+            builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RedisConnectionStartup>());
+        }
+
         return builder.AddRedis(configure);
     }
 
