@@ -53,7 +53,9 @@ public sealed class RedisGateDataLossTests : IAsyncLifetime
         Assert.True((await Semaphore().TryExecuteAsync(key, Ok, TimeSpan.Zero, Ct)).Acquired, "Nobody got the permit Redis forgot.");
         await AssertLostWithinAsync(clock, lease);
         release();
-        await run.WaitAsync(Bound, Ct);
+
+        // The work ignored its token and returned normally; the call still must not report success.
+        await Assert.ThrowsAsync<LockLeaseLostException>(() => run.WaitAsync(Bound, Ct));
     }
 
     [Fact]
@@ -71,7 +73,9 @@ public sealed class RedisGateDataLossTests : IAsyncLifetime
         Assert.True((await ReaderWriter().TryExecuteWriteAsync(key, Ok, TimeSpan.Zero, Ct)).Acquired, "No writer got in after Redis forgot the reader.");
         await AssertLostWithinAsync(clock, lease);
         release();
-        await run.WaitAsync(Bound, Ct);
+
+        // The work ignored its token and returned normally; the call still must not report success.
+        await Assert.ThrowsAsync<LockLeaseLostException>(() => run.WaitAsync(Bound, Ct));
     }
 
     /// <summary>The renewal finds the entry gone at its next run: within one renewal interval and one call bound, plus slack for a loaded machine.</summary>
@@ -97,8 +101,7 @@ public sealed class RedisGateDataLossTests : IAsyncLifetime
             return true;
         }).AsTask();
 
-        // How the call ends once the lease is lost is the pipeline's rule, not this test's: only its end is awaited.
-        return (entered.Task, () => release.TrySetResult(), run.ContinueWith(static _ => { }, TaskScheduler.Default));
+        return (entered.Task, () => release.TrySetResult(), run);
     }
 
     private static ValueTask<bool> Ok(LockContext context, CancellationToken cancellationToken) => ValueTask.FromResult(true);
