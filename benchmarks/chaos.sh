@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # The chaos suite: faults injected one at a time (Redis killed and restarted empty, MariaDB killed,
-# Redis hung, an API instance paused past its lease, Redlock nodes down) while two real UserPointApi
+# Redis hung, an API instance paused past its lease, Redlock nodes down, a replicated Redis failed over
+# through Sentinel) while two real UserPointApi
 # instances serve closed-loop charge/use load; the comparison's oracle checks every point.
 #
 # Usage: benchmarks/chaos.sh [--quick] [--fault NAME[,NAME...]] [--api path/UserPointApi.dll] [--out dir]
-#   faults: redis-kill mysql-kill redis-hang api-pause redlock-nodes (default: all); the negative
+#   faults: redis-kill mysql-kill redis-hang api-pause redlock-nodes redis-failover (default: all); the negative
 #   control (strategy none, no fault) always runs first.
 # Exit: 0 nothing lost and the control lost; 1 a locking strategy lost or invented points; 3 the
 # negative control lost nothing (oracle unproven); 2 usage; 4 the run itself failed.
 #
-# It runs its OWN MariaDB, Redis and 3 Redlock nodes (scripts/services.sh with DUALLOCK_SERVICES_DIR
+# It runs its OWN MariaDB, Redis, 3 Redlock nodes and a primary + replica + 3 Sentinels (scripts/services.sh with DUALLOCK_SERVICES_DIR
 # and other ports), so the faults never touch the shared servers, and stops them on exit, on failure too.
-# Ports (override with CHAOS_MYSQL_PORT, CHAOS_REDIS_PORT, CHAOS_REDLOCK_PORTS): 23306, 23379, 23380-23382.
+# Ports (override with CHAOS_MYSQL_PORT, CHAOS_REDIS_PORT, CHAOS_REDLOCK_PORTS, CHAOS_REPLICATED_PORTS,
+# CHAOS_SENTINEL_PORTS): 23306, 23379, 23380-23382, 23383-23384, 23393-23395.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -20,6 +22,8 @@ export DUALLOCK_SERVICES_DIR="${CHAOS_SERVICES_DIR:-$root/artifacts/chaos-servic
 export DUALLOCK_MYSQL_PORT="${CHAOS_MYSQL_PORT:-23306}"
 export DUALLOCK_REDIS_PORT="${CHAOS_REDIS_PORT:-23379}"
 export DUALLOCK_REDLOCK_PORTS="${CHAOS_REDLOCK_PORTS:-23380,23381,23382}"
+export DUALLOCK_REPLICATED_PORTS="${CHAOS_REPLICATED_PORTS:-23383,23384}"
+export DUALLOCK_SENTINEL_PORTS="${CHAOS_SENTINEL_PORTS:-23393,23394,23395}"
 export DUALLOCK_CLUSTER_PORTS="${CHAOS_CLUSTER_PORTS:-23401,23402,23403}" # validated, never started here
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
@@ -47,7 +51,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-scripts/services.sh up redlock
+scripts/services.sh up redlock sentinel
 eval "$(scripts/services.sh env)"
 
 configuration=${CONFIGURATION:-Release}

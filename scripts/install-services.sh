@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the programs scripts/services.sh runs (MariaDB and Redis servers and clients) when any is
+# Installs the programs scripts/services.sh runs (MariaDB, Redis servers, clients and Sentinel) when any is
 # missing: apt-get install as root, without letting the packages start system-wide servers (a
 # policy-rc.d for the install; a server the install started anyway is stopped through the init system,
 # never killed by name). Nothing to do when every program is there. As a non-root user with programs
@@ -30,11 +30,11 @@ read_pid() { # pid from a pid file, or nothing
 
 system_service_stop_after_install() {
     # The packages' postinst scripts may have started system-wide servers
-    # (mariadb on 3306, redis on 6379). Stop them cleanly through the init
-    # system; never kill anything by name.
+    # (mariadb on 3306, redis on 6379, redis-sentinel on 26379). Stop them cleanly
+    # through the init system; never kill anything by name.
     local svc
     if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
-        for svc in mariadb redis-server; do
+        for svc in mariadb redis-server redis-sentinel; do
             if systemctl is-active --quiet "$svc" 2>/dev/null; then
                 log "stopping system service $svc started by the package install"
                 systemctl stop "$svc" || log "could not stop $svc (left as is)"
@@ -43,7 +43,7 @@ system_service_stop_after_install() {
         return 0
     fi
     local pidfile script pid
-    for svc in mariadb:/run/mysqld/mysqld.pid redis-server:/run/redis/redis-server.pid; do
+    for svc in mariadb:/run/mysqld/mysqld.pid redis-server:/run/redis/redis-server.pid redis-sentinel:/run/sentinel/redis-sentinel.pid; do
         script="/etc/init.d/${svc%%:*}"
         pidfile="${svc#*:}"
         pid="$(read_pid "$pidfile")"

@@ -8,8 +8,9 @@
 #
 # Usage:
 #   scripts/services.sh install    install the missing programs (scripts/install-services.sh)
-#   scripts/services.sh up [redlock] [cluster] [all]
-#                                  start MariaDB + Redis (and the extras asked for)
+#   scripts/services.sh up [redlock] [cluster] [sentinel] [all]
+#                                  start MariaDB + Redis (and the extras asked for; 'all' is
+#                                  redlock + cluster: no test needs the shared Sentinel set)
 #   scripts/services.sh down [--purge]
 #                                  stop everything this script started (by pid file);
 #                                  --purge also deletes .services/
@@ -31,12 +32,22 @@
 #                                  SIGKILL MariaDB / restart it (InnoDB crash recovery;
 #                                  commits are durable: innodb_flush_log_at_trx_commit=1)
 #   scripts/services.sh kill-redis-node PORT  SIGKILL one Redis node (Redlock); start-redis-node restarts it
+#   scripts/services.sh kill-redis-primary [--lose-writes MS]
+#                                  SIGKILL the replicated set's primary (as the Sentinels name it) and wait
+#                                  for a replica to be promoted; --lose-writes: the replicas miss the
+#                                  primary's last MS ms of writes (SIGSTOP + CLIENT KILL TYPE replica first)
+#   scripts/services.sh start-redis-replicated
+#                                  restart the set's stopped nodes as replicas of the current primary
 #
 # Environment (all optional):
 #   DUALLOCK_MYSQL_PORT      MariaDB port             (default 13306)
 #   DUALLOCK_REDIS_PORT      main Redis port          (default 16379)
 #   DUALLOCK_REDLOCK_PORTS   Redlock masters          (default 16380,16381,16382)
 #   DUALLOCK_CLUSTER_PORTS   Redis Cluster masters    (default 17001,17002,17003)
+#   DUALLOCK_REPLICATED_PORTS  the Sentinel set's primary, then replica (default 16383,16384)
+#   DUALLOCK_SENTINEL_PORTS  its 3 Sentinels          (default 26383,26384,26385)
+#   DUALLOCK_SENTINEL_NAME   the monitored name       (default duallock)
+#   DUALLOCK_SENTINEL_DOWN_AFTER_MS, DUALLOCK_SENTINEL_FAILOVER_TIMEOUT_MS (default 1000, 3000)
 #   DUALLOCK_SERVICES_TIMEOUT  seconds to wait for a server to answer (default 60)
 #   DUALLOCK_SERVICES_DIR    where data, logs and pid files live (default <repo>/.services);
 #                            a second, independent set of servers needs its own folder and ports
@@ -96,6 +107,8 @@ mapfile -t REDLOCK_PORTS < <(split_ports "$REDLOCK_PORTS_CSV" DUALLOCK_REDLOCK_P
 mapfile -t CLUSTER_PORTS < <(split_ports "$CLUSTER_PORTS_CSV" DUALLOCK_CLUSTER_PORTS)
 ((${#REDLOCK_PORTS[@]} > 0)) || die "DUALLOCK_REDLOCK_PORTS has no port"
 ((${#CLUSTER_PORTS[@]} >= 3)) || die "DUALLOCK_CLUSTER_PORTS needs at least 3 ports (a cluster needs 3 masters)"
+# shellcheck source=lib/services-sentinel.sh
+source "$SCRIPT_DIR/lib/services-sentinel.sh"
 
 # The unix socket path is limited to ~107 bytes; fall back to /tmp for very
 # deep checkouts (a stable folder per services folder, so every command agrees).
@@ -552,14 +565,15 @@ kill_mariadb() {
 # ------------------------------------------------------------------ commands
 
 cmd_up() {
-    local want_redlock=0 want_cluster=0 arg
+    local want_redlock=0 want_cluster=0 want_sentinel=0 arg
     for arg in "$@"; do
         case "$arg" in
         redlock) want_redlock=1 ;;
         cluster) want_cluster=1 ;;
+        sentinel) want_sentinel=1 ;;
         all) want_redlock=1 want_cluster=1 ;;
         base) ;;
-        *) die "up: unknown extra '$arg' (expected: redlock, cluster, all)" ;;
+        *) die "up: unknown extra '$arg' (expected: redlock, cluster, sentinel, all)" ;;
         esac
     done
     local started=$SECONDS
@@ -570,6 +584,7 @@ cmd_up() {
     up_redis_standalone "$REDIS_PORT"
     if ((want_redlock)); then up_redis_standalone "${REDLOCK_PORTS[@]}"; fi
     if ((want_cluster)); then up_cluster; fi
+    if ((want_sentinel)); then up_sentinel; fi
     log "up: done in $((SECONDS - started)) s"
 }
 
@@ -597,6 +612,7 @@ cmd_down() {
     fi
     take_lock
     resolve_bins
+    stop_sentinels
     # Signal every server first, then wait for each (they shut down in parallel).
     local port pid
     local -a ports names=() pids=() limits=() pidfiles=()
@@ -655,6 +671,7 @@ cmd_status() {
         fi
         status_line "cluster-$port" "$port" "$(redis_pid "$port")" "$extra"
     done
+    status_sentinel
 }
 
 join_endpoints() {
@@ -678,6 +695,7 @@ export ConnectionStrings__Redlock="$redlock"
 export DUALLOCK_REDLOCK_ENDPOINTS="$redlock"
 export DUALLOCK_REDIS_CLUSTER="$cluster"
 EOF
+    env_sentinel
 }
 
 main() {
@@ -718,6 +736,17 @@ main() {
         take_lock
         resolve_bins
         kill_redis_node "$((10#${1:-$REDIS_PORT}))"
+        ;;
+    kill-redis-primary)
+        if [[ $# -ne 0 ]] && [[ $# -ne 2 || "$1" != --lose-writes || ! "$2" =~ ^[0-9]+$ ]]; then die "usage: $cmd [--lose-writes MS]"; fi
+        take_lock
+        resolve_bins
+        kill_redis_primary "${2:-}"
+        ;;
+    start-redis-replicated)
+        take_lock
+        resolve_bins
+        start_redis_replicated
         ;;
     pause-redis) signal_redis_node "$REDIS_PORT" STOP ;;
     resume-redis) signal_redis_node "$REDIS_PORT" CONT ;;

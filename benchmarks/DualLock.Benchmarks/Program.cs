@@ -10,6 +10,12 @@ if (args.Length > 0 && args[0] == "contention")
     return await ContentionHarness.RunAsync(args[1..]);
 }
 
+// `replica-wait-cost PRIMARY [rounds] [ops]`: what RedisLockOptions.WaitForReplicas costs (see ReplicaWaitCost).
+if (args.Length > 0 && args[0] == "replica-wait-cost")
+{
+    return await ReplicaWaitCost.RunAsync(args[1..]);
+}
+
 // `combiner-paired [rounds]` interleaves the combiner's low-load pairs (see CombinerPairedCheck).
 if (args.Length > 0 && args[0] == "combiner-paired")
 {

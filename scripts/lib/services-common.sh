@@ -8,7 +8,7 @@ die() {
 }
 
 # The Debian packages that provide the programs below.
-APT_PACKAGES=(mariadb-server mariadb-client redis-server redis-tools)
+APT_PACKAGES=(mariadb-server mariadb-client redis-server redis-tools redis-sentinel)
 
 find_bin() { # first of the names found on PATH or in the sbin folders
     local name dir
@@ -34,6 +34,7 @@ resolve_bins() {
     MYSQL_ADMIN="$(find_bin mariadb-admin mysqladmin || true)"
     REDIS_SERVER="$(find_bin redis-server || true)"
     REDIS_CLI="$(find_bin redis-cli || true)"
+    REDIS_SENTINEL="$(find_bin redis-sentinel || true)"
 }
 
 missing_bins() { # one missing program a line
@@ -45,5 +46,6 @@ missing_bins() { # one missing program a line
     [[ -n "$MYSQL_ADMIN" ]] || missing+=("mariadb-admin")
     [[ -n "$REDIS_SERVER" ]] || missing+=("redis-server")
     [[ -n "$REDIS_CLI" ]] || missing+=("redis-cli")
+    [[ -n "$REDIS_SENTINEL" ]] || missing+=("redis-sentinel")
     if ((${#missing[@]} > 0)); then printf '%s\n' "${missing[@]}"; fi
 }

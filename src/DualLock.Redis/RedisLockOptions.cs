@@ -81,6 +81,20 @@ public sealed class RedisLockOptions : LockStageOptions
     /// <value>Default: 200 ms. Between 10 ms and 10 seconds. Acquires resume about this long (plus the probe's round trip) after Redis answers again.</value>
     public TimeSpan OutageProbeInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// Gets or sets how many replicas must acknowledge the lock's write (Redis <c>WAIT</c>) before an acquire
+    /// from Redis succeeds, so that a failover to one of them does not forget the lock. When fewer acknowledge
+    /// within half of <see cref="OperationTimeout"/>, the lock is released and the acquire fails with
+    /// <see cref="LockUnavailableException"/> (a dual pipeline falls back to its database lock).
+    /// </summary>
+    /// <value>
+    /// Default: 0 (off: replication stays asynchronous, and a failover may lose a lock just taken). Between 0
+    /// and 16. WAIT blocks the connection it is sent on, so while a replica is slow every command of the
+    /// multiplexer waits behind it for up to its timeout. A lock passed to a waiter of this process without
+    /// a new Redis acquire is covered by the acquire that took it; renewals are not waited for.
+    /// </value>
+    public int WaitForReplicas { get; set; }
+
     internal TimeSpan EffectiveRenewalInterval => RenewalInterval ?? Lease / 3;
 
     internal RedisLockOptions Clone() => (RedisLockOptions)MemberwiseClone();
@@ -118,6 +132,11 @@ public sealed class RedisLockOptions : LockStageOptions
         if (renewal <= TimeSpan.Zero || renewal >= Lease)
         {
             return $"RedisLockOptions.RenewalInterval must be positive and shorter than the lease ({Lease}), or the lease ends before it is renewed (was {renewal}).";
+        }
+
+        if (WaitForReplicas is < 0 or > 16)
+        {
+            return $"RedisLockOptions.WaitForReplicas must be between 0 (off) and 16 (was {WaitForReplicas}).";
         }
 
         if (MaxHoldTime < Lease || MaxHoldTime > MaxDuration)

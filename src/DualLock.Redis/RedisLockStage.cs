@@ -153,6 +153,14 @@ internal sealed partial class RedisLockStage : LockStage
                     (lease, var waited) = await ContendAsync(turn, entry, key, first.RetryMs, wake, start, waitTimeout, cancellationToken).ConfigureAwait(false);
                     contended |= waited;
                 }
+
+                if (lease is not null && _options.WaitForReplicas > 0)
+                {
+                    var taken = lease;
+                    lease = null; // not replicated: released, not passed on (see ConfirmReplicatedAsync)
+                    await ConfirmReplicatedAsync(turn, key, taken, start).ConfigureAwait(false);
+                    lease = taken;
+                }
             }
             catch (LockUnavailableException unavailable)
             {

@@ -39,6 +39,12 @@ internal sealed record ChaosOptions
     /// <summary>A client gives up on a request after this long and counts it as ambiguous (CLIENT_TIMEOUT).</summary>
     public TimeSpan ClientTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long the replica misses the primary's writes before the redis-failover fault kills the primary (the writes the promotion loses).</summary>
+    public int LoseWritesMs { get; init; } = 300;
+
+    /// <summary>The StackExchange.Redis configuration through the Sentinels (<c>ConnectionStrings__RedisSentinel</c>), for the redis-failover fault.</summary>
+    public string? SentinelRedis { get; init; } = Environment.GetEnvironmentVariable("ConnectionStrings__RedisSentinel") is { Length: > 0 } s ? s : null;
+
     public string? ApiPath { get; init; }
 
     public string OutputDirectory { get; init; } = Path.Combine("artifacts", "chaos");
@@ -88,7 +94,7 @@ internal sealed record ChaosOptions
         return faults.Count > 0 ? options with { Faults = faults.Distinct().ToArray() } : options;
     }
 
-    public const string Usage = "Options: chaos [--quick] [--fault redis-kill,mysql-kill,redis-hang,api-pause,redlock-nodes ...] [--api path/UserPointApi.dll] [--out dir]";
+    public const string Usage = "Options: chaos [--quick] [--fault redis-kill,mysql-kill,redis-hang,api-pause,redlock-nodes,redis-failover ...] [--api path/UserPointApi.dll] [--out dir]";
 
     public string Describe()
         => $"{(Quick ? "--quick " : "")}--fault {string.Join(',', Faults)}: {Users} users, {Clients} closed-loop clients over 2 instances, "

@@ -25,7 +25,7 @@ internal static class FaultCatalogue
 {
     public const string Control = "control";
 
-    public static readonly string[] Names = ["redis-kill", "mysql-kill", "redis-hang", "api-pause", "redlock-nodes"];
+    public static readonly string[] Names = ["redis-kill", "mysql-kill", "redis-hang", "api-pause", "redlock-nodes", "redis-failover"];
 
     private static readonly Dictionary<string, string> NoSettings = [];
 
@@ -114,6 +114,17 @@ internal static class FaultCatalogue
                     await t.ServicesAsync("start-redis-node", t.RedlockPort(1));
                 })
             { LoadLength = end + o.FaultLength + o.After },
+            "redis-failover" => new Fault(
+                name,
+                $"replicated Redis through 3 Sentinels: the replica cut off for the primary's last {o.LoseWritesMs} ms of writes, the primary SIGKILLed while locks are held, the replica promoted without them; the old primary restarted as a replica {o.FaultLength.TotalSeconds:0.#} s later",
+                ["dual", "distributed"],
+                new Dictionary<string, string> { ["ConnectionStrings__Redis"] = o.SentinelRedis ?? throw new InvalidOperationException("ConnectionStrings__RedisSentinel is not set: run the suite through benchmarks/chaos.sh (it starts the Sentinel set).") },
+                [
+                    new(start, "kill -9 the Redis primary", "failing over", t => t.ServicesAsync("kill-redis-primary", "--lose-writes", o.LoseWritesMs.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+                    new(end, "old primary restarted as a replica", "", t => t.ServicesAsync("start-redis-replicated")),
+                ],
+                t => t.ServicesAsync("start-redis-replicated"))
+            { LoadLength = length },
             _ => throw new ArgumentException($"Unknown fault '{name}'."),
         };
     }
