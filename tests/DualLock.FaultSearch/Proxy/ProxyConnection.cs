@@ -12,6 +12,7 @@ namespace DualLock.FaultSearch.Proxy;
 internal sealed class ProxyConnection(TcpClient client, TcpClient server, ProxyRules rules, Action<string> log) : IAsyncDisposable
 {
     private static readonly string[] SubscribeCommands = ["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE"];
+    private static readonly HashSet<string> ConnectionCommands = ["PING", "INFO", "ROLE", "CLIENT", "ECHO", "CONFIG", "CLUSTER", "HELLO", "AUTH", "SELECT", "SENTINEL", "SCRIPT"];
 
     // Bounded so that a client pipelining into a stalled connection cannot grow the proxy's memory.
     private readonly Channel<Pending> _pending = Channel.CreateBounded<Pending>(new BoundedChannelOptions(10_000) { SingleReader = true, SingleWriter = true });
@@ -82,6 +83,14 @@ internal sealed class ProxyConnection(TcpClient client, TcpClient server, ProxyR
 
             var role = CommandRoles.Of(command);
             var rule = rules.Match(role);
+            if (rule is { Action: ProxyAction.Error, Role: "*" } && ConnectionCommands.Contains(command.Name))
+            {
+                // A real server does not answer PING, INFO or ROLE with -READONLY or -OOM; doing so would make the
+                // client library take the server for a replica until its next configuration check, which is a
+                // fault of the proxy, not one the lock can meet in production.
+                rule = null;
+            }
+
             switch (rule?.Action ?? ProxyAction.Pass)
             {
                 case ProxyAction.Error:

@@ -6,8 +6,13 @@ namespace DualLock.FaultSearch.Search;
 internal sealed class WorkerProcess : IDisposable
 {
     private readonly Process _process;
+    private readonly StreamWriter _log;
 
-    private WorkerProcess(Process process) => _process = process;
+    private WorkerProcess(Process process, StreamWriter log)
+    {
+        _process = process;
+        _log = log;
+    }
 
     public int Pid => _process.Id;
 
@@ -33,8 +38,7 @@ internal sealed class WorkerProcess : IDisposable
         process.ErrorDataReceived += (_, e) => Write(log, gate, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        process.Exited += (_, _) => log.Dispose();
-        return new WorkerProcess(process);
+        return new WorkerProcess(process, log);
     }
 
     /// <summary>Waits for the worker to exit by itself; false when it did not within <paramref name="timeout"/>.</summary>
@@ -67,6 +71,7 @@ internal sealed class WorkerProcess : IDisposable
     {
         Kill();
         _process.Dispose();
+        _log.Dispose();
     }
 
     private static void Write(StreamWriter log, Lock gate, string? line)
