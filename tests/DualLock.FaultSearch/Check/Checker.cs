@@ -43,6 +43,7 @@ internal static class Checker
         Tokens(evidence, specs, findings);
         Counters(evidence, findings);
         Bounds(evidence.Calls, findings);
+        NoFallback(evidence.Calls, specs, findings);
         foreach (var probe in evidence.Probes.Where(p => !p.Acquired))
         {
             findings.Add(Finding.Wedge, probe.Strategy, $"{probe.KeyId} not acquired by pid {probe.Pid} within 1 s ({probe.Ms:0} ms) after the faults stopped and the leases ran out{(probe.Error is null ? string.Empty : ": " + probe.Error)}");
@@ -134,6 +135,21 @@ internal static class Checker
             if (counted != key.Count())
             {
                 findings.Add(Finding.LostUpdate, key.First().Strategy, $"{key.Key}: counter {counted}, committed writers {key.Count()}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// A strategy whose Redis part is optional must go on under its database lock when Redis refuses or fails:
+    /// a call that never got in and threw the Redis client's own exception (not a LockException) did not fall back.
+    /// </summary>
+    private static void NoFallback(IReadOnlyList<CallRecord> calls, Dictionary<string, StrategySpec> specs, FindingSet findings)
+    {
+        foreach (var call in calls.Where(c => c.Outcome == CallRecord.Failed && c.EnteredMs is null && c.Error is { } e && e.StartsWith("Redis", StringComparison.Ordinal)))
+        {
+            if (specs.TryGetValue(call.Strategy, out var spec) && spec.FallsBack)
+            {
+                findings.Add(Finding.NoFallback, call.Strategy, $"{call.Id} failed with {call.Error} instead of going on under the row lock: {call.Message}");
             }
         }
     }

@@ -14,6 +14,7 @@ internal sealed record Finding(string Invariant, string Strategy, int Count, IRe
     public const string TokenOrder = "token-order";
     public const string OverWait = "over-wait";
     public const string Wedge = "wedge";
+    public const string NoFallback = "no-fallback";
     public const string WorkerExit = "worker-exit";
 
     public string Code => $"{Invariant}/{Strategy}";

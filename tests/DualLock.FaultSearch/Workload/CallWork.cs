@@ -14,6 +14,7 @@ internal sealed class HarnessLedgerException(Exception inner) : Exception("The h
 /// </summary>
 internal sealed class CallWork(StrategySpec spec, string mySql, int witnessPort)
 {
+    private static readonly TimeSpan LongHold = TimeSpan.FromMilliseconds(1300);
     private readonly ConcurrentBag<WitnessClient> _witnesses = [];
 
     public async ValueTask RunAsync(CallRecord call, LockContext context, CancellationToken cancellationToken)
@@ -30,7 +31,9 @@ internal sealed class CallWork(StrategySpec spec, string mySql, int witnessPort)
             call.EnteredMs = Since(call);
             try
             {
-                await Task.Delay(Random.Shared.Next(0, 3), cancellationToken); // a critical section with some length
+                // A critical section with some length; one call in 40 holds for longer than a renewal interval
+                // (1 s), so a lease lost under a fault is noticed while the holder is still inside.
+                await Task.Delay(Random.Shared.Next(40) == 0 ? LongHold : TimeSpan.FromMilliseconds(Random.Shared.Next(0, 3)), cancellationToken);
                 await WriteAsync(call, context, cancellationToken);
                 call.WorkReturned = true;
             }

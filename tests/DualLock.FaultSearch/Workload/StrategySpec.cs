@@ -7,7 +7,8 @@ namespace DualLock.FaultSearch.Workload;
 /// <param name="TokensOrdered">Its fencing tokens must strictly increase per key in commit order.</param>
 /// <param name="Transaction">The work runs in the lock's MySQL transaction (the ledger row commits with it).</param>
 /// <param name="Control">A negative control without a lock: the checker must find it violating, or the oracle is unproven.</param>
-internal sealed record StrategySpec(string Name, int Permits, bool RedisExclusion, bool TokensOrdered, bool Transaction, bool Control = false)
+/// <param name="FallsBack">Its Redis part is optional (ContinueIfUnavailable): a Redis that refuses or fails must not fail the call.</param>
+internal sealed record StrategySpec(string Name, int Permits, bool RedisExclusion, bool TokensOrdered, bool Transaction, bool Control = false, bool FallsBack = false)
 {
     public const string Redis = "redis";
     public const string Dual = "dual";
@@ -26,7 +27,7 @@ internal sealed record StrategySpec(string Name, int Permits, bool RedisExclusio
     public static readonly IReadOnlyList<StrategySpec> All =
     [
         new(Redis, 1, RedisExclusion: true, TokensOrdered: true, Transaction: false),
-        new(Dual, 1, RedisExclusion: false, TokensOrdered: false, Transaction: true),
+        new(Dual, 1, RedisExclusion: false, TokensOrdered: false, Transaction: true, FallsBack: true),
         new(Distributed, 1, RedisExclusion: false, TokensOrdered: true, Transaction: true),
         new(Pessimistic, 1, RedisExclusion: false, TokensOrdered: false, Transaction: true),
         new(NamedLock, 1, RedisExclusion: false, TokensOrdered: false, Transaction: true),
@@ -34,7 +35,7 @@ internal sealed record StrategySpec(string Name, int Permits, bool RedisExclusio
         new(Semaphore, SemaphorePermits, RedisExclusion: true, TokensOrdered: false, Transaction: false),
         new(ReaderWriter, 1, RedisExclusion: true, TokensOrdered: false, Transaction: false),
         new(MultiKey, 1, RedisExclusion: true, TokensOrdered: false, Transaction: false),
-        new(Combiner, 1, RedisExclusion: false, TokensOrdered: false, Transaction: true),
+        new(Combiner, 1, RedisExclusion: false, TokensOrdered: false, Transaction: true, FallsBack: true),
         new(None, 1, RedisExclusion: false, TokensOrdered: false, Transaction: false, Control: true),
     ];
 
