@@ -82,6 +82,15 @@ internal sealed class FaultRunner(
     {
         var spec = StrategySpec.Find(fault.Strategy);
         var key = spec.Key(fault.Key);
+
+        // Aimed, as Jepsen's nemeses are: the key is taken while a long holder (one call in 40) is inside, so
+        // the lease loss is noticed before that holder leaves and what the library does next is tested.
+        // Bounded: after 2 s it is taken whoever holds it.
+        for (var waited = 0; waited < 2000 && !witness.HasHolder(StrategySpec.KeyName(key), TimeSpan.FromMilliseconds(50)); waited += 5)
+        {
+            await Task.Delay(5, cancellationToken);
+        }
+
         var pattern = $"{StrategyFactory.Prefix}:{{{key}}}*";
 
         // Redlock: a majority of the nodes, so the lock is really gone; one node would be tolerated by design.

@@ -49,6 +49,16 @@ internal sealed class WitnessServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether someone has been inside <paramref name="key"/> for at least <paramref name="inside"/> (a long holder).</summary>
+    public bool HasHolder(string key, TimeSpan inside)
+    {
+        var before = Environment.TickCount64 - (long)inside.TotalMilliseconds;
+        lock (_gate)
+        {
+            return _inside.TryGetValue(key, out var holders) && holders.Any(c => !c.Revoked && c.EnteredAt <= before);
+        }
+    }
+
     /// <summary>The witness's name of one holder in one key (a multi-key call is inside each of its keys).</summary>
     public static string Id(string callId, string key) => callId + "@" + key;
 
@@ -155,6 +165,9 @@ internal sealed class WitnessCall(string callId, string key, string kind, long e
     public string Kind { get; } = kind;
 
     public long EnterSequence { get; } = enterSequence;
+
+    /// <summary>Gets when it entered (Environment.TickCount64).</summary>
+    public long EnteredAt { get; } = Environment.TickCount64;
 
     public long? ExitSequence { get; set; }
 
