@@ -96,6 +96,11 @@ internal sealed class FaultRunner(
         // Redlock: a majority of the nodes, so the lock is really gone; one node would be tolerated by design.
         var targets = spec.Name == StrategySpec.Redlock ? redlock.Where((_, i) => i != fault.Count % redlock.Count).ToList() : [redis];
         var taken = 0;
+        if (spec.RedisExclusion)
+        {
+            witness.BeginRevoke(StrategySpec.KeyName(key));
+        }
+
         foreach (var connection in targets)
         {
             var server = connection.GetServers()[0];
@@ -118,10 +123,10 @@ internal sealed class FaultRunner(
             await Task.Delay(fault.Delay + TimeSpan.FromMilliseconds(5), cancellationToken);
         }
 
-        // After the key is gone: whoever is inside now lost the lock through no fault of the library.
+        // The key is gone: whoever was inside meanwhile lost the lock through no fault of the library.
         if (spec.RedisExclusion)
         {
-            witness.Revoke(StrategySpec.KeyName(key));
+            witness.EndRevoke(StrategySpec.KeyName(key));
         }
 
         log($"fault {fault.Kind}: {taken} key(s) of {pattern}");

@@ -17,6 +17,7 @@ internal sealed class WitnessServer : IAsyncDisposable
     private readonly Dictionary<string, List<WitnessCall>> _inside = [];
     private readonly Dictionary<string, WitnessCall> _calls = [];
     private readonly List<WitnessSnapshot> _crowds = [];
+    private readonly HashSet<string> _revoking = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _clients = [];
     private long _sequence;
@@ -31,19 +32,37 @@ internal sealed class WitnessServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// A fault took the lock from everyone inside <paramref name="key"/> (its Redis key was deleted):
-    /// they are no longer entitled to be alone, so later holders do not count against them. Called
-    /// after the fault, so a holder entering in between is at worst excused, never wrongly accused.
+    /// A fault is about to take the lock of <paramref name="key"/> from everyone inside (its Redis key is
+    /// deleted or expired): until <see cref="EndRevoke"/>, everyone inside or entering is no longer entitled to
+    /// be alone, so later holders do not count against them. A window around the fault, not a moment after
+    /// it: a holder that was inside at the delete and left before a later mark would otherwise be accused.
     /// </summary>
-    public void Revoke(string key)
+    public void BeginRevoke(string key)
     {
         lock (_gate)
         {
+            _revoking.Add(key);
             if (_inside.TryGetValue(key, out var inside))
             {
                 foreach (var call in inside)
                 {
                     call.Revoked = true;
+                }
+            }
+        }
+    }
+
+    /// <summary>The fault is over (the key is gone): holders entering from now on are entitled again.</summary>
+    public void EndRevoke(string key)
+    {
+        lock (_gate)
+        {
+            _revoking.Remove(key);
+            if (_inside.TryGetValue(key, out var inside))
+            {
+                foreach (var call in inside)
+                {
+                    call.Revoked = true; // inside while the key was taken
                 }
             }
         }
@@ -94,6 +113,7 @@ internal sealed class WitnessServer : IAsyncDisposable
             if (parts[0] == "E")
             {
                 var call = new WitnessCall(parts[2], key, parts[3], ++_sequence);
+                call.Revoked = _revoking.Contains(key);
                 _calls[Id(call.CallId, key)] = call;
                 inside.Add(call);
                 var entitled = inside.Where(c => !c.Revoked).Select(c => c.CallId).ToArray();
