@@ -81,6 +81,12 @@ check "comparison smoke (none and dual, hot user, 2 instances)" \
 check "chaos suite, quick (every fault, two instances, the oracle)" \
   benchmarks/chaos.sh --quick --out "$results/chaos-quick"
 
+# The fault search, short: seeds 1-3 of random faults (Redis errors, delays, lost replies, resets, keys
+# deleted, MariaDB sessions killed and the server restarted) on every strategy in two processes, on its OWN
+# servers; fails on a broken invariant not listed in benchmarks/fault-search/known-findings.txt.
+check "fault search, short (3 seeds, every strategy, witness + ledger)" \
+  benchmarks/fault-search.sh --short --out "$results/fault-search-short"
+
 # k6 scripts type-checked against @types/k6 and every compose combination the k6 README shows
 # validated with docker-compose config (no Docker engine or k6 binary here); its counts join ours.
 echo "check: k6-tests/validate.sh" | tee -a "$checks_log"

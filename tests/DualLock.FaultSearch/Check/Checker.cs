@@ -1,0 +1,189 @@
+using System.Globalization;
+using DualLock.FaultSearch.Witness;
+using DualLock.FaultSearch.Workload;
+
+namespace DualLock.FaultSearch.Check;
+
+/// <summary>The run's evidence: the workers' histories and probes, the ledger, the witness.</summary>
+internal sealed record RunEvidence(
+    IReadOnlyList<CallRecord> Calls,
+    IReadOnlyList<ProbeRecord> Probes,
+    LedgerSnapshot Ledger,
+    IReadOnlyDictionary<string, WitnessCall> WitnessCalls,
+    IReadOnlyList<WitnessSnapshot> Crowds);
+
+/// <summary>
+/// Checks the invariants on the history. Every check compares two independent records (the caller's
+/// outcome, the ledger, the witness), so none can pass by construction: the negative control (no lock)
+/// must break exclusion and lose updates, or the run is reported as unproven.
+/// </summary>
+internal static class Checker
+{
+    /// <summary>
+    /// Slack on every bound: this machine's 2 cores are shared with other builds, and a thread-pool or GC
+    /// pause of a second was seen on idle runs; 2 s keeps a real hang (a wait that ignores its bound) visible.
+    /// </summary>
+    public static readonly TimeSpan Slack = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The release bound: the library's Redis call bound (RedisLockOptions.OperationTimeout, 1 s) for the
+    /// unlock, and the commit, which no option bounds (the pool's command timeout is 30 s).
+    /// </summary>
+    public static readonly TimeSpan ReleaseBound = TimeSpan.FromSeconds(1);
+
+    public static IReadOnlyList<Finding> Check(RunEvidence evidence, IReadOnlyList<StrategySpec> strategies)
+    {
+        var findings = new FindingSet();
+        var rowsByCall = evidence.Ledger.Rows.ToLookup(r => r.CallId);
+        var committedHolders = evidence.Ledger.Rows.Select(r => r.Holder).ToHashSet();
+        var specs = strategies.ToDictionary(s => s.Name);
+
+        Exclusion(evidence, specs, committedHolders, findings);
+        Outcomes(evidence.Calls, rowsByCall, findings);
+        Tokens(evidence, specs, findings);
+        Counters(evidence, findings);
+        Bounds(evidence.Calls, findings);
+        NoFallback(evidence.Calls, specs, findings);
+        foreach (var probe in evidence.Probes.Where(p => !p.Acquired))
+        {
+            findings.Add(Finding.Wedge, probe.Strategy, $"{probe.KeyId} not acquired by pid {probe.Pid} within 1 s ({probe.Ms:0} ms) after the faults stopped and the leases ran out{(probe.Error is null ? string.Empty : ": " + probe.Error)}");
+        }
+
+        return findings.ToList();
+    }
+
+    private static void Exclusion(RunEvidence evidence, Dictionary<string, StrategySpec> specs, HashSet<string> committed, FindingSet findings)
+    {
+        // Only holders whose writes committed count: a holder whose transaction was refused or rolled back
+        // (a killed session, a fence) was inside the witness but changed nothing, which is what fencing is for.
+        foreach (var crowd in evidence.Crowds)
+        {
+            var inside = crowd.CallIds.Where(committed.Contains).Select(id => evidence.WitnessCalls[WitnessServer.Id(id, crowd.Key)]).ToList();
+            if (inside.Count < 2)
+            {
+                continue;
+            }
+
+            var strategy = StrategyOf(inside[0].CallId);
+            var permits = inside[0].Kind.StartsWith('s') ? int.Parse(inside[0].Kind[1..], CultureInfo.InvariantCulture) : 1;
+            var violated = inside.All(c => c.Kind == "r") ? false
+                : inside.Any(c => c.Kind is "w" or "x") || inside.Count > permits;
+            if (violated && specs.ContainsKey(strategy))
+            {
+                findings.Add(Finding.Exclusion, strategy, $"{crowd.Key}: {inside.Count} committed holders inside at once ({string.Join(", ", inside.Select(c => c.CallId + ":" + c.Kind))}), allowed {permits}");
+            }
+        }
+    }
+
+    private static void Outcomes(IReadOnlyList<CallRecord> calls, ILookup<string, LedgerRow> rowsByCall, FindingSet findings)
+    {
+        foreach (var call in calls)
+        {
+            var rows = rowsByCall[call.Id].Count();
+            switch (call.Outcome)
+            {
+                case CallRecord.Applied when rows == 0:
+                    findings.Add(Finding.AppliedMissing, call.Strategy, $"{call.Id} reported applied, no ledger row");
+                    break;
+                case CallRecord.Applied when rows > call.KeyIds.Length:
+                    findings.Add(Finding.AppliedTwice, call.Strategy, $"{call.Id} reported applied, {rows} ledger rows for {call.KeyIds.Length} key(s)");
+                    break;
+                case CallRecord.Failed when rows > 0 && !OutcomeUnknown(call.Error):
+                    findings.Add(Finding.FailedButApplied, call.Strategy, $"{call.Id} threw {call.Error} ({(call.WorkReturned ? "after its work returned" : "during its work")}) but committed: {call.Message}");
+                    break;
+            }
+        }
+    }
+
+    /// <summary>An error that says the outcome is unknown may leave a row; no other may.</summary>
+    private static bool OutcomeUnknown(string? error) => error is not null && error.Contains("OutcomeUnknown", StringComparison.Ordinal);
+
+    private static void Tokens(RunEvidence evidence, Dictionary<string, StrategySpec> specs, FindingSet findings)
+    {
+        foreach (var key in evidence.Ledger.Rows.Where(r => r.Token is not null && specs.TryGetValue(r.Strategy, out var s) && s.TokensOrdered).GroupBy(r => r.KeyId))
+        {
+            LedgerRow? previous = null;
+            foreach (var row in key)
+            {
+                // A holder whose Redis key a fault deleted is excused: the next holder's token is higher and it may still write after it.
+                if (evidence.WitnessCalls.TryGetValue(WitnessServer.Id(row.Holder, row.KeyId), out var seen) && seen.Revoked)
+                {
+                    continue;
+                }
+
+                if (previous is not null && row.Token <= previous.Token)
+                {
+                    findings.Add(Finding.TokenOrder, row.Strategy, $"{key.Key}: {row.CallId} committed token {row.Token} after {previous.CallId} committed {previous.Token}");
+                }
+
+                previous = row;
+            }
+        }
+    }
+
+    private static void Counters(RunEvidence evidence, FindingSet findings)
+    {
+        foreach (var key in evidence.Ledger.Rows.Where(r => r.Kind is "x" or "w").GroupBy(r => r.KeyId))
+        {
+            // A holder a fault took the lock from may lose an update to the next one: that key proves nothing.
+            if (key.Any(r => evidence.WitnessCalls.TryGetValue(WitnessServer.Id(r.Holder, r.KeyId), out var seen) && seen.Revoked))
+            {
+                continue;
+            }
+
+            var counted = evidence.Ledger.Counters.GetValueOrDefault(key.Key);
+            if (counted != key.Count())
+            {
+                findings.Add(Finding.LostUpdate, key.First().Strategy, $"{key.Key}: counter {counted}, committed writers {key.Count()}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// A strategy whose Redis part is optional must go on under its database lock when Redis refuses or fails:
+    /// a call that never got in and threw the Redis client's own exception (not a LockException) did not fall back.
+    /// </summary>
+    private static void NoFallback(IReadOnlyList<CallRecord> calls, Dictionary<string, StrategySpec> specs, FindingSet findings)
+    {
+        foreach (var call in calls.Where(c => c.Outcome == CallRecord.Failed && c.EnteredMs is null && c.Error is { } e && e.StartsWith("Redis", StringComparison.Ordinal)))
+        {
+            if (specs.TryGetValue(call.Strategy, out var spec) && spec.FallsBack)
+            {
+                findings.Add(Finding.NoFallback, call.Strategy, $"{call.Id} failed with {call.Error} instead of going on under the row lock: {call.Message}");
+            }
+        }
+    }
+
+    private static void Bounds(IReadOnlyList<CallRecord> calls, FindingSet findings)
+    {
+        var acquireBound = (StrategyFactory.Wait + Slack).TotalMilliseconds;
+        var releaseBound = (ReleaseBound + Slack).TotalMilliseconds;
+        foreach (var call in calls.Where(c => c.Outcome != CallRecord.HarnessError))
+        {
+            if (call.EnteredMs is { } entered)
+            {
+                if (entered > acquireBound)
+                {
+                    findings.Add(Finding.OverWait, call.Strategy, $"{call.Id} got in after {entered:0} ms (bound {acquireBound:0})");
+                }
+
+                if (call.ExitingMs is { } exiting && call.EndMs - exiting > releaseBound)
+                {
+                    findings.Add(Finding.OverWait, call.Strategy, $"{call.Id} returned {call.EndMs - exiting:0} ms after its work ({call.Outcome} {call.Error}; bound {releaseBound:0})");
+                }
+            }
+            else if (call.EndMs > acquireBound + releaseBound)
+            {
+                // A call that never got in may also have released a partly acquired pipeline.
+                findings.Add(Finding.OverWait, call.Strategy, $"{call.Id} gave up after {call.EndMs:0} ms ({call.Error}; bound {acquireBound + releaseBound:0})");
+            }
+        }
+    }
+
+    private static string StrategyOf(string holder)
+    {
+        // Holder ids are "<pid>-<strategy>-<client>-<n>" (a batch: "b" + its first call's id).
+        var parts = holder.Split('-');
+        return string.Join('-', parts[1..^2]);
+    }
+}

@@ -1,0 +1,62 @@
+using System.Text.Json.Serialization;
+
+namespace DualLock.FaultSearch.Workload;
+
+/// <summary>One call of a worker and how it ended: a line of the worker's history (JSONL).</summary>
+internal sealed class CallRecord
+{
+    public const string Applied = "applied";
+    public const string Failed = "failed";
+
+    /// <summary>The harness's own ledger write failed (not the lock's business): the call is judged by nothing but the witness.</summary>
+    public const string HarnessError = "harness-error";
+
+    public string Id { get; set; } = string.Empty;
+
+    public string Strategy { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets x (exclusive), w/r (reader-writer) or s (semaphore).</summary>
+    public string Kind { get; set; } = "x";
+
+    /// <summary>Gets or sets the witness's holder id: the call's own, or its batch's (combiner).</summary>
+    public string Holder { get; set; } = string.Empty;
+
+    public string[] KeyIds { get; set; } = [];
+
+    public int Pid { get; set; }
+
+    /// <summary>Gets or sets milliseconds from the call's start to the witness's enter ack; null when it never entered.</summary>
+    public double? EnteredMs { get; set; }
+
+    /// <summary>Gets or sets milliseconds from the call's start to just before the exit was sent.</summary>
+    public double? ExitingMs { get; set; }
+
+    public double EndMs { get; set; }
+
+    /// <summary>Gets or sets whether the work ran to its end (its ledger row was written).</summary>
+    public bool WorkReturned { get; set; }
+
+    public long? Token { get; set; }
+
+    public string Outcome { get; set; } = string.Empty;
+
+    public string? Error { get; set; }
+
+    public string? Message { get; set; }
+
+    /// <summary>Gets or sets when the call started (Stopwatch timestamp of the worker; not serialized).</summary>
+    [JsonIgnore]
+    public long StartTimestamp { get; set; }
+
+    /// <summary>Gets or sets the call's keys (not serialized; the key ids are).</summary>
+    [JsonIgnore]
+    public LockKey[] Keys { get; set; } = [];
+}
+
+/// <summary>The serializer context of the history and the probe lines (trimming-safe, no reflection).</summary>
+[JsonSerializable(typeof(CallRecord))]
+[JsonSerializable(typeof(ProbeRecord))]
+internal sealed partial class HistoryJson : JsonSerializerContext;
+
+/// <summary>The no-wedge probe of one key after the faults stopped.</summary>
+internal sealed record ProbeRecord(string Strategy, string KeyId, int Pid, bool Acquired, double Ms, string? Error);

@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using StackExchange.Redis;
+
+namespace DualLock.FaultSearch.Workload;
+
+/// <summary>
+/// Worker mode: one of the two client processes. Runs N clients per strategy over a few hot keys until
+/// the coordinator drops the stop file, then lets leases run out and probes every key (no wedge).
+/// </summary>
+internal static class Worker
+{
+    public static async Task<int> RunAsync(WorkerArguments args)
+    {
+        var pid = Environment.ProcessId;
+        using var hardStop = new CancellationTokenSource(args.MaxRun); // bounded even if the coordinator never says stop
+        var redis = await ConnectAsync(args.Redis);
+        var redlock = new List<IConnectionMultiplexer>();
+        foreach (var node in args.Redlock)
+        {
+            redlock.Add(await ConnectAsync(node));
+        }
+
+        var targets = new WorkerTargets(redis, redlock, args.MySql);
+        await using var history = new StreamWriter(Path.Combine(args.RunDirectory, $"history-{pid}.jsonl")) { AutoFlush = true };
+        var historyGate = new Lock();
+        var strategies = args.Strategies.Select(StrategySpec.Find).ToList();
+        var works = strategies.Select(s => new CallWork(s, args.MySql, args.WitnessPort)).ToList();
+        var runners = strategies.Select((s, i) => StrategyFactory.Create(s, targets, works[i])).ToList();
+        var stopFile = Path.Combine(args.RunDirectory, "stop");
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(hardStop.Token);
+        var watcher = Task.Run(async () =>
+        {
+            while (!File.Exists(stopFile) && !stopping.IsCancellationRequested)
+            {
+                await Task.Delay(50, CancellationToken.None);
+            }
+
+            await stopping.CancelAsync();
+        });
+
+        var clients = new List<Task>();
+        for (var s = 0; s < strategies.Count; s++)
+        {
+            for (var c = 0; c < args.Clients; c++)
+            {
+                var spec = strategies[s];
+                var runner = runners[s];
+                var random = new Random(HashCode.Combine(args.Seed, pid, s, c));
+                var client = c;
+                clients.Add(Task.Run(async () =>
+                {
+                    for (long n = 0; !stopping.IsCancellationRequested; n++)
+                    {
+                        var call = NewCall(spec, args.Keys, random, $"{pid}-{spec.Name}-{client}-{n}", pid);
+                        await RunCallAsync(runner, call, hardStop.Token);
+                        if (call.Outcome != CallRecord.Applied)
+                        {
+                            // A client backs off after a failure, as an application would; a refusal that comes
+                            // back at once would otherwise spin the 2 cores and starve every other client.
+                            await Task.Delay(random.Next(5, 20), CancellationToken.None);
+                        }
+
+                        var line = JsonSerializer.Serialize(call, HistoryJson.Default.CallRecord);
+                        lock (historyGate)
+                        {
+                            history.WriteLine(line);
+                        }
+                    }
+                }));
+            }
+        }
+
+        await Task.WhenAll(clients);
+        await watcher;
+
+        // Leases of holders that lost their release (a reset, a lost reply) run out first: a key still
+        // held by nobody after that, and after every call above has returned, is wedged.
+        await Task.Delay(StrategyFactory.Lease + TimeSpan.FromMilliseconds(500), CancellationToken.None);
+        await using (var probes = new StreamWriter(Path.Combine(args.RunDirectory, $"probe-{pid}.jsonl")))
+        {
+            var results = await Task.WhenAll(strategies.Select((s, i) => ProbeAsync(s, runners[i], args.Keys, pid)));
+            foreach (var probe in results.SelectMany(r => r))
+            {
+                await probes.WriteLineAsync(JsonSerializer.Serialize(probe, HistoryJson.Default.ProbeRecord));
+            }
+        }
+
+        foreach (var work in works)
+        {
+            await work.DisposeAsync();
+        }
+
+        foreach (var connection in redlock.Append(redis))
+        {
+            await connection.DisposeAsync();
+        }
+
+        return 0;
+    }
+
+    private static CallRecord NewCall(StrategySpec spec, int keys, Random random, string id, int pid)
+    {
+        var first = random.Next(keys);
+        LockKey[] set = spec.Name == StrategySpec.MultiKey && keys > 1 && random.Next(3) > 0
+            ? [spec.Key(first), spec.Key((first + 1 + random.Next(keys - 1)) % keys)]
+            : [spec.Key(first)];
+        var kind = spec.Name switch
+        {
+            StrategySpec.ReaderWriter => random.Next(5) < 3 ? "r" : "w",
+            StrategySpec.Semaphore => "s",
+            _ => "x",
+        };
+        return new CallRecord
+        {
+            Id = id, Holder = id, Strategy = spec.Name, Kind = kind, Pid = pid, Keys = set,
+            KeyIds = [.. set.Select(StrategySpec.KeyName)], StartTimestamp = Stopwatch.GetTimestamp(),
+        };
+    }
+
+    private static async Task RunCallAsync(StrategyRunner runner, CallRecord call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await runner.RunAsync(call, cancellationToken);
+            call.Outcome = CallRecord.Applied;
+        }
+        catch (Exception ex)
+        {
+            var harness = ex is HarnessLedgerException || ex.InnerException is HarnessLedgerException;
+            call.Outcome = harness ? CallRecord.HarnessError : CallRecord.Failed;
+            call.Error = ex.GetType().Name;
+            call.Message = ex.Message.Length > 300 ? ex.Message[..300] : ex.Message;
+        }
+
+        call.EndMs = Stopwatch.GetElapsedTime(call.StartTimestamp).TotalMilliseconds;
+    }
+
+    private static async Task<List<ProbeRecord>> ProbeAsync(StrategySpec spec, StrategyRunner runner, int keys, int pid)
+    {
+        var results = new List<ProbeRecord>();
+        for (var k = 0; k < keys; k++)
+        {
+            var key = spec.Key(k);
+            var started = Stopwatch.GetTimestamp();
+            bool acquired;
+            string? error = null;
+            try
+            {
+                acquired = await runner.ProbeAsync(key);
+            }
+            catch (Exception ex)
+            {
+                acquired = false;
+                error = ex.GetType().Name + ": " + ex.Message;
+            }
+
+            results.Add(new ProbeRecord(spec.Name, StrategySpec.KeyName(key), pid, acquired, Stopwatch.GetElapsedTime(started).TotalMilliseconds, error));
+        }
+
+        return results;
+    }
+
+    private static async Task<IConnectionMultiplexer> ConnectAsync(string endpoint)
+    {
+        var options = ConfigurationOptions.Parse(endpoint);
+        options.AbortOnConnectFail = false;
+        options.ConnectTimeout = 2000;
+        options.SyncTimeout = 2000;
+        options.AsyncTimeout = 2000;
+        return await ConnectionMultiplexer.ConnectAsync(options);
+    }
+}
+
+/// <summary>The worker's command line (the coordinator writes it; see <see cref="Search.WorkerProcess"/>).</summary>
+internal sealed record WorkerArguments(
+    string RunDirectory, int WitnessPort, string Redis, string[] Redlock, string MySql, string[] Strategies, int Clients, int Keys, int Seed, TimeSpan MaxRun)
+{
+    public static WorkerArguments Parse(IReadOnlyDictionary<string, string> options)
+        => new(
+            options["run-dir"],
+            int.Parse(options["witness"], CultureInfo.InvariantCulture),
+            options["redis"],
+            options["redlock"].Split(',', StringSplitOptions.RemoveEmptyEntries),
+            options["mysql"],
+            options["strategies"].Split(','),
+            int.Parse(options["clients"], CultureInfo.InvariantCulture),
+            int.Parse(options["keys"], CultureInfo.InvariantCulture),
+            int.Parse(options["seed"], CultureInfo.InvariantCulture),
+            TimeSpan.FromSeconds(int.Parse(options["max-seconds"], CultureInfo.InvariantCulture)));
+}
