@@ -97,7 +97,7 @@ internal sealed partial class RedisGateStage
             UndoLateAcquire(call, names, token);
             return (null, long.MinValue);
         }
-        catch (Exception ex) when (RedisCall.IsUnavailable(ex))
+        catch (Exception ex) when (RedisErrors.IsUnavailableForAcquire(ex))
         {
             if (call is not null)
             {
