@@ -128,19 +128,23 @@ internal sealed partial class RedisLockStage
         }
 
         turn.BeginPeriod(_time.GetTimestamp());
-        var lease = new RedisLease(attempt.Token, (long)values[1], entry.Settings, entry.Extend, attempt.Sent);
+        var lease = new RedisLease(
+            attempt.Token, RedisFencingTokens.FromRedis((long)values[1]), entry.Settings, entry.Extend, attempt.Sent, RedisFencingTokens.LocalPerFence);
         lease.Start();
         return (lease, 0);
     }
 
     /// <summary>A failure <see cref="AttemptFailed"/> handles: the wait's own bound, or Redis unavailable (or not answering within the operation timeout).</summary>
-    private static bool IsAttemptFailure(Exception ex, AcquireAttempt attempt) => (ex is TimeoutException && attempt.BoundByWait) || RedisCall.IsUnavailable(ex);
+    /// <remarks>Any other Redis reply (a write refusal or a refusal to fix, see <see cref="RedisErrors"/>) is one too: it must not escape without undoing a half-run script.</remarks>
+    private static bool IsAttemptFailure(Exception ex, AcquireAttempt attempt)
+        => (ex is TimeoutException && attempt.BoundByWait) || RedisCall.IsUnavailable(ex) || ex is RedisServerException;
 
     /// <summary>
     /// An attempt without an answer: the acquire may still run in Redis, so it is undone when it does. Cut
     /// short by the caller's wait, it is a timeout (no outage is known from it); otherwise Redis is unavailable.
     /// </summary>
-    /// <exception cref="LockUnavailableException">Not cut short by the wait.</exception>
+    /// <exception cref="LockUnavailableException">Not cut short by the wait, and Redis is unavailable or refuses writes.</exception>
+    /// <exception cref="InvalidOperationException">Redis refused the script for a reason to fix (permissions, a key of another type, a script error).</exception>
     private (RedisLease? Lease, long RetryMs) AttemptFailed(KeyTurn turn, LockKey key, long start, AcquireAttempt attempt, Exception ex)
     {
         var call = attempt.Call!;
@@ -155,8 +159,17 @@ internal sealed partial class RedisLockStage
             return (null, CutShort);
         }
 
-        NoteUnavailable(turn.Slot, turn.Names.Lock, ex);
-        throw new LockUnavailableException(key.Resource, Name, _time.GetElapsedTime(start), ex);
+        switch (RedisErrors.Classify(ex))
+        {
+            case RedisErrorClass.Unavailable:
+                NoteUnavailable(turn.Slot, turn.Names.Lock, ex);
+                throw new LockUnavailableException(key.Resource, Name, _time.GetElapsedTime(start), ex);
+            case RedisErrorClass.WritesRefused:
+                // The server answers (a probe's read would end an outage at once): this acquire fails, the next one asks again.
+                throw new LockUnavailableException(key.Resource, Name, _time.GetElapsedTime(start), ex);
+            default:
+                throw RedisErrors.AcquireRefused(Name, key.Resource, (RedisServerException)ex);
+        }
     }
 
     /// <summary>
@@ -180,7 +193,12 @@ internal sealed partial class RedisLockStage
                     return;
                 }
 
-                stage._abandoned.Add(n, tk);
+                // A reply (an error) means the server ran or refused it: released now, nothing to redo when an outage ends.
+                if (t.Exception?.InnerException is not RedisServerException)
+                {
+                    stage._abandoned.Add(n, tk);
+                }
+
                 RedisCall.Observe(stage.ReleaseCall(n, tk));
             },
             (this, names, token),

@@ -85,6 +85,13 @@ internal sealed partial class RedisLockStage
                     NoteUnavailable(turn.Slot, turn.Names.Lock, ex);
                     Log.ReleaseFailed(_logger, Name, key.Resource, ex);
                 }
+                catch (RedisServerException ex)
+                {
+                    // Writes refused (-OOM, -NOREPLICAS, -MISCONF) or a refusal to fix: the lock is left to expire with its
+                    // lease. Logged here; what the caller sees of it is the pipeline's decision (the work has run).
+                    Log.ReleaseFailed(_logger, Name, key.Resource, ex);
+                    throw;
+                }
             }
             finally
             {
@@ -121,7 +128,7 @@ internal sealed partial class RedisLockStage
         {
             kept = (long)await RedisCall.BoundedAsync(
                 _redis.GetDatabase().ScriptEvaluateAsync(
-                    RedisLockScripts.KeepUnlessWanted, turn.Names.LockAndNextKeys, [lease.Token, turn.Names.ChannelName, _leaseMs, _contenderId], CommandFlags.DemandMaster),
+                    RedisLockScripts.KeepUnlessWanted, turn.Names.KeepKeys, [lease.Token, turn.Names.ChannelName, _leaseMs, _contenderId], CommandFlags.DemandMaster),
                 _options.OperationTimeout,
                 _time).ConfigureAwait(false);
         }
@@ -137,11 +144,13 @@ internal sealed partial class RedisLockStage
             return KeepResult.Release;
         }
 
-        if (kept != 1)
+        if (kept <= 0)
         {
             return KeepResult.Settled; // released for another process (0), or no longer ours (-1)
         }
 
+        // Kept with a new Redis fence: the period's hand-offs count on from its range, above every token of the last one.
+        lease.Refence(RedisFencingTokens.FromRedis(kept), RedisFencingTokens.LocalPerFence);
         lease.Resume(sent);
         if (turn.HandOffKept(lease, _time.GetTimestamp()))
         {

@@ -114,7 +114,7 @@ internal sealed partial class RedisGateStage
             UndoLateAcquire(call, names, token);
             return (null, long.MinValue);
         }
-        catch (Exception ex) when (RedisCall.IsUnavailable(ex))
+        catch (Exception ex) when (RedisErrors.IsUnavailableForAcquire(ex))
         {
             if (call is not null)
             {
@@ -132,7 +132,10 @@ internal sealed partial class RedisGateStage
 
         var settings = new LeaseSettings(
             Name, key, options.Lease, options.EffectiveRenewalInterval, options.MaxHoldTime, options.OperationTimeout, time, shared.Logger, shared.Telemetry);
-        var lease = new RedisLease(token, (long)values[1], settings, ExtendAsync(names), sent);
+        // A writer's token comes from the same fence counter as the Redis lock's and is compared with its tokens:
+        // it is scaled the same way (see RedisFencingTokens), though a writer never hands its lease on.
+        var fence = kind == RedisGateKind.Write ? RedisFencingTokens.FromRedis((long)values[1]) : (long)values[1];
+        var lease = new RedisLease(token, fence, settings, ExtendAsync(names), sent);
         lease.Start();
         return (lease, 0);
     }

@@ -209,12 +209,14 @@ internal sealed class KeyTurn
     {
         lock (_gate)
         {
-            if (lease.IsLost || _waiters.Count == 0)
+            // A lost lease, or one Redis' last confirmation no longer covers, is released: the next waiter contends in Redis.
+            if (lease.IsLost || _waiters.Count == 0 || !lease.CoversNewHolder())
             {
                 return TurnEnd.Release;
             }
 
-            if (_handoffs < maxHandoffs && time.GetElapsedTime(_periodStart) < maxHandoffTime)
+            // Out of local tokens the period ends early: keeping the lock issues a new Redis fence.
+            if (_handoffs < maxHandoffs && time.GetElapsedTime(_periodStart) < maxHandoffTime && lease.TryNextToken())
             {
                 HandOffLocked(lease);
                 return TurnEnd.HandedOff;

@@ -34,22 +34,14 @@ internal static class RedisCall
         }
     }
 
-    /// <summary>Whether the failure means the server could not be reached or did not answer (as opposed to a bug).</summary>
-    public static bool IsUnavailable(Exception exception) => exception switch
-    {
-        RedisConnectionException or RedisTimeoutException or TimeoutException => true,
-        RedisServerException server => server.Message.StartsWith("LOADING", StringComparison.Ordinal)
-            || server.Message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)
-            || server.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)
-            || server.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
-            || server.Message.StartsWith("READONLY", StringComparison.Ordinal)
-            || server.Message.StartsWith("BUSY", StringComparison.Ordinal),
-        _ => false,
-    };
+    /// <summary>Whether the failure means the server could not be reached or did not answer (as opposed to a bug): an outage (see <see cref="RedisErrors"/>).</summary>
+    public static bool IsUnavailable(Exception exception)
+        => exception is RedisConnectionException or RedisTimeoutException or TimeoutException or RedisServerException
+           && RedisErrors.Classify(exception) == RedisErrorClass.Unavailable;
 
     /// <summary>Whether Redis refused an EVALSHA because it does not have the script (restarted, flushed, failed over): the script did not run.</summary>
     public static bool IsNoScript(Exception exception)
-        => exception is RedisServerException server && server.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
+        => exception is RedisServerException && RedisErrors.Classify(exception) == RedisErrorClass.NoScript;
 
     /// <summary>A call abandoned after its bound may still fail later; observe it so it is not an unobserved task exception.</summary>
     public static void Observe(Task call)

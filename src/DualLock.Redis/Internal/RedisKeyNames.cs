@@ -18,7 +18,7 @@ internal sealed class RedisKeyNames
         Channel = RedisChannel.Literal(ChannelName);
         AcquireKeys = [Lock, Fence, Next];
         LockKeys = [Lock];
-        LockAndNextKeys = [Lock, Next];
+        KeepKeys = [Lock, Next, Fence];
         NextKeys = [Next];
     }
 
@@ -43,7 +43,8 @@ internal sealed class RedisKeyNames
 
     public RedisKey[] LockKeys { get; }
 
-    public RedisKey[] LockAndNextKeys { get; }
+    /// <summary>The keys of the keep-unless-wanted script: lock, next, fence.</summary>
+    public RedisKey[] KeepKeys { get; }
 
     public RedisKey[] NextKeys { get; }
 }

@@ -27,6 +27,8 @@ internal sealed class RedisLease
     private Task _renewal = Task.CompletedTask;
     private long _lastConfirmed;
     private long _holderSince;
+    private long _fencingToken;
+    private int _localTokens;
     private bool _stopped;
 
     /// <param name="token">The lock's value in Redis.</param>
@@ -34,10 +36,12 @@ internal sealed class RedisLease
     /// <param name="settings">Lease, renewal and bounds.</param>
     /// <param name="extend">One renewal call: true when extended, false when the lock is not ours; throws when Redis did not answer.</param>
     /// <param name="confirmedAt">The timestamp taken before the acquire was sent (the lease in Redis started after it).</param>
-    public RedisLease(string token, long fencingToken, LeaseSettings settings, Func<RedisLease, Task<bool>> extend, long confirmedAt)
+    /// <param name="localTokens">How many later local holders may take the next tokens (<see cref="TryNextToken"/>); none for a lease never handed on.</param>
+    public RedisLease(string token, long fencingToken, LeaseSettings settings, Func<RedisLease, Task<bool>> extend, long confirmedAt, int localTokens = 0)
     {
         Token = token;
-        FencingToken = fencingToken;
+        _fencingToken = fencingToken;
+        _localTokens = localTokens;
         _settings = settings;
         _extend = extend;
         _lastConfirmed = confirmedAt;
@@ -46,7 +50,8 @@ internal sealed class RedisLease
 
     public string Token { get; }
 
-    public long FencingToken { get; }
+    /// <summary>Gets the current holder's fencing token (it rises with each local hand-off, see <see cref="TryNextToken"/>).</summary>
+    public long FencingToken => Volatile.Read(ref _fencingToken);
 
     public CancellationToken LeaseLost => _lost.Token;
 
@@ -76,6 +81,47 @@ internal sealed class RedisLease
 
         Start();
     }
+
+    /// <summary>
+    /// Whether Redis' last confirmation still covers a new holder: a renewal sent now would answer (within
+    /// the operation timeout, plus 1% of the lease for the drift between this clock and Redis') before the
+    /// lease can end. A lease that ran out by time (the process paused past it) is never handed on.
+    /// </summary>
+    public bool CoversNewHolder()
+    {
+        var margin = _settings.OperationTimeout + (_settings.Lease / 100);
+        return _settings.TimeProvider.GetElapsedTime(LastConfirmed) + margin < _settings.Lease;
+    }
+
+    /// <summary>Takes the next local token for a new holder; false when this Redis fence has none left (the lease needs a new fence first).</summary>
+    /// <remarks>Called under the key's turn lock: one holder at a time.</remarks>
+    public bool TryNextToken()
+    {
+        if (_localTokens <= 0)
+        {
+            return false;
+        }
+
+        _localTokens--;
+        Volatile.Write(ref _fencingToken, _fencingToken + 1);
+        return true;
+    }
+
+    /// <summary>The lock was kept in Redis under a new fence: the next holder's token is <paramref name="fencingToken"/>, with <paramref name="localTokens"/> after it.</summary>
+    public void Refence(long fencingToken, int localTokens)
+    {
+        if (fencingToken > Volatile.Read(ref _fencingToken))
+        {
+            Volatile.Write(ref _fencingToken, fencingToken);
+            _localTokens = localTokens;
+        }
+    }
+
+    /// <summary>
+    /// A stage inside refused this lease's token (a later holder already wrote): the lock is not current, whatever
+    /// Redis says. Marks it lost, so it is released rather than handed on and its holders see <see cref="LeaseLost"/>.
+    /// </summary>
+    public void Supersede() => MarkLost("a stage inside refused its fencing token: a later holder has already been through");
 
     /// <summary>The lock passes to another local holder: its maximum hold time starts again.</summary>
     public void NewHolder() => Volatile.Write(ref _holderSince, _settings.TimeProvider.GetTimestamp());

@@ -70,17 +70,18 @@ internal static class RedisLockScripts
         """;
 
     /// <summary>
-    /// KEYS: lock, next. ARGV: token, channel, lease ms, contender id. At the end of a hand-off period:
-    /// when no other process has reserved the next turn, keeps the lock (extends it) and returns 1, so
-    /// local waiters go on without a release and a re-acquire; otherwise releases it, wakes the other
-    /// process's waiters and returns 0. Returns -1 when the lock no longer holds the token.
+    /// KEYS: lock, next, fence. ARGV: token, channel, lease ms, contender id. At the end of a hand-off period:
+    /// when no other process has reserved the next turn, keeps the lock (extends it) and returns a new fence
+    /// (positive), so local waiters go on without a release and a re-acquire, under tokens above the last
+    /// period's; otherwise releases it, wakes the other process's waiters and returns 0. Returns -1 when the
+    /// lock no longer holds the token.
     /// </summary>
-    public const string KeepUnlessWanted = """
+    public const string KeepUnlessWanted = NextFenceFunction + """
         if redis.call('get', KEYS[1]) ~= ARGV[1] then return -1 end
         local n = redis.call('get', KEYS[2])
         if not n or n == ARGV[4] then
           redis.call('pexpire', KEYS[1], ARGV[3])
-          return 1
+          return next_fence(KEYS[3])
         end
         redis.call('del', KEYS[1])
         redis.call('publish', ARGV[2], '1')

@@ -21,8 +21,9 @@ internal sealed partial class RedlockStage
         {
             return new(node, NodeOutcome.CutByWait); // the wait ran out first: says nothing about the node
         }
-        catch (Exception ex) when (RedisCall.IsUnavailable(ex))
+        catch (Exception ex) when (RedisErrors.IsUnavailableForAcquire(ex))
         {
+            // Down, or refusing writes (-OOM, -NOREPLICAS, -MISCONF): either way a node that cannot grant now (see RedisErrors).
             return new(node, NodeOutcome.Unavailable);
         }
         catch (Exception ex)

@@ -194,7 +194,7 @@ internal sealed partial class RedlockStage : LockStage
         }
 
         throw new LockUnavailableException(
-            key.Resource, Name, _time.GetElapsedTime(start), new RedisConnectionException(ConnectionFailureType.UnableToConnect, $"{down} of {_nodes.Length} Redlock nodes did not answer; a majority of {_quorum} is impossible."));
+            key.Resource, Name, _time.GetElapsedTime(start), new RedisConnectionException(ConnectionFailureType.UnableToConnect, $"{down} of {_nodes.Length} Redlock nodes did not answer or refused writes; a majority of {_quorum} is impossible."));
     }
 
     private LeaseSettings Settings(LockKey key) => new(

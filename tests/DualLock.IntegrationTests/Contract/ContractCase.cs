@@ -35,6 +35,9 @@ public enum ContractCase
 
     /// <summary>Each key of a set gets its own fencing token, increasing with every holder of that key.</summary>
     MultiKeyFencing,
+
+    /// <summary>Callers of one process queued behind a holder (handed the lock without a new acquire) each get a higher token than the holder before, for a single key and for each key of a set.</summary>
+    HandoffFencing,
 }
 
 /// <summary>Marks a test as the check of one <see cref="ContractCase"/>.</summary>

@@ -31,6 +31,7 @@ public sealed class DistributedContractProvider() : ContractProvider(
 
 [NotApplicable(ContractCase.LeaseLoss, "the in-process lock has no lease: it is held until released, nothing can take it away")]
 [NotApplicable(ContractCase.MultiKeyFencing, "the in-process lock issues no fencing token")]
+[NotApplicable(ContractCase.HandoffFencing, "the in-process lock issues no fencing token")]
 public sealed class InProcessLockContractTests : LockContractTests<InProcessContractProvider>
 {
     /// <summary>The negative control of the cross-process case: proves the racy counter does lose updates without a cross-process lock.</summary>
@@ -52,6 +53,7 @@ public sealed class RedisClusterLockContractTests : LeasedLockContractTests<Redi
 
 [NotApplicable(ContractCase.LeaseLoss, "the row lock has no lease: it lasts as long as its transaction, and a dropped connection rolls that back (the work's next statement fails)")]
 [NotApplicable(ContractCase.MultiKeyFencing, "the row lock issues no fencing token: the row itself orders the writers")]
+[NotApplicable(ContractCase.HandoffFencing, "the row lock issues no fencing token: the row itself orders the writers")]
 public sealed class MySqlRowLockContractTests : ExclusiveLockContractTests<MySqlRowLockContractProvider>;
 
 // When the named lock signals lease loss (issue 10 finding 5, in progress on another branch), derive this suite
@@ -59,6 +61,7 @@ public sealed class MySqlRowLockContractTests : ExclusiveLockContractTests<MySql
 // session that holds GET_LOCK, and names the stage.
 [NotApplicable(ContractCase.LeaseLoss, "the named lock learns a lost session before the commit (the commit is refused and LeaseLost fires, see MySqlNamedLockLossTests), not while the work runs: nothing polls its idle session")]
 [NotApplicable(ContractCase.MultiKeyFencing, "the named lock issues no fencing token")]
+[NotApplicable(ContractCase.HandoffFencing, "the named lock issues no fencing token")]
 public sealed class MySqlNamedLockContractTests : ExclusiveLockContractTests<MySqlNamedLockContractProvider>;
 
 public sealed class DualLockContractTests : LeasedLockContractTests<DualContractProvider>;

@@ -4,7 +4,7 @@ namespace DualLock.IntegrationTests.Contract;
 
 /// <summary>The contract of a lock held under a lease that can be lost while the work runs.</summary>
 /// <typeparam name="TProvider">The stage under test; its <see cref="ContractProvider.LeasedStage"/> names the leased stage.</typeparam>
-public abstract class LeasedLockContractTests<TProvider> : ExclusiveLockContractTests<TProvider>
+public abstract partial class LeasedLockContractTests<TProvider> : ExclusiveLockContractTests<TProvider>
     where TProvider : ContractProvider, new()
 {
     [Fact]

@@ -135,29 +135,33 @@ public sealed class RedisLockContentionTests
     public async Task HandoffPeriodEnds_NoOtherProcessWaits_LockIsKeptNotReacquired()
     {
         // With one hand-off per period, every second holder ends a period. Nobody else reserved the
-        // next turn, so the lock is kept in Redis (same fencing token) instead of being released and
-        // re-acquired (a new token each time); waiters are still served in arrival order.
+        // next turn, so the lock is kept in Redis (the same lock value) instead of being released and
+        // re-acquired; each holder still gets a higher token, and waiters are served in arrival order.
         var redis = await Servers.SharedRedisAsync();
         var key = NewKey();
         var pipeline = Pipeline(redis, new RedisLockOptions { MaxConsecutiveHandoffs = 1 });
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var seen = new ConcurrentQueue<(int Order, long? Token)>();
+        var seen = new ConcurrentQueue<(int Order, long? Token, string? Value)>();
+        var db = redis.GetDatabase();
 
-        var holder = pipeline.ExecuteAsync(key, async (ctx, _) => { seen.Enqueue((-1, ctx.FencingToken)); held.SetResult(); await release.Task; }, cancellationToken: Ct).AsTask();
+        var holder = pipeline.ExecuteAsync(key, async (ctx, _) => { seen.Enqueue((-1, ctx.FencingToken, await db.StringGetAsync(LockName(key)))); held.SetResult(); await release.Task; }, cancellationToken: Ct).AsTask();
         await held.Task;
         var waiters = new List<Task>();
         for (var i = 0; i < 10; i++)
         {
             var n = i;
-            waiters.Add(pipeline.ExecuteAsync(key, (ctx, _) => { seen.Enqueue((n, ctx.FencingToken)); return ValueTask.CompletedTask; }, cancellationToken: Ct).AsTask());
+            waiters.Add(pipeline.ExecuteAsync(key, async (ctx, _) => seen.Enqueue((n, ctx.FencingToken, await db.StringGetAsync(LockName(key)))), cancellationToken: Ct).AsTask());
             await Task.Delay(10, Ct);
         }
 
         release.SetResult();
         await Task.WhenAll(waiters.Append(holder));
         Assert.Equal(Enumerable.Range(-1, 11), seen.Select(s => s.Order));
-        Assert.Single(seen.Select(s => s.Token).Distinct());
+        Assert.Single(seen.Select(s => s.Value).Distinct());
+        var tokens = seen.Select(s => s.Token!.Value).ToArray();
+        Assert.Equal(tokens.Order(), tokens);
+        Assert.Equal(tokens.Length, tokens.Distinct().Count());
     }
 
     [Fact]

@@ -219,10 +219,72 @@ public sealed class KeyTurnTests
         Assert.Equal(1, turn.WaiterCount);
     }
 
+    [Fact]
+    public void EndTurn_HandOffs_EachHolderGetsTheNextTokenUntilTheFenceHasNoneLeft()
+    {
+        var time = new FakeTimeProvider();
+        var turn = Create("k", -1);
+        var lease = Lease(time);
+        Assert.True(turn.TryTakeTurn(true, out _));
+        turn.BeginPeriod(time.GetTimestamp());
+        var tokens = new List<long> { lease.FencingToken };
+        for (var i = 0; i < RedisFencingTokens.LocalPerFence + 1; i++)
+        {
+            turn.TryTakeTurn(true, out _);
+            if (turn.EndTurn(lease, int.MaxValue, TimeSpan.FromSeconds(5), time) != TurnEnd.HandedOff)
+            {
+                break;
+            }
+
+            tokens.Add(lease.FencingToken);
+        }
+
+        Assert.Equal(RedisFencingTokens.LocalPerFence + 1, tokens.Count); // the fence's own token and its 63 local ones
+        Assert.Equal(tokens.OrderBy(t => t).Distinct(), tokens);
+        Assert.Equal(TurnEnd.EndPeriod, turn.EndTurn(lease, int.MaxValue, TimeSpan.FromSeconds(5), time)); // a new Redis fence first
+        lease.Refence(RedisFencingTokens.FromRedis(2), RedisFencingTokens.LocalPerFence);
+        Assert.True(lease.FencingToken > tokens[^1]);
+    }
+
+    [Fact]
+    public void EndTurn_LastConfirmationNoLongerCoversANewHolder_Releases()
+    {
+        var time = new FakeTimeProvider();
+        var turn = Create("k", -1);
+        var lease = Lease(time); // lease 10 s, operation timeout 1 s: a new holder needs 1.1 s of confirmed lease
+        Assert.True(turn.TryTakeTurn(true, out _));
+        turn.BeginPeriod(time.GetTimestamp());
+        turn.TryTakeTurn(true, out _);
+        time.Advance(TimeSpan.FromSeconds(8.8));
+        Assert.Equal(TurnEnd.HandedOff, turn.EndTurn(lease, 32, TimeSpan.FromSeconds(9.5), time));
+        turn.TryTakeTurn(true, out _);
+        time.Advance(TimeSpan.FromSeconds(0.2)); // paused: no renewal confirmed since the acquire 9 s ago
+
+        Assert.Equal(TurnEnd.Release, turn.EndTurn(lease, 32, TimeSpan.FromSeconds(9.5), time));
+    }
+
+    [Fact]
+    public void EndTurn_LeaseSuperseded_Releases()
+    {
+        var time = new FakeTimeProvider();
+        var turn = Create("k", -1);
+        var lease = Lease(time);
+        Assert.True(turn.TryTakeTurn(true, out _));
+        turn.BeginPeriod(time.GetTimestamp());
+        turn.TryTakeTurn(true, out _);
+        lease.Start();
+
+        lease.Supersede();
+
+        Assert.True(lease.LeaseLost.IsCancellationRequested);
+        Assert.Equal(TurnEnd.Release, turn.EndTurn(lease, 32, TimeSpan.FromSeconds(1), time));
+    }
+
     private static RedisLease Lease(TimeProvider time) => new(
         "token",
         1,
         new LeaseSettings("redis", new LockKey("test", "k"), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(3), TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(1), time, NullLogger.Instance, RedisLockTelemetry.For(null)),
         _ => Task.FromResult(true),
-        time.GetTimestamp());
+        time.GetTimestamp(),
+        RedisFencingTokens.LocalPerFence);
 }
