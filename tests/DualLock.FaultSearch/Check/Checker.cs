@@ -88,15 +88,28 @@ internal static class Checker
                 case CallRecord.Applied when rows > call.KeyIds.Length:
                     findings.Add(Finding.AppliedTwice, call.Strategy, $"{call.Id} reported applied, {rows} ledger rows for {call.KeyIds.Length} key(s)");
                     break;
-                case CallRecord.Failed when rows > 0 && !OutcomeUnknown(call.Error):
+                case CallRecord.Failed when rows > 0 && CommitCut(call):
+                    // The commit's connection broke: the outcome is unknown, but the error does not say so.
+                    findings.Add(Finding.CommitOutcomeUnsaid, call.Strategy, $"{call.Id} threw {call.Error} after its work returned, and committed: {call.Message}");
+                    break;
+                case CallRecord.Failed when rows > 0 && !OutcomeUnknown(call.Error, call.Message):
                     findings.Add(Finding.FailedButApplied, call.Strategy, $"{call.Id} threw {call.Error} ({(call.WorkReturned ? "after its work returned" : "during its work")}) but committed: {call.Message}");
                     break;
             }
         }
     }
 
-    /// <summary>An error that says the outcome is unknown may leave a row; no other may.</summary>
-    private static bool OutcomeUnknown(string? error) => error is not null && error.Contains("OutcomeUnknown", StringComparison.Ordinal);
+    /// <summary>
+    /// An error that says the outcome is unknown may leave a row; no other may. A lease lost in a pipeline without a
+    /// transaction says the work ran unprotected (its write was its own autocommit): that is such an error.
+    /// </summary>
+    private static bool OutcomeUnknown(string? error, string? message)
+        => error is not null && (error.Contains("OutcomeUnknown", StringComparison.Ordinal)
+            || (error.EndsWith("LockLeaseLostException", StringComparison.Ordinal) && message?.Contains("not protected by the lock", StringComparison.Ordinal) == true));
+
+    /// <summary>A database error after the work returned, in a strategy whose transaction commits after it: the commit's connection was cut.</summary>
+    private static bool CommitCut(CallRecord call)
+        => call.WorkReturned && call.Error is { } error && error.EndsWith("MySqlException", StringComparison.Ordinal);
 
     private static void Tokens(RunEvidence evidence, Dictionary<string, StrategySpec> specs, FindingSet findings)
     {

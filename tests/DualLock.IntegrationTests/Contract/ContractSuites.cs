@@ -56,7 +56,7 @@ public sealed class RedisClusterLockContractTests : LeasedLockContractTests<Redi
 [NotApplicable(ContractCase.HandoffFencing, "the row lock issues no fencing token: the row itself orders the writers")]
 public sealed class MySqlRowLockContractTests : ExclusiveLockContractTests<MySqlRowLockContractProvider>;
 
-// When the named lock signals lease loss (issue 10 finding 5, in progress on another branch), derive this suite
+// When the named lock signals lease loss, derive this suite
 // from LeasedLockContractTests and drop the attribute: the provider already breaks the lease by killing the
 // session that holds GET_LOCK, and names the stage.
 [NotApplicable(ContractCase.LeaseLoss, "the named lock learns a lost session before the commit (the commit is refused and LeaseLost fires, see MySqlNamedLockLossTests), not while the work runs: nothing polls its idle session")]

@@ -13,7 +13,7 @@ public sealed class MySqlFenceAtBeginTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>
-    /// The interleaving of issue 10, finding 1: A (token t) reads 100 and pauses; B (t+1) starts and
+    /// The interleaving a review found: A (token t) reads 100 and pauses; B (t+1) starts and
     /// reads; A writes 110 and commits; B writes its read + 20 and commits. Compared only at commit,
     /// both pass and A's charge is lost (120). Taken at BEGIN, B waits until A committed and reads 110.
     /// </summary>
