@@ -94,14 +94,24 @@ scripts/services.sh up redlock
 eval "$(scripts/services.sh env)"
 
 set +e
-setsid dotnet "$dll" search --repo "$root" "${args[@]}" &
+search_log="$root/artifacts/fault-search/search-$$.log"
+mkdir -p "$(dirname "$search_log")"
+setsid dotnet "$dll" search --repo "$root" "${args[@]}" > >(tee "$search_log") 2>&1 &
 worker_pid=$!
 wait "$worker_pid"
 status=$?
 set -e
 if [ -n "$mutation" ]; then
+  # A patch names the finding it must cause ("expect: failed-but-applied" above its diff): a finding of another
+  # kind (a wedge on a loaded machine, say) does not count as catching this mutation.
+  expect=$(sed -n 's/^expect: *//p' "$patch" | head -n 1)
+  sleep 1 # the tee of the output may still be writing
+  if [ "$status" = 1 ] && [ -n "$expect" ] && ! grep -qE "FINDING ${expect}" "$search_log"; then
+    echo "fault-search.sh: mutation $mutation NOT caught: findings, but none is '${expect}'" >&2
+    exit 1
+  fi
   case "$status" in
-    1) echo "fault-search.sh: mutation $mutation CAUGHT (the search found it)"; exit 0 ;;
+    1) echo "fault-search.sh: mutation $mutation CAUGHT (the search found it${expect:+ as $expect})"; exit 0 ;;
     0) echo "fault-search.sh: mutation $mutation NOT caught: the short search passed with it applied" >&2; exit 1 ;;
     *) exit "$status" ;;
   esac
