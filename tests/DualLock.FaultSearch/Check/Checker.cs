@@ -154,11 +154,13 @@ internal static class Checker
 
     /// <summary>
     /// A strategy whose Redis part is optional must go on under its database lock when Redis refuses or fails:
-    /// a call that never got in and threw the Redis client's own exception (not a LockException) did not fall back.
+    /// a call that never got in and threw the Redis client's own exception, or any exception naming one of the
+    /// refusals the proxy answers (all of them write refusals or outages, to be gone around), did not fall back.
     /// </summary>
     private static void NoFallback(IReadOnlyList<CallRecord> calls, Dictionary<string, StrategySpec> specs, FindingSet findings)
     {
-        foreach (var call in calls.Where(c => c.Outcome == CallRecord.Failed && c.EnteredMs is null && c.Error is { } e && e.StartsWith("Redis", StringComparison.Ordinal)))
+        foreach (var call in calls.Where(c => c.Outcome == CallRecord.Failed && c.EnteredMs is null && c.Error is { } e
+            && (e.StartsWith("Redis", StringComparison.Ordinal) || (!e.StartsWith("Lock", StringComparison.Ordinal) && NamesInjectedRefusal(c.Message)))))
         {
             if (specs.TryGetValue(call.Strategy, out var spec) && spec.FallsBack)
             {
@@ -166,6 +168,10 @@ internal static class Checker
             }
         }
     }
+
+    private static bool NamesInjectedRefusal(string? message)
+        => message is not null && (message.Contains("NOREPLICAS", StringComparison.Ordinal) || message.Contains("READONLY", StringComparison.Ordinal)
+            || message.Contains("OOM", StringComparison.Ordinal) || message.Contains("BUSY", StringComparison.Ordinal));
 
     private static void Bounds(IReadOnlyList<CallRecord> calls, FindingSet findings)
     {
