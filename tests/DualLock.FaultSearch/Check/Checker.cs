@@ -85,6 +85,9 @@ internal static class Checker
                 case CallRecord.Applied when rows == 0:
                     findings.Add(Finding.AppliedMissing, call.Strategy, $"{call.Id} reported applied, no ledger row");
                     break;
+                case CallRecord.Applied when call.LeaseLostSeen:
+                    findings.Add(Finding.LostLeaseApplied, call.Strategy, $"{call.Id} saw its lease lost when its work returned, yet was reported applied");
+                    break;
                 case CallRecord.Applied when rows > call.KeyIds.Length:
                     findings.Add(Finding.AppliedTwice, call.Strategy, $"{call.Id} reported applied, {rows} ledger rows for {call.KeyIds.Length} key(s)");
                     break;

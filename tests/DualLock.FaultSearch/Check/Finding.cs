@@ -12,6 +12,7 @@ internal sealed record Finding(string Invariant, string Strategy, int Count, IRe
     public const string AppliedTwice = "applied-twice";
     public const string FailedButApplied = "failed-but-applied";
     public const string CommitOutcomeUnsaid = "commit-outcome-unsaid";
+    public const string LostLeaseApplied = "lost-lease-applied";
     public const string TokenOrder = "token-order";
     public const string OverWait = "over-wait";
     public const string Wedge = "wedge";

@@ -42,6 +42,9 @@ internal sealed class CallRecord
 
     public string? Error { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether the work saw its lease lost when it returned (a call that did must not be reported applied).</summary>
+    public bool LeaseLostSeen { get; set; }
+
     public string? Message { get; set; }
 
     /// <summary>Gets or sets when the call started (Stopwatch timestamp of the worker; not serialized).</summary>

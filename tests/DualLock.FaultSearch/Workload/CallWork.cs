@@ -33,8 +33,13 @@ internal sealed class CallWork(StrategySpec spec, string mySql, int witnessPort)
             {
                 // A critical section with some length; one call in 40 holds for longer than a renewal interval
                 // (1 s), so a lease lost under a fault is noticed while the holder is still inside.
-                await Task.Delay(Random.Shared.Next(40) == 0 ? LongHold : TimeSpan.FromMilliseconds(Random.Shared.Next(0, 3)), cancellationToken);
-                await WriteAsync(call, context, cancellationToken);
+                // A long holder ignores its token (as work that never checks it does): a lease lost meanwhile must
+                // still fail the call, which the checker sees through LeaseLostSeen.
+                var longHold = Random.Shared.Next(40) == 0;
+                var token = longHold ? CancellationToken.None : cancellationToken;
+                await Task.Delay(longHold ? LongHold : TimeSpan.FromMilliseconds(Random.Shared.Next(0, 3)), token);
+                await WriteAsync(call, context, token);
+                call.LeaseLostSeen = context.LeaseLost.IsCancellationRequested;
                 call.WorkReturned = true;
             }
             finally
