@@ -1,3 +1,4 @@
+using DualLock.IntegrationTests.Redis;
 using DualLock.Redis;
 using StackExchange.Redis;
 
@@ -81,7 +82,7 @@ public sealed class RedisWriterIntentTests : IAsyncLifetime
             ExitPath.CallBoundEnds => (TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(5)),
             _ => (TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)),
         };
-        var writer = Create(AnswerRewritingRedis.Wrap(Redis, AnswerRewritingRedis.First(RedisGateScripts.WriteAcquire, RewriteAsync(path))), callBound);
+        var writer = Create(FaultInjectingRedis.WrapRewriting(Redis, FaultInjectingRedis.First(RedisGateScripts.WriteAcquire, RewriteAsync(path))), callBound);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var attempt = writer.TryExecuteWriteAsync(key, Ok, wait, cancel.Token).AsTask();
 
