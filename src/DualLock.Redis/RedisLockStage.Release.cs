@@ -85,13 +85,9 @@ internal sealed partial class RedisLockStage
                     NoteUnavailable(turn.Slot, turn.Names.Lock, ex);
                     Log.ReleaseFailed(_logger, Name, key.Resource, ex);
                 }
-                catch (RedisServerException ex)
-                {
-                    // Writes refused (-OOM, -NOREPLICAS, -MISCONF) or a refusal to fix: the lock is left to expire with its
-                    // lease. Logged here; what the caller sees of it is the pipeline's decision (the work has run).
-                    Log.ReleaseFailed(_logger, Name, key.Resource, ex);
-                    throw;
-                }
+
+                // Any other reply (writes refused: -OOM, -NOREPLICAS, -MISCONF; or a refusal to fix) leaves the lock to
+                // expire with its lease and goes up unlogged: the pipeline logs and counts every release failure once.
             }
             finally
             {
