@@ -61,7 +61,10 @@ internal sealed partial class RedisLockStage : LockStage
     internal int KnownOutageCount => _outages.Count;
 
     /// <summary>A lock of its own (released independently of any transaction) that issues fencing tokens.</summary>
-    protected override LockStageTraits Traits => LockStageTraits.Excludes | LockStageTraits.IssuesFencingToken;
+    protected override LockStageTraits Traits => StageTraits;
+
+    /// <summary>What the Redis lock declares; shared with the stage that stands in for it until the connection is made.</summary>
+    internal const LockStageTraits StageTraits = LockStageTraits.Excludes | LockStageTraits.IssuesFencingToken;
 
     /// <inheritdoc />
     public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
