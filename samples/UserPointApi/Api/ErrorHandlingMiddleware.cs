@@ -51,6 +51,7 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
         DualLock.MySql.MySqlRowNotFoundException => (404, ErrorCodes.UserPointNotFound, "No such user.", null),
         LockTimeoutException => (503, ErrorCodes.LockTimeout, "The lock was not acquired in time; nothing was changed.", 1),
         LockLeaseLostException => (503, ErrorCodes.LockLeaseLost, "The lock was lost while the write ran; nothing was committed.", 1),
+        LockCommitOutcomeUnknownException => (503, ErrorCodes.OutcomeUnknown, "The database connection was lost while the write was committing: it may or may not have been applied. Retry with the same Idempotency-Key to learn which.", 2),
         LockUnavailableException => (503, ErrorCodes.LockUnavailable, "The lock service is unavailable; nothing was changed.", 2),
         // The optimistic executor's exhausted retries, and any other lock failure.
         LockException => (503, ErrorCodes.LockTimeout, "The write kept conflicting and gave up; nothing was changed.", 1),

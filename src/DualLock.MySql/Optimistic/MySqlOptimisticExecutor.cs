@@ -88,7 +88,7 @@ public sealed class MySqlOptimisticExecutor
 
                     if (!attempt.Conflicted)
                     {
-                        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                        await MySqlErrors.CommitAsync(transaction, key.Resource, _options.Name, () => _timeProvider.GetElapsedTime(started)).ConfigureAwait(false);
                         return result;
                     }
 

@@ -229,7 +229,7 @@ internal sealed class MySqlTransactionStage : LockStage
                     }
                 }
 
-                await transaction.CommitAsync().ConfigureAwait(false);
+                await MySqlErrors.CommitAsync(transaction, context.Key.Resource, stage.Name, () => stage._timeProvider.GetElapsedTime(started)).ConfigureAwait(false);
             }
             finally
             {

@@ -36,6 +36,16 @@ public sealed class MySqlCommandCountingProxy : IAsyncDisposable
     /// </summary>
     public Func<string, bool>? HangOn { get; set; }
 
+    /// <summary>
+    /// Gets or sets a test of each command's description: once one matches, it is forwarded to the server, its reply is
+    /// withheld and, <see cref="CutDelay"/> later, the client's socket is reset. The server runs the command (a COMMIT
+    /// commits) while the client only sees its connection break: an outcome it cannot know. Default: none.
+    /// </summary>
+    public Func<string, bool>? CutAfter { get; set; }
+
+    /// <summary>Gets or sets how long after forwarding a <see cref="CutAfter"/> command the client's socket is reset (the server's time to run it).</summary>
+    public TimeSpan CutDelay { get; set; } = TimeSpan.FromMilliseconds(300);
+
     /// <summary>Gets or sets how many connections are forwarded; later ones are closed at once (the server seems down to them). Default: all.</summary>
     public int ForwardConnections { get; set; } = int.MaxValue;
 
@@ -67,7 +77,7 @@ public sealed class MySqlCommandCountingProxy : IAsyncDisposable
                 var upstream = new TcpClient();
                 await upstream.ConnectAsync(_upstreamHost, _upstreamPort, _stop.Token);
                 var hung = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                _ = PumpAsync(client.GetStream(), upstream.GetStream(), hung).ContinueWith(_ => { client.Dispose(); upstream.Dispose(); }, TaskScheduler.Default);
+                _ = PumpAsync(client.GetStream(), upstream.GetStream(), hung, cut: client).ContinueWith(_ => { client.Dispose(); upstream.Dispose(); }, TaskScheduler.Default);
                 _ = PumpAsync(upstream.GetStream(), client.GetStream(), hung: null, hangWhen: hung.Task);
             }
         }
@@ -77,7 +87,7 @@ public sealed class MySqlCommandCountingProxy : IAsyncDisposable
     }
 
     /// <summary>Copies <paramref name="from"/> to <paramref name="to"/>: client to server with <paramref name="hung"/> (commands are parsed), server to client with <paramref name="hangWhen"/>.</summary>
-    private async Task PumpAsync(NetworkStream from, NetworkStream to, TaskCompletionSource? hung, Task? hangWhen = null)
+    private async Task PumpAsync(NetworkStream from, NetworkStream to, TaskCompletionSource? hung, Task? hangWhen = null, TcpClient? cut = null)
     {
         var count = hung is not null;
         var buffer = new byte[64 * 1024];
@@ -88,6 +98,7 @@ public sealed class MySqlCommandCountingProxy : IAsyncDisposable
         try
         {
             int read;
+            var cutNow = false;
             while ((read = await from.ReadAsync(buffer, _stop.Token)) > 0)
             {
                 if (count)
@@ -101,6 +112,12 @@ public sealed class MySqlCommandCountingProxy : IAsyncDisposable
                         {
                             hung!.TrySetResult();
                         }
+
+                        if (CutAfter is { } cutAfter && started.Exists(c => cutAfter(c)))
+                        {
+                            hung!.TrySetResult(); // the server's reply is withheld
+                            cutNow = true;
+                        }
                     }
                 }
 
@@ -110,6 +127,13 @@ public sealed class MySqlCommandCountingProxy : IAsyncDisposable
                 }
 
                 await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
+                if (cutNow)
+                {
+                    await Task.Delay(CutDelay, _stop.Token);
+                    cut!.Client.LingerState = new LingerOption(true, 0); // a reset: the client's read fails at once
+                    cut.Client.Close();
+                    return;
+                }
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
