@@ -41,6 +41,7 @@ internal static class Checker
         Exclusion(evidence, specs, committedHolders, findings);
         Outcomes(evidence.Calls, rowsByCall, findings);
         Tokens(evidence, specs, findings);
+        HandOffs(evidence.Calls, specs, findings);
         Counters(evidence, findings);
         Bounds(evidence.Calls, findings);
         NoFallback(evidence.Calls, specs, findings);
@@ -135,6 +136,75 @@ internal static class Checker
                 previous = row;
             }
         }
+    }
+
+    /// <summary>
+    /// A lease its process knows is lost is never handed on: once a holder of it was refused by the fence (a newer
+    /// holder wrote through) or saw the Redis stage report it lost, no later local holder gets that lease. The
+    /// tokens name the lease (the Redis fence times 64) and the hand-off (plus one each), so a later token of the
+    /// same lease after such a loss is a hand-off of a lease known lost. Only losses the Redis stage itself knows
+    /// count: a loss reported by another stage (the transaction's) leaves the Redis lease rightly in use.
+    /// </summary>
+    private static void HandOffs(IReadOnlyList<CallRecord> calls, Dictionary<string, StrategySpec> specs, FindingSet findings)
+    {
+        foreach (var strategy in calls.Where(c => specs.TryGetValue(c.Strategy, out var s) && s.HandsOff).GroupBy(c => c.Strategy))
+        {
+            var losses = new Dictionary<long, (long Index, string CallId)>();
+            foreach (var call in strategy)
+            {
+                if (LostAt(call) is not { } token)
+                {
+                    continue;
+                }
+
+                var lease = token / LeaseTokens;
+                if (!losses.TryGetValue(lease, out var known) || token % LeaseTokens < known.Index)
+                {
+                    losses[lease] = (token % LeaseTokens, call.Id);
+                }
+            }
+
+            foreach (var call in strategy)
+            {
+                var token = call.Token ?? RefusedToken(call);
+                if (token is { } t && losses.TryGetValue(t / LeaseTokens, out var loss) && t % LeaseTokens > loss.Index)
+                {
+                    findings.Add(Finding.HandedOnAfterLoss, strategy.Key, $"{call.Id} got token {t} (hand-off {t % LeaseTokens} of lease {t / LeaseTokens}) after {loss.CallId}, hand-off {loss.Index} of that lease, lost it");
+                }
+            }
+        }
+    }
+
+    /// <summary>How many tokens one Redis fence spans (DualLock.Redis' RedisFencingTokens.Scale).</summary>
+    private const long LeaseTokens = 64;
+
+    /// <summary>The token of a holder whose own Redis lease was known lost to its process: refused by the fence, or the Redis stage reported the loss.</summary>
+    private static long? LostAt(CallRecord call)
+        => RefusedToken(call) ?? (call.LeaseLostSeen && call.LeaseLostStage == "redis" ? call.Token : null);
+
+    /// <summary>The token a fence refusal at BEGIN names ("this holder's token is N").</summary>
+    private static long? RefusedToken(CallRecord call)
+    {
+        const string marker = "this holder's token is ";
+        if (call.Error?.EndsWith("LockLeaseLostException", StringComparison.Ordinal) != true || call.Message is not { } message)
+        {
+            return null;
+        }
+
+        var at = message.IndexOf(marker, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var digits = message.AsSpan(at + marker.Length);
+        var length = 0;
+        while (length < digits.Length && char.IsAsciiDigit(digits[length]))
+        {
+            length++;
+        }
+
+        return long.TryParse(digits[..length], NumberStyles.None, CultureInfo.InvariantCulture, out var token) ? token : null;
     }
 
     private static void Counters(RunEvidence evidence, FindingSet findings)

@@ -14,6 +14,7 @@ internal sealed record Finding(string Invariant, string Strategy, int Count, IRe
     public const string CommitOutcomeUnsaid = "commit-outcome-unsaid";
     public const string LostLeaseApplied = "lost-lease-applied";
     public const string TokenOrder = "token-order";
+    public const string HandedOnAfterLoss = "handed-on-after-loss";
     public const string OverWait = "over-wait";
     public const string Wedge = "wedge";
     public const string NoFallback = "no-fallback";

@@ -23,6 +23,13 @@ internal static class FaultKinds
     /// <summary>A side connection deletes a hot key's lock state (not its fence counter).</summary>
     public const string RedisDelete = "redis-del";
 
+    /// <summary>
+    /// A side connection deletes a hot key's lock state again and again (every few ms, for the fault's length), so
+    /// another process takes the key while this one still hands its lease to local callers: aimed at the lease a
+    /// process must stop handing on once it learns it lost it (a fence refusal, a renewal that found the key gone).
+    /// </summary>
+    public const string RedisDeleteBurst = "redis-del-burst";
+
     /// <summary>A side connection sets a hot key's lock state to expire in a few ms.</summary>
     public const string RedisExpire = "redis-pexpire";
 
@@ -59,6 +66,7 @@ internal sealed record FaultEvent(
             FaultKinds.ProxyDelay or FaultKinds.ProxyDrop => $"{at} {Kind} {Role} {Delay.TotalMilliseconds:0} ms for {Length.TotalMilliseconds:0} ms p={Probability:0.##}",
             FaultKinds.ProxyReset => $"{at} {Kind} {Role} for {Length.TotalMilliseconds:0} ms p={Probability:0.##}",
             FaultKinds.RedisDelete => $"{at} {Kind} {Strategy} k{Key}",
+            FaultKinds.RedisDeleteBurst => $"{at} {Kind} {Strategy} k{Key} for {Length.TotalMilliseconds:0} ms",
             FaultKinds.RedisExpire => $"{at} {Kind} {Strategy} k{Key} in {Delay.TotalMilliseconds:0} ms",
             FaultKinds.MySqlKill or FaultKinds.MySqlKillQuery => $"{at} {Kind} x{Count}",
             _ => $"{at} {Kind}",

@@ -38,14 +38,15 @@ internal static class Schedule
                 < 39 => FaultKinds.ProxyDrop,
                 < 46 => FaultKinds.ProxyReset,
                 < 50 => FaultKinds.ResetAll,
-                < 70 => FaultKinds.RedisDelete,
+                < 62 => FaultKinds.RedisDelete,
+                < 70 => FaultKinds.RedisDeleteBurst,
                 < 78 => FaultKinds.RedisExpire,
                 < 88 => FaultKinds.MySqlKill,
                 < 96 => FaultKinds.MySqlKillQuery,
                 _ => mysqlRestart && !restarted ? FaultKinds.MySqlRestart : FaultKinds.MySqlKill,
             };
             restarted |= kind == FaultKinds.MySqlRestart;
-            if (kind is FaultKinds.RedisDelete or FaultKinds.RedisExpire && redisKeyed.Count == 0)
+            if (kind is FaultKinds.RedisDelete or FaultKinds.RedisDeleteBurst or FaultKinds.RedisExpire && redisKeyed.Count == 0)
             {
                 kind = FaultKinds.ResetAll;
             }
@@ -54,6 +55,12 @@ internal static class Schedule
             // hand-off): there a mishandled lost lease lets two holders in; elsewhere a row lock or fence hides it.
             var bare = redisKeyed.Where(s => s.Name is StrategySpec.Redis or StrategySpec.MultiKey).ToList();
             var pool = bare.Count > 0 && random.Next(2) == 0 ? bare : redisKeyed;
+            var handingOff = redisKeyed.Where(s => s.HandsOff).ToList();
+            if (kind == FaultKinds.RedisDeleteBurst && handingOff.Count > 0)
+            {
+                pool = handingOff; // the burst is aimed at the local hand-off of a Redis lease
+            }
+
             var strategy = pool.Count == 0 ? string.Empty : pool[random.Next(pool.Count)].Name;
             faults.Add(new FaultEvent(
                 at,

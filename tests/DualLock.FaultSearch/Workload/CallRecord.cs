@@ -45,6 +45,9 @@ internal sealed class CallRecord
     /// <summary>Gets or sets a value indicating whether the work saw its lease lost when it returned (a call that did must not be reported applied).</summary>
     public bool LeaseLostSeen { get; set; }
 
+    /// <summary>Gets or sets the stage that reported the lease lost (<see cref="LockContext.LeaseLostStage"/>), when the work saw one.</summary>
+    public string? LeaseLostStage { get; set; }
+
     public string? Message { get; set; }
 
     /// <summary>Gets or sets when the call started (Stopwatch timestamp of the worker; not serialized).</summary>

@@ -40,6 +40,7 @@ internal sealed class CallWork(StrategySpec spec, string mySql, int witnessPort)
                 await Task.Delay(longHold ? LongHold : TimeSpan.FromMilliseconds(Random.Shared.Next(0, 3)), token);
                 await WriteAsync(call, context, token);
                 call.LeaseLostSeen = context.LeaseLost.IsCancellationRequested;
+                call.LeaseLostStage = context.LeaseLostStage;
                 call.WorkReturned = true;
             }
             finally

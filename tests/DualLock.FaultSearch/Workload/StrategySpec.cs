@@ -8,7 +8,8 @@ namespace DualLock.FaultSearch.Workload;
 /// <param name="Transaction">The work runs in the lock's MySQL transaction (the ledger row commits with it).</param>
 /// <param name="Control">A negative control without a lock: the checker must find it violating, or the oracle is unproven.</param>
 /// <param name="FallsBack">Its Redis part is optional (ContinueIfUnavailable): a Redis that refuses or fails must not fail the call.</param>
-internal sealed record StrategySpec(string Name, int Permits, bool RedisExclusion, bool TokensOrdered, bool Transaction, bool Control = false, bool FallsBack = false)
+/// <param name="HandsOff">Its Redis lock stage hands a lease to local callers, with tokens that name the lease (the Redis fence times 64, plus one per hand-off).</param>
+internal sealed record StrategySpec(string Name, int Permits, bool RedisExclusion, bool TokensOrdered, bool Transaction, bool Control = false, bool FallsBack = false, bool HandsOff = false)
 {
     public const string Redis = "redis";
     public const string Dual = "dual";
@@ -26,9 +27,9 @@ internal sealed record StrategySpec(string Name, int Permits, bool RedisExclusio
 
     public static readonly IReadOnlyList<StrategySpec> All =
     [
-        new(Redis, 1, RedisExclusion: true, TokensOrdered: true, Transaction: false),
+        new(Redis, 1, RedisExclusion: true, TokensOrdered: true, Transaction: false, HandsOff: true),
         new(Dual, 1, RedisExclusion: false, TokensOrdered: false, Transaction: true, FallsBack: true),
-        new(Distributed, 1, RedisExclusion: false, TokensOrdered: true, Transaction: true),
+        new(Distributed, 1, RedisExclusion: false, TokensOrdered: true, Transaction: true, HandsOff: true),
         new(Pessimistic, 1, RedisExclusion: false, TokensOrdered: false, Transaction: true),
         new(NamedLock, 1, RedisExclusion: false, TokensOrdered: false, Transaction: true),
         new(Redlock, 1, RedisExclusion: true, TokensOrdered: true, Transaction: false),

@@ -131,7 +131,7 @@ internal static class Worker
             var harness = ex is HarnessLedgerException || ex.InnerException is HarnessLedgerException;
             call.Outcome = harness ? CallRecord.HarnessError : CallRecord.Failed;
             call.Error = ex.GetType().Name;
-            call.Message = ex.Message.Length > 300 ? ex.Message[..300] : ex.Message;
+            call.Message = ex.Message.Length > 600 ? ex.Message[..600] : ex.Message;
         }
 
         call.EndMs = Stopwatch.GetElapsedTime(call.StartTimestamp).TotalMilliseconds;
