@@ -82,7 +82,7 @@ fi
 # The short search and a mutation run know the findings being fixed now (benchmarks/fault-search/known-findings.txt).
 if [ "$known" = 1 ]; then
   allowed=$(grep -v '^#' benchmarks/fault-search/known-findings.txt | grep -v '^ *$' | paste -sd, -)
-  [ -n "$allowed" ] && args+=(--allow "$allowed")
+  if [ -n "$allowed" ]; then args+=(--allow "$allowed"); fi
 fi
 
 dll=$tree/artifacts/build/bin/DualLock.FaultSearch/$conf_dir/DualLock.FaultSearch.dll
