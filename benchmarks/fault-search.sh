@@ -81,7 +81,7 @@ fi
 
 # The short search and a mutation run know the findings being fixed now (benchmarks/fault-search/known-findings.txt).
 if [ "$known" = 1 ]; then
-  allowed=$(grep -v '^#' benchmarks/fault-search/known-findings.txt | grep -v '^ *$' | paste -sd, -)
+  allowed=$( (grep -v '^#' benchmarks/fault-search/known-findings.txt || true) | (grep -v '^ *$' || true) | paste -sd, -)
   if [ -n "$allowed" ]; then args+=(--allow "$allowed"); fi
 fi
 
