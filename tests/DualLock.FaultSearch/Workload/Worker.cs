@@ -43,7 +43,10 @@ internal static class Worker
         var clients = new List<Task>();
         for (var s = 0; s < strategies.Count; s++)
         {
-            for (var c = 0; c < args.Clients; c++)
+            // The strategies that hand a Redis lease to local callers get twice the clients, so a key has a local
+            // queue to hand to when a fault takes the lease: that hand-off is what the delete bursts aim at.
+            var perStrategy = strategies[s].HandsOff ? args.Clients * 2 : args.Clients;
+            for (var c = 0; c < perStrategy; c++)
             {
                 var spec = strategies[s];
                 var runner = runners[s];
