@@ -51,7 +51,10 @@ internal static class StrategyFactory
                     .AddMySqlTransaction(targets.MySql).AddMySqlRowLock(RowTable, "id");
                 break;
             case StrategySpec.Distributed:
-                builder.AddRedisLock(targets.Redis, RedisOptions())
+                // A long hand-off period (a valid setting; the default is 50 ms): a lease fenced off at BEGIN then still
+                // has a period left and local callers waiting, and must not be handed to them however long the period is.
+                // The fence keeps its writes safe either way, so the checker holds it to handed-on-after-loss, not to a witness window.
+                builder.AddRedisLock(targets.Redis, new RedisLockOptions { KeyPrefix = Prefix, Lease = Lease, MaxHandoffTime = TimeSpan.FromMilliseconds(500) })
                     .AddMySqlTransaction(targets.MySql, o =>
                     {
                         o.EnforceFencing = true;
