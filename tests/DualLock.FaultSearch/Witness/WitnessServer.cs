@@ -17,7 +17,8 @@ internal sealed class WitnessServer : IAsyncDisposable
     private readonly Dictionary<string, List<WitnessCall>> _inside = [];
     private readonly Dictionary<string, WitnessCall> _calls = [];
     private readonly List<WitnessSnapshot> _crowds = [];
-    private readonly HashSet<string> _revoking = [];
+    /// <summary>How many faults are taking each key now: faults on one key overlap (a burst, a delete waiting for a long holder), and the first to end must not close the others' window.</summary>
+    private readonly Dictionary<string, int> _revoking = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _clients = [];
     private long _sequence;
@@ -41,7 +42,7 @@ internal sealed class WitnessServer : IAsyncDisposable
     {
         lock (_gate)
         {
-            _revoking.Add(key);
+            _revoking[key] = _revoking.GetValueOrDefault(key) + 1;
             if (_inside.TryGetValue(key, out var inside))
             {
                 foreach (var call in inside)
@@ -57,7 +58,14 @@ internal sealed class WitnessServer : IAsyncDisposable
     {
         lock (_gate)
         {
-            _revoking.Remove(key);
+            if (_revoking.TryGetValue(key, out var open) && open > 1)
+            {
+                _revoking[key] = open - 1;
+            }
+            else
+            {
+                _revoking.Remove(key);
+            }
             if (_inside.TryGetValue(key, out var inside))
             {
                 foreach (var call in inside)
@@ -113,7 +121,7 @@ internal sealed class WitnessServer : IAsyncDisposable
             if (parts[0] == "E")
             {
                 var call = new WitnessCall(parts[2], key, parts[3], ++_sequence);
-                call.Revoked = _revoking.Contains(key);
+                call.Revoked = _revoking.ContainsKey(key);
                 _calls[Id(call.CallId, key)] = call;
                 inside.Add(call);
                 var entitled = inside.Where(c => !c.Revoked).Select(c => c.CallId).ToArray();
