@@ -47,7 +47,7 @@ internal static class Checker
         NoFallback(evidence.Calls, specs, findings);
         foreach (var probe in evidence.Probes.Where(p => !p.Acquired))
         {
-            findings.Add(Finding.Wedge, probe.Strategy, $"{probe.KeyId} not acquired by pid {probe.Pid} within 1 s ({probe.Ms:0} ms) after the faults stopped and the leases ran out{(probe.Error is null ? string.Empty : ": " + probe.Error)}");
+            findings.Add(Finding.Wedge, probe.Strategy, $"{probe.KeyId} not acquired by pid {probe.Pid} within 1 s ({probe.Ms:0} ms) after the faults stopped and the leases ran out{(probe.Error is null ? string.Empty : ": " + probe.Error)}{(probe.AcquiredLater == true ? "; acquired by a second probe 3 s later (slow, not held for good)" : "; a second probe 3 s later did not acquire it either (held for good)")}");
         }
 
         return findings.ToList();

@@ -65,4 +65,5 @@ internal sealed class CallRecord
 internal sealed partial class HistoryJson : JsonSerializerContext;
 
 /// <summary>The no-wedge probe of one key after the faults stopped.</summary>
-internal sealed record ProbeRecord(string Strategy, string KeyId, int Pid, bool Acquired, double Ms, string? Error);
+/// <param name="AcquiredLater">When the probe failed: whether a second probe 3 s later acquired the key (null when the first did).</param>
+internal sealed record ProbeRecord(string Strategy, string KeyId, int Pid, bool Acquired, double Ms, string? Error, bool? AcquiredLater = null);

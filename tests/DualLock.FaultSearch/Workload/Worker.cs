@@ -159,7 +159,24 @@ internal static class Worker
                 error = ex.GetType().Name + ": " + ex.Message;
             }
 
-            results.Add(new ProbeRecord(spec.Name, StrategySpec.KeyName(key), pid, acquired, Stopwatch.GetElapsedTime(started).TotalMilliseconds, error));
+            var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            bool? later = null;
+            if (!acquired)
+            {
+                // Tells a key held for good (a turn or lock left behind) from one slow to get on a loaded machine:
+                // both break the invariant, only the first is a wedge for a user.
+                await Task.Delay(TimeSpan.FromSeconds(3), CancellationToken.None);
+                try
+                {
+                    later = await runner.ProbeAsync(key);
+                }
+                catch (Exception)
+                {
+                    later = false;
+                }
+            }
+
+            results.Add(new ProbeRecord(spec.Name, StrategySpec.KeyName(key), pid, acquired, ms, error, later));
         }
 
         return results;
