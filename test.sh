@@ -64,8 +64,9 @@ check "doc pages (scripts/doc-snippets.sh: each page's C# compiles as one progra
 
 # The three packages packed as a consumer gets them: contents checked (README, frameworks, dependency ranges,
 # symbols), a consumer restored from the .nupkg files (not project references), a trimmed publish with no trim
-# warning from DualLock.*, and the consumer run against the servers, taking a lock with each registration.
-check "packages (scripts/package-check.sh: pack, contents, consumer from the .nupkg files, trim analysis)" \
+# warning from DualLock.*, and the consumer run against the servers, taking a lock with each registration; then a
+# new `dotnet new web` project built from the root README alone takes a dual lock on the servers.
+check "packages (scripts/package-check.sh: pack, contents, consumer from the .nupkg files, trim analysis, README web project)" \
   scripts/package-check.sh
 [ -f artifacts/package-check/contents.txt ] && sed 's/^/  /' artifacts/package-check/contents.txt
 

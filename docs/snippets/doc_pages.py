@@ -77,7 +77,8 @@ def program(root, page, line_directives):
             for n, line in enumerate(lines):
                 if USING.fullmatch(line):
                     usings.setdefault(line.strip(), (path, first + n))
-                    body.append("")  # keeps the #line mapping of the lines below exact
+                    if line_directives:
+                        body.append("")  # keeps the #line mapping of the lines below exact
                 else:
                     body.append(line)
     head = []
@@ -87,6 +88,8 @@ def program(root, page, line_directives):
         head.append(using)
     if line_directives:
         body.append("#line default")
+    while not line_directives and body and not body[0].strip():
+        body.pop(0)
     return "\n".join(head + [""] + body) + "\n"
 
 
