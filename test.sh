@@ -57,15 +57,16 @@ conf_dir=$(echo "$configuration" | tr '[:upper:]' '[:lower:]')
 check "benchmark dry job (InProcessBenchmarks.DualLockInProcess)" \
   dotnet "$bin/DualLock.Benchmarks/$conf_dir/DualLock.Benchmarks.dll" --filter '*InProcessBenchmarks.DualLockInProcess*' --job Dry --artifacts "$results/benchmark-dry"
 
-# Every C# block of README.md, src/*/README.md and docs/**/*.md compiled against the three libraries
-# (docs/snippets/DocSnippets.csproj); a block that does not compile is named with its doc file and line.
-check "doc snippets (scripts/doc-snippets.sh: every C# block of the READMEs and docs compiles)" \
+# Every page of README.md, src/*/README.md and docs/**/*.md compiled as one program (docs/snippets/README.md);
+# its tables created by its own sql; README.md and docs/getting-started.md run once against the servers.
+check "doc pages (scripts/doc-snippets.sh: each page's C# compiles as one program, its sql runs, README and getting-started take a dual lock)" \
   scripts/doc-snippets.sh
 
 # The three packages packed as a consumer gets them: contents checked (README, frameworks, dependency ranges,
 # symbols), a consumer restored from the .nupkg files (not project references), a trimmed publish with no trim
-# warning from DualLock.*, and the consumer run against the servers, taking a lock with each registration.
-check "packages (scripts/package-check.sh: pack, contents, consumer from the .nupkg files, trim analysis)" \
+# warning from DualLock.*, and the consumer run against the servers, taking a lock with each registration; then a
+# new `dotnet new web` project built from the root README alone takes a dual lock on the servers.
+check "packages (scripts/package-check.sh: pack, contents, consumer from the .nupkg files, trim analysis, README web project)" \
   scripts/package-check.sh
 [ -f artifacts/package-check/contents.txt ] && sed 's/^/  /' artifacts/package-check/contents.txt
 

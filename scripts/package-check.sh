@@ -11,7 +11,12 @@
 #   4. publish it trimmed with the DualLock assemblies as roots: no trim warning at all, from DualLock.* or from
 #      what the packages bring in (Dapper in DualLock.MySql brought 18);
 #   5. run it (the build, then the trimmed publish) against the real servers: it takes a lock with each
-#      registration and fails when a read-modify-write under it lost an update.
+#      registration and fails when a read-modify-write under it lost an update;
+#   6. a new web project from the root README alone, outside the repository (none of its settings): `dotnet new web`,
+#      the README's `dotnet add package` lines (at the packed version, from the packed folder), the README's C#
+#      as Program.cs (docs/snippets/doc_pages.py program), built with warnings as errors; its ```sql run in a
+#      scratch database, one user row, the app on a loopback port, one POST /users/{id}/charge?amount=5: passes
+#      when it answers 1, the row lost 5 and the key's Redis fence counter exists (the dual lock's Redis part held).
 # Needs the servers' environment: eval "$(scripts/services.sh env)". Exit 0 only when every step passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -209,4 +214,69 @@ log "running the consumer against the real servers"
 dotnet "$work/consumer/bin/PackageConsumer/release/PackageConsumer.dll" || fail "the consumer (build) failed"
 log "running the trimmed consumer"
 "$work/consumer/publish/PackageConsumer/release_linux-x64/PackageConsumer" || fail "the consumer (trimmed) failed"
+# 6. The root README as a reader uses it: a fresh web project, the packages it names, its example, the servers.
+log "a new web project from the root README alone"
+web_root=$(mktemp -d "${TMPDIR:-/tmp}/duallock-readme-web.XXXXXX")
+web="$web_root/ReadmeWeb"
+database="duallock_readme_$$"
+read -r db_host db_port db_user db_password < <(python3 - <<'PY'
+import os
+parts = dict(p.split("=", 1) for p in os.environ["ConnectionStrings__MySql"].split(";") if "=" in p)
+get = lambda *names: next((parts[n] for n in parts if n.lower().replace(" ", "") in names), "")
+print(get("server", "host") or "127.0.0.1", get("port") or "3306", get("userid", "user", "uid", "username"), get("password", "pwd"))
+PY
+)
+sql() { MYSQL_PWD="$db_password" mariadb --protocol=tcp -h "$db_host" -P "$db_port" -u "$db_user" "$@"; }
+web_pid=""
+cleanup_web() {
+  if [ -n "$web_pid" ]; then kill "$web_pid" 2>/dev/null || true; wait "$web_pid" 2>/dev/null || true; fi
+  sql -e "DROP DATABASE IF EXISTS \`$database\`" || true
+  rm -rf "$web_root"
+}
+trap cleanup_web EXIT
+dotnet new web -n ReadmeWeb -o "$web" --no-restore >"$work/readme-web-new.log" 2>&1 || fail "dotnet new web failed ($work/readme-web-new.log)"
+# The packed folder and this run's fresh package folder (the machine's cache read-only behind it).
+cat >"$web_root/nuget.config" <<EOF
+<configuration>
+  <config><add key="globalPackagesFolder" value="$cache" /></config>
+  <packageSources><add key="duallock-local" value="$packages" /></packageSources>
+  <fallbackPackageFolders><add key="machine" value="$global" /></fallbackPackageFolders>
+</configuration>
+EOF
+readme_lines=$(wc -l <README.md)
+[ "$readme_lines" -le 150 ] || fail "README.md has $readme_lines lines; a reader gets started from at most 150"
+readme_packages=$(sed -n '/^```bash$/,/^```$/s/^dotnet add package \([A-Za-z0-9.]*\).*/\1/p' README.md)
+[ -n "$readme_packages" ] || fail "README.md shows no dotnet add package line"
+for id in $readme_packages; do
+  # A reader gets the latest version; here the one just packed.
+  dotnet add "$web/ReadmeWeb.csproj" package "$id" --version "$version" >>"$work/readme-web-add.log" 2>&1 \
+    || { tail -n 20 "$work/readme-web-add.log" >&2; fail "dotnet add package $id --version $version failed"; }
+done
+python3 docs/snippets/doc_pages.py program "$root" README.md >"$web/Program.cs"
+cp "$web/Program.cs" "$work/readme-web-Program.cs"
+dotnet build "$web/ReadmeWeb.csproj" -c Release -nologo -clp:ErrorsOnly -p:TreatWarningsAsErrors=true >"$work/readme-web-build.log" 2>&1 \
+  || { grep -E 'error|warning' "$work/readme-web-build.log" | sort -u >&2; fail "the README's example does not build in a new web project ($work/readme-web-build.log)"; }
+grep -q '"type": "project"' "$web/obj/project.assets.json" && fail "the README's web project references a project, not the packages"
+sql -e "CREATE DATABASE \`$database\`" || fail "cannot create the scratch database $database"
+sed -n '/^```sql$/,/^```$/{/^```/d;p}' README.md | sql "$database" || fail "the README's sql does not run on MariaDB"
+id=$(( (RANDOM << 30 | RANDOM << 15 | RANDOM) + 1000000 ))
+sql "$database" -e "INSERT INTO user_points (user_id, amount) VALUES ($id, 100)"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+ConnectionStrings__MySql=$(sed -E "s/(^|;)[[:space:]]*Database=[^;]*/\1Database=$database/I" <<<"$ConnectionStrings__MySql") \
+  ASPNETCORE_URLS="http://127.0.0.1:$port" dotnet "$web/bin/Release/net10.0/ReadmeWeb.dll" >"$work/readme-web-run.log" 2>&1 &
+web_pid=$!
+tries=0
+until answer=$(curl -sS --max-time 10 -X POST "http://127.0.0.1:$port/users/$id/charge?amount=5" 2>/dev/null); do
+  tries=$((tries + 1))
+  kill -0 "$web_pid" 2>/dev/null || { tail -n 20 "$work/readme-web-run.log" >&2; fail "the README's web app exited before answering"; }
+  [ "$tries" -lt 60 ] || fail "the README's web app did not answer on port $port within 30 s ($work/readme-web-run.log)"
+  sleep 0.5
+done
+kill "$web_pid"; wait "$web_pid" 2>/dev/null || true; web_pid=""
+amount=$(sql "$database" -N -e "SELECT amount FROM user_points WHERE user_id = $id")
+redis_endpoint=${ConnectionStrings__Redis%%,*}
+fence=$(redis-cli -h "${redis_endpoint%:*}" -p "${redis_endpoint##*:}" GET "duallock:{user-point:$id}:fence")
+[ "$answer" = 1 ] && [ "$amount" = 95 ] && [ -n "$fence" ] \
+  || fail "the README's web app: POST /users/$id/charge?amount=5 answered '$answer' (expected 1), amount $amount (expected 95), Redis fence '$fence' (expected a token) ($work/readme-web-run.log)"
+echo "readme web project: dotnet new web + $(tr '\n' ' ' <<<"$readme_packages")at $version + the README's example: POST /users/$id/charge?amount=5 answered 1, amount 100 -> 95, Redis fence token $fence"
 log "passed: ${ids[*]} $version"
