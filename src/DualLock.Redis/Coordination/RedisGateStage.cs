@@ -17,7 +17,7 @@ internal sealed partial class RedisGateStage(string name, RedisGateShared shared
     private bool Exclusive => kind == RedisGateKind.Write;
 
     /// <summary>A writer excludes every other holder and issues fencing tokens; readers and permits do neither.</summary>
-    protected override LockStageTraits Traits => Exclusive ? LockStageTraits.Excludes | LockStageTraits.IssuesFencingToken : LockStageTraits.None;
+    protected internal override LockStageTraits Traits => Exclusive ? LockStageTraits.Excludes | LockStageTraits.IssuesFencingToken : LockStageTraits.None;
 
     /// <summary>Gets the number of keys this process currently holds or waits for (for tests).</summary>
     internal int ActiveKeyCount => shared.Gates.Count;

@@ -30,8 +30,8 @@ public static class RedisReaderWriterLock
         ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(redis);
-        var validated = (redisOptions ?? new RedisLockOptions()).Clone();
-        validated.Validate();
+        var validated = (RedisLockOptions)(redisOptions ?? new RedisLockOptions()).Copy();
+        OptionChecks.ThrowIfAny(validated.Validate(), $"Redis reader-writer lock, stage '{validated.Name}'", nameof(redisOptions));
         var time = timeProvider ?? TimeProvider.System;
         var shared = new RedisGateShared(redis, validated, int.MaxValue, time, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("DualLock.Redis"));
         return ReaderWriterLockStrategy.Create(

@@ -22,9 +22,7 @@ public static class RedisSemaphorePipelineBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentOutOfRangeException.ThrowIfLessThan(permits, 1);
-        var validated = (options ?? new RedisLockOptions()).Clone();
-        validated.Validate();
-        return builder.AddStage(context =>
+        return builder.AddStage(options ?? new RedisLockOptions(), (context, validated) =>
         {
             var shared = new RedisGateShared(redis, validated, permits, context.TimeProvider, context.LoggerFactory.CreateLogger("DualLock.Redis"), context.Meter);
             return new RedisGateStage(validated.Name, shared, RedisGateKind.Permit);

@@ -43,7 +43,8 @@ public sealed class ReaderWriterLockStrategy : IReaderWriterLockStrategy
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     public static ReaderWriterLockStrategy CreateInProcess(ReaderWriterLockOptions? options = null, TimeProvider? timeProvider = null)
     {
-        var validated = (options ?? new ReaderWriterLockOptions()).Validated();
+        var validated = (options ?? new ReaderWriterLockOptions()).Copy();
+        OptionChecks.ThrowIfAny(validated.Validate, $"Reader-writer lock '{validated.Name}'");
         var gates = new KeyedFairGates(int.MaxValue);
         var strategy = Create(
             validated,
@@ -91,7 +92,8 @@ public sealed class ReaderWriterLockStrategy : IReaderWriterLockStrategy
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(readStage);
         ArgumentNullException.ThrowIfNull(writeStage);
-        var validated = options.Validated();
+        var validated = options.Copy();
+        OptionChecks.ThrowIfAny(validated.Validate, $"Reader-writer lock '{validated.Name}'");
         LockPipeline Build(string side, Func<LockStageBuildContext, LockStage> stage) => new LockPipelineBuilder
         {
             Name = $"{validated.Name}.{side}",
