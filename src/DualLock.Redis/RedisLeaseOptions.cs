@@ -3,7 +3,8 @@ namespace DualLock.Redis;
 /// <summary>
 /// The lease settings every Redis stage shares: where its keys live, how long a lease lasts, how it is
 /// renewed and how long one Redis call may take. The Redis lock (<see cref="RedisLockOptions"/>), the
-/// Redlock quorum (<see cref="RedlockOptions"/>) each add only what they use.
+/// Redlock quorum (<see cref="RedlockOptions"/>), the Redis semaphore (<see cref="RedisSemaphoreOptions"/>) and
+/// the Redis reader-writer lock (<see cref="RedisReaderWriterLockOptions"/>) each add only what they use.
 /// </summary>
 public abstract class RedisLeaseOptions : LockStageOptions
 {
@@ -59,6 +60,20 @@ public abstract class RedisLeaseOptions : LockStageOptions
 
     /// <summary>Gets the bound on one renewal call and how the renewal rule names it.</summary>
     private protected virtual (TimeSpan Bound, string Name) RenewalCallBound => (OperationTimeout, nameof(OperationTimeout));
+
+    /// <summary>The rules of the settings of a stage whose callers wait in this process (every Redis stage but Redlock).</summary>
+    private protected void ValidateLocalWait(OptionChecks check, TimeSpan recheckInterval, int? maxQueueLength)
+    {
+        if (maxQueueLength is { } max)
+        {
+            check.AtLeast("MaxQueueLength", max, 1);
+        }
+
+        if (LeaseInRange) // the lease reports its own problem; the rules relative to it would only echo it
+        {
+            check.Between("RecheckInterval", recheckInterval, TimeSpan.FromMilliseconds(1), Lease, "the upper bound is the lease");
+        }
+    }
 
     /// <inheritdoc />
     protected override void Validate(ICollection<string> problems)

@@ -15,9 +15,9 @@ public sealed class RedisLockOptions : RedisLeaseOptions
     {
     }
 
-    /// <summary>Gets or sets how many callers of this process may wait for one key; more are refused at once (a <see cref="LockTimeoutException"/>).</summary>
-    /// <value>Default: 1,000. At least 1.</value>
-    public int MaxLocalWaiters { get; set; } = 1000;
+    /// <summary>Gets or sets how many callers of this process may hold or wait for one key at once; more are refused at once (a <see cref="LockTimeoutException"/>).</summary>
+    /// <value>Default: 1,024. At least 1.</value>
+    public int MaxQueueLength { get; set; } = 1024;
 
     /// <summary>
     /// Gets or sets how many times in a row the lock may pass to a waiter of this process without going
@@ -68,12 +68,11 @@ public sealed class RedisLockOptions : RedisLeaseOptions
         var check = OptionChecks.For(this, problems);
         check.Between(nameof(WaitForReplicas), WaitForReplicas, 0, 16);
         check.Between(nameof(OutageProbeInterval), OutageProbeInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(10));
-        check.AtLeast(nameof(MaxLocalWaiters), MaxLocalWaiters, 1);
+        ValidateLocalWait(check, RecheckInterval, MaxQueueLength);
         check.AtLeast(nameof(MaxConsecutiveHandoffs), MaxConsecutiveHandoffs, 0);
-        if (LeaseInRange) // the lease reports its own problem; the rules relative to it would only echo it
+        if (LeaseInRange)
         {
             check.That(MaxHandoffTime >= TimeSpan.Zero && MaxHandoffTime < Lease, nameof(MaxHandoffTime), MaxHandoffTime, $"must be at least zero and shorter than Lease ({OptionChecks.Format(Lease)})");
-            check.Between(nameof(RecheckInterval), RecheckInterval, TimeSpan.FromMilliseconds(1), Lease, "the upper bound is the lease");
         }
     }
 }

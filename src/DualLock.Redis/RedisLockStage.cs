@@ -87,11 +87,11 @@ internal sealed partial class RedisLockStage : LockStage
         var start = _time.GetTimestamp();
         var key = context.Key;
         var entry = Entry(key);
-        var turn = _turns.Enter(entry.Text, NewTurn, (this, entry), _options.MaxLocalWaiters);
+        var turn = _turns.Enter(entry.Text, NewTurn, (this, entry), _options.MaxQueueLength);
         if (turn is null)
         {
             _telemetry.QueueFull.Add(1, RedisLockTelemetry.Stage(Name));
-            Log.LocalQueueFull(_logger, Name, key.Resource, _options.MaxLocalWaiters);
+            Log.LocalQueueFull(_logger, Name, key.Resource, _options.MaxQueueLength);
             return null;
         }
 

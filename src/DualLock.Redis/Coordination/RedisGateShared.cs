@@ -11,7 +11,7 @@ namespace DualLock.Redis;
 /// </summary>
 internal sealed class RedisGateShared
 {
-    public RedisGateShared(IConnectionMultiplexer redis, RedisLockOptions validated, int permits, TimeProvider time, ILogger logger, System.Diagnostics.Metrics.Meter? meter = null)
+    public RedisGateShared(IConnectionMultiplexer redis, RedisGateSettings validated, int permits, TimeProvider time, ILogger logger, System.Diagnostics.Metrics.Meter? meter = null)
     {
         Redis = redis;
         Options = validated;
@@ -31,7 +31,7 @@ internal sealed class RedisGateShared
 
     public IConnectionMultiplexer Redis { get; }
 
-    public RedisLockOptions Options { get; }
+    public RedisGateSettings Options { get; }
 
     public int Permits { get; }
 

@@ -29,10 +29,10 @@ internal sealed partial class RedisGateStage(string name, RedisGateShared shared
         var time = shared.Time;
         var start = time.GetTimestamp();
         var key = context.Key;
-        var gate = shared.Gates.Enter(key.ToString(), shared.Options.MaxLocalWaiters);
+        var gate = shared.Gates.Enter(key.ToString(), shared.Options.MaxQueueLength);
         if (gate is null)
         {
-            Log.LocalQueueFull(shared.Logger, Name, key.Resource, shared.Options.MaxLocalWaiters);
+            Log.LocalQueueFull(shared.Logger, Name, key.Resource, shared.Options.MaxQueueLength);
             return null;
         }
 

@@ -260,8 +260,8 @@ internal sealed class KeyTurn
         }
     }
 
-    /// <summary>Joins the key's users; <see langword="null"/> when the key is being forgotten, false when <paramref name="maxWaiters"/> already wait.</summary>
-    internal bool? TryJoin(int maxWaiters)
+    /// <summary>Joins the key's users; <see langword="null"/> when the key is being forgotten, false when it already has <paramref name="maxUsers"/> (holder and waiters).</summary>
+    internal bool? TryJoin(int maxUsers)
     {
         lock (_gate)
         {
@@ -270,7 +270,7 @@ internal sealed class KeyTurn
                 return null;
             }
 
-            if (_waiters.Count >= maxWaiters)
+            if (_users >= maxUsers)
             {
                 return false;
             }

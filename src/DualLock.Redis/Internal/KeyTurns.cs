@@ -11,15 +11,15 @@ internal sealed class KeyTurns
 
     public KeyTurn? Find(string key) => _turns.TryGetValue(key, out var turn) ? turn : null;
 
-    /// <summary>Registers a caller of <paramref name="key"/>; <see langword="null"/> when <paramref name="maxWaiters"/> already wait.</summary>
-    public KeyTurn? Enter<TState>(string key, Func<string, TState, KeyTurn> create, TState state, int maxWaiters)
+    /// <summary>Registers a caller of <paramref name="key"/>; <see langword="null"/> when it already has <paramref name="maxUsers"/> (holder and waiters).</summary>
+    public KeyTurn? Enter<TState>(string key, Func<string, TState, KeyTurn> create, TState state, int maxUsers)
     {
         var spin = default(SpinWait);
         while (true)
         {
             if (_turns.TryGetValue(key, out var turn))
             {
-                switch (turn.TryJoin(maxWaiters))
+                switch (turn.TryJoin(maxUsers))
                 {
                     case true:
                         return turn;

@@ -74,16 +74,17 @@ public sealed class KeyTurnTests
     }
 
     [Fact]
-    public void Enter_MaxWaitersAlreadyWait_Refused()
+    public void Enter_MaxQueueLengthAlreadyHoldOrWait_Refused()
     {
+        // The limit counts the key's users in this process: the one in turn and those waiting.
         var turns = new KeyTurns();
-        var turn = turns.Enter("k", Create, -1, 1)!;
+        var turn = turns.Enter("k", Create, -1, 2)!;
         Assert.True(turn.TryTakeTurn(true, out _));
-        Assert.NotNull(turns.Enter("k", Create, -1, 1));
+        Assert.NotNull(turns.Enter("k", Create, -1, 2));
         Assert.False(turn.TryTakeTurn(true, out var waiter));
         Assert.NotNull(waiter);
 
-        Assert.Null(turns.Enter("k", Create, -1, 1));
+        Assert.Null(turns.Enter("k", Create, -1, 2));
         Assert.Equal(2, turn.Users);
     }
 

@@ -19,7 +19,7 @@ public sealed class RedisLockOptionsTests
     [InlineData("Lease", "RedisLockOptions.Lease must be between 100 ms and 1.00:00:00 (was 10 ms)")]
     [InlineData("MaxHoldTime", "RedisLockOptions.MaxHoldTime must be between 10 s and 1.00:00:00 (was 1 s)")]
     [InlineData("OperationTimeout", "RedisLockOptions.OperationTimeout must be positive and shorter than Lease (10 s) (was 00:00:00)")]
-    [InlineData("MaxLocalWaiters", "RedisLockOptions.MaxLocalWaiters must be at least 1 (was 0)")]
+    [InlineData("MaxQueueLength", "RedisLockOptions.MaxQueueLength must be at least 1 (was 0)")]
     [InlineData("KeyPrefix", "RedisLockOptions.KeyPrefix must be non-empty without braces, whitespace or control characters (was 'a{b}')")]
     [InlineData("RecheckInterval", "RedisLockOptions.RecheckInterval must be between 1 ms and 10 s (was 00:00:00)")]
     [InlineData("MaxConsecutiveHandoffs", "RedisLockOptions.MaxConsecutiveHandoffs must be at least 0 (was -1)")]
@@ -36,7 +36,7 @@ public sealed class RedisLockOptionsTests
             case "Lease": options.Lease = TimeSpan.FromMilliseconds(10); break;
             case "MaxHoldTime": options.MaxHoldTime = TimeSpan.FromSeconds(1); break;
             case "OperationTimeout": options.OperationTimeout = TimeSpan.Zero; break;
-            case "MaxLocalWaiters": options.MaxLocalWaiters = 0; break;
+            case "MaxQueueLength": options.MaxQueueLength = 0; break;
             case "KeyPrefix": options.KeyPrefix = "a{b}"; break;
             case "RecheckInterval": options.RecheckInterval = TimeSpan.Zero; break;
             case "MaxConsecutiveHandoffs": options.MaxConsecutiveHandoffs = -1; break;
@@ -53,14 +53,14 @@ public sealed class RedisLockOptionsTests
     [Fact]
     public void Validate_SeveralInvalidOptions_ReportsEveryOne()
     {
-        var options = new RedisLockOptions { Name = "", KeyPrefix = "a b", MaxLocalWaiters = 0, WaitForReplicas = -1, RecheckInterval = TimeSpan.Zero };
+        var options = new RedisLockOptions { Name = "", KeyPrefix = "a b", MaxQueueLength = 0, WaitForReplicas = -1, RecheckInterval = TimeSpan.Zero };
 
         Assert.Equal(
             [
                 "RedisLockOptions.Name must not be empty (was '').",
                 "RedisLockOptions.KeyPrefix must be non-empty without braces, whitespace or control characters (was 'a b').",
                 "RedisLockOptions.WaitForReplicas must be between 0 and 16 (was -1).",
-                "RedisLockOptions.MaxLocalWaiters must be at least 1 (was 0).",
+                "RedisLockOptions.MaxQueueLength must be at least 1 (was 0).",
                 "RedisLockOptions.RecheckInterval must be between 1 ms and 10 s (was 00:00:00); the upper bound is the lease.",
             ],
             options.Validate());
@@ -136,14 +136,14 @@ public sealed class RedisLockOptionsTests
     {
         var builder = new LockPipelineBuilder { Name = "charge" };
         using var redis = StackExchange.Redis.ConnectionMultiplexer.Connect("127.0.0.1:1,abortConnect=false,connectTimeout=100");
-        var options = new RedisLockOptions { Lease = TimeSpan.FromSeconds(2), RenewalInterval = TimeSpan.FromSeconds(3), MaxLocalWaiters = 0 };
+        var options = new RedisLockOptions { Lease = TimeSpan.FromSeconds(2), RenewalInterval = TimeSpan.FromSeconds(3), MaxQueueLength = 0 };
 
         var ex = Assert.Throws<ArgumentException>(() => builder.AddRedisLock(redis, options));
 
         Assert.Equal("options", ex.ParamName);
         Assert.StartsWith("Pipeline 'charge', stage 'redis': 2 invalid option problems:", ex.Message, StringComparison.Ordinal);
         Assert.Contains("- RedisLockOptions.RenewalInterval must be positive and shorter than Lease (2 s) (was 3 s)", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("- RedisLockOptions.MaxLocalWaiters must be at least 1 (was 0).", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("- RedisLockOptions.MaxQueueLength must be at least 1 (was 0).", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -163,16 +163,56 @@ public sealed class RedisLockOptionsTests
         var services = new ServiceCollection();
         services.AddDualLock().AddRedis("127.0.0.1:1", o =>
         {
-            o.MaxLocalWaiters = 0;
+            o.MaxQueueLength = 0;
             o.KeyPrefix = "";
         }).AddRedis("127.0.0.1:2");
         using var provider = services.BuildServiceProvider();
 
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<RedisLockOptions>>().Value);
         Assert.Equal(2, ex.Failures.Count());
-        Assert.Contains(ex.Failures, f => f.StartsWith("RedisLockOptions.MaxLocalWaiters must be at least 1", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.StartsWith("RedisLockOptions.MaxQueueLength must be at least 1", StringComparison.Ordinal));
         Assert.Contains(ex.Failures, f => f.StartsWith("RedisLockOptions.KeyPrefix must be non-empty", StringComparison.Ordinal));
         Assert.Single(services, d => d.ServiceType == typeof(StackExchange.Redis.IConnectionMultiplexer));
         Assert.Single(services, d => d.ServiceType == typeof(IValidateOptions<RedisLockOptions>));
+    }
+
+    [Fact]
+    public void CoordinationOptions_UseTheLeaseRulesAndTheirOwn()
+    {
+        Assert.Empty(new RedisSemaphoreOptions().Validate());
+        Assert.Empty(new RedisReaderWriterLockOptions().Validate());
+
+        Assert.Equal(
+            [
+                "RedisSemaphoreOptions.Lease must be between 100 ms and 1.00:00:00 (was 00:00:00).",
+                "RedisSemaphoreOptions.MaxQueueLength must be at least 1 (was 0).",
+            ],
+            new RedisSemaphoreOptions { Lease = TimeSpan.Zero, MaxQueueLength = 0 }.Validate());
+        Assert.Equal(
+            ["RedisReaderWriterLockOptions.RecheckInterval must be between 1 ms and 10 s (was 11 s); the upper bound is the lease."],
+            new RedisReaderWriterLockOptions { RecheckInterval = TimeSpan.FromSeconds(11) }.Validate());
+    }
+
+    [Fact]
+    public void AddRedisSemaphore_InvalidOptions_ThrowWhenAdded()
+    {
+        using var redis = StackExchange.Redis.ConnectionMultiplexer.Connect("127.0.0.1:1,abortConnect=false,connectTimeout=100");
+
+        var ex = Assert.Throws<ArgumentException>(() => new LockPipelineBuilder { Name = "export" }.AddRedisSemaphore(redis, 2, new RedisSemaphoreOptions { KeyPrefix = "" }));
+
+        Assert.StartsWith("Pipeline 'export', stage 'redis-semaphore': 1 invalid option problem:", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RedisReaderWriterLock_InvalidOptions_ListEveryProblemOfEach()
+    {
+        using var redis = StackExchange.Redis.ConnectionMultiplexer.Connect("127.0.0.1:1,abortConnect=false,connectTimeout=100");
+
+        var redisSide = Assert.Throws<ArgumentException>(() => RedisReaderWriterLock.Create(redis, redisOptions: new RedisReaderWriterLockOptions { Name = "", KeyPrefix = "" }));
+        var lockSide = Assert.Throws<ArgumentException>(() => RedisReaderWriterLock.Create(redis, new ReaderWriterLockOptions { MaxQueueLength = 0 }));
+
+        Assert.Equal("redisOptions", redisSide.ParamName);
+        Assert.Contains("2 invalid option problems", redisSide.Message, StringComparison.Ordinal);
+        Assert.Contains("- ReaderWriterLockOptions.MaxQueueLength must be at least 1 (was 0).", lockSide.Message, StringComparison.Ordinal);
     }
 }
