@@ -26,7 +26,7 @@ internal sealed partial class RedisLockStage : LockStage
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly RedisLockTelemetry _telemetry;
-    private readonly KeyTurns _turns = new();
+    private readonly KeyedRegistry<KeyTurn> _turns = new();
     private readonly RedisOutages _outages = new();
     private readonly AbandonedAcquires _abandoned = new();
     private readonly BoundedWaits _waits;

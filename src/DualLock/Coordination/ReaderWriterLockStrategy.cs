@@ -44,7 +44,7 @@ public sealed class ReaderWriterLockStrategy : IReaderWriterLockStrategy
     public static ReaderWriterLockStrategy CreateInProcess(ReaderWriterLockOptions? options = null, TimeProvider? timeProvider = null)
     {
         var validated = CopyOf(options ?? new ReaderWriterLockOptions());
-        var gates = new KeyedFairGates(int.MaxValue);
+        var gates = FairGate.Registry(int.MaxValue);
         var strategy = Compose(
             validated,
             context => new InProcessGateStage(validated.Name, gates, exclusive: false, validated.MaxQueueLength, context.TimeProvider),

@@ -16,6 +16,6 @@ public static class SemaphorePipelineBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         return builder.AddStage(
             options ?? new SemaphoreOptions(),
-            static (context, o) => new InProcessGateStage(o.Name, new KeyedFairGates(o.Permits), exclusive: false, o.MaxQueueLength, context.TimeProvider));
+            static (context, o) => new InProcessGateStage(o.Name, FairGate.Registry(o.Permits), exclusive: false, o.MaxQueueLength, context.TimeProvider));
     }
 }

@@ -9,7 +9,7 @@ namespace DualLock;
 /// <remarks>Waiters are served in arrival order. A key that nobody holds or waits for costs no memory.</remarks>
 internal sealed class InProcessLockStage : LockStage
 {
-    private readonly KeyedSemaphores _semaphores = new();
+    private readonly KeyedRegistry<KeyedSemaphore> _semaphores = new(KeyedSemaphore.Create);
     private readonly int _maxQueueLength;
 
     /// <summary>Initializes a new instance of the <see cref="InProcessLockStage"/> class.</summary>
@@ -59,7 +59,7 @@ internal sealed class InProcessLockStage : LockStage
         }
     }
 
-    private sealed class Handle(KeyedSemaphores semaphores, KeyedSemaphores.Entry entry, bool contended) : LockStageHandle
+    private sealed class Handle(KeyedRegistry<KeyedSemaphore> semaphores, KeyedSemaphore entry, bool contended) : LockStageHandle
     {
         private int _released;
 
