@@ -17,7 +17,7 @@ public static class RedisReaderWriterLock
     /// <param name="redisOptions">The lease, renewal, key prefix, call bound and recheck interval; <see cref="LockStageOptions.Name"/> names the stage. Default: <see cref="RedisReaderWriterLockOptions"/> defaults.</param>
     /// <param name="timeProvider">The time source. Default: <see cref="TimeProvider.System"/>.</param>
     /// <param name="loggerFactory">The logger factory. Default: no logging.</param>
-    /// <returns>The strategy; share one per lock domain and process.</returns>
+    /// <returns>The reader-writer lock; share one per lock domain and process.</returns>
     /// <exception cref="ArgumentException">Either options are invalid; the message lists every problem.</exception>
     public static ReaderWriterLockStrategy Create(
         IConnectionMultiplexer redis,

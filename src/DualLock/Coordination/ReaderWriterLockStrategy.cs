@@ -33,7 +33,7 @@ public sealed class ReaderWriterLockStrategy : IReaderWriterLockStrategy
     /// <inheritdoc />
     public TimeSpan WaitTimeout => _read.WaitTimeout;
 
-    /// <summary>Gets the number of keys held or waited for in this process, when the strategy knows it (for tests).</summary>
+    /// <summary>Gets the number of keys held or waited for in this process, when the lock knows it (for tests).</summary>
     internal Func<int>? ActiveKeyCount { get; private set; }
 
     /// <summary>Creates a reader-writer lock per key inside this process (fair, first come first served).</summary>
@@ -80,7 +80,7 @@ public sealed class ReaderWriterLockStrategy : IReaderWriterLockStrategy
     /// <param name="writeStage">Creates the stage a writer acquires; it must exclude readers and writers of the same key.</param>
     /// <param name="timeProvider">The time source. Default: <see cref="TimeProvider.System"/>.</param>
     /// <param name="loggerFactory">The logger factory. Default: no logging.</param>
-    /// <returns>The strategy.</returns>
+    /// <returns>The reader-writer lock.</returns>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     public static ReaderWriterLockStrategy Create(
         ReaderWriterLockOptions options,
