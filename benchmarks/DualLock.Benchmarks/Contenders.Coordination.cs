@@ -19,7 +19,7 @@ internal static partial class Contenders
     private sealed class DualLockReaderWriter(ConnectionMultiplexer redis, HarnessOptions options) : Contender(redis)
     {
         private readonly ReaderWriterLockStrategy _rw = RedisReaderWriterLock.Create(
-            redis, new ReaderWriterLockOptions { WaitTimeout = Wait }, new RedisLockOptions { Lease = Lease });
+            redis, new ReaderWriterLockOptions { WaitTimeout = Wait }, new RedisReaderWriterLockOptions { Lease = Lease });
 
         private readonly LockKey _key = new("bench", options.Key);
 
@@ -39,7 +39,7 @@ internal static partial class Contenders
     private sealed class DualLockSemaphore(ConnectionMultiplexer redis, HarnessOptions options) : Contender(redis)
     {
         private readonly LockPipeline _pipeline = new LockPipelineBuilder { WaitTimeout = Wait }
-            .AddRedisSemaphore(redis, options.Permits, new RedisLockOptions { Lease = Lease })
+            .AddRedisSemaphore(redis, options.Permits, new RedisSemaphoreOptions { Lease = Lease })
             .Build();
 
         private readonly LockKey _key = new("bench", options.Key);

@@ -30,7 +30,7 @@ public static class MySqlPipelineBuilderExtensions
 
     /// <summary>Adds a stage that runs the work in a MySQL transaction (see <see cref="MySqlTransactionFeature"/>).</summary>
     /// <param name="builder">The pipeline builder.</param>
-    /// <param name="options">The options, copied now and validated when the pipeline is built.</param>
+    /// <param name="options">The options, copied and validated here (an <see cref="ArgumentException"/> lists every problem).</param>
     /// <returns>The builder.</returns>
     /// <remarks>
     /// It commits when the work returns and rolls back when the work throws or is cancelled. Stages
@@ -68,7 +68,7 @@ public static class MySqlPipelineBuilderExtensions
 
     /// <summary>Adds a row lock inside the transaction stage added before it.</summary>
     /// <param name="builder">The pipeline builder.</param>
-    /// <param name="options">The options, copied now and validated when the pipeline is built.</param>
+    /// <param name="options">The options, copied and validated here (an <see cref="ArgumentException"/> lists every problem).</param>
     /// <returns>The builder.</returns>
     /// <remarks>
     /// A lock-wait timeout (1205, or a NOWAIT miss) or a deadlock (1213) becomes a
@@ -97,7 +97,7 @@ public static class MySqlPipelineBuilderExtensions
 
     /// <summary>Adds a named lock (<c>GET_LOCK</c>) for resources that have no row.</summary>
     /// <param name="builder">The pipeline builder.</param>
-    /// <param name="options">The options, copied now and validated when the pipeline is built.</param>
+    /// <param name="options">The options, copied and validated here (an <see cref="ArgumentException"/> lists every problem).</param>
     /// <returns>The builder.</returns>
     /// <remarks>
     /// The lock lives on a connection of its own. Add it <em>before</em> a transaction stage, never

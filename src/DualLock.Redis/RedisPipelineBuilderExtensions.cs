@@ -15,8 +15,9 @@ public static class RedisPipelineBuilderExtensions
     /// </summary>
     /// <param name="builder">The pipeline builder.</param>
     /// <param name="redis">The connection; share one per application.</param>
-    /// <param name="options">The options, validated when the pipeline is built. Default: <see cref="RedisLockOptions"/> defaults.</param>
+    /// <param name="options">The options, copied and validated here. Default: <see cref="RedisLockOptions"/> defaults.</param>
     /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
     public static LockPipelineBuilder AddRedisLock(this LockPipelineBuilder builder, IConnectionMultiplexer redis, RedisLockOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -34,22 +35,25 @@ public static class RedisPipelineBuilderExtensions
     /// <param name="services">The service provider the pipeline is built from.</param>
     /// <param name="configure">Adjusts a copy of the registered options for this pipeline only.</param>
     /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The options, once adjusted, are invalid; the message lists every problem.</exception>
     /// <exception cref="InvalidOperationException">No <see cref="IConnectionMultiplexer"/> is registered.</exception>
     public static LockPipelineBuilder AddRedisLock(this LockPipelineBuilder builder, IServiceProvider services, Action<RedisLockOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(services);
-        var options = (services.GetService<IOptionsMonitor<RedisLockOptions>>()?.CurrentValue ?? new RedisLockOptions()).Clone();
+
+        // One copy, adjusted for this pipeline and validated once when added; the registered options stay untouched.
+        var options = (RedisLockOptions)(services.GetService<IOptionsMonitor<RedisLockOptions>>()?.CurrentValue ?? new RedisLockOptions()).Copy();
         configure?.Invoke(options);
         if (services.GetService<RedisConnectionSource>() is { } source)
         {
             // The connection AddRedis(connectionString) registered: made at host start, never inside a request.
-            return builder.AddStage(options, (context, o) => new ConnectingRedisLockStage(source, o, context));
+            return builder.AddOwnedStage(options, (context, o) => new ConnectingRedisLockStage(source, o, context));
         }
 
         var redis = services.GetService<IConnectionMultiplexer>() ?? throw new InvalidOperationException(
             "No IConnectionMultiplexer is registered; call services.AddDualLock().AddRedis(connectionString) or register one yourself.");
-        return builder.AddRedisLock(redis, options);
+        return builder.AddOwnedStage(options, (context, o) => new RedisLockStage(redis, o, context.TimeProvider, context.LoggerFactory, context.Meter));
     }
 
     /// <summary>
@@ -59,9 +63,9 @@ public static class RedisPipelineBuilderExtensions
     /// </summary>
     /// <param name="builder">The pipeline builder.</param>
     /// <param name="nodes">One connection per independent master (three or five in practice).</param>
-    /// <param name="options">The options, validated when the pipeline is built. Default: <see cref="RedlockOptions"/> defaults.</param>
+    /// <param name="options">The options, copied and validated here. Default: <see cref="RedlockOptions"/> defaults.</param>
     /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">No node, or a node is null.</exception>
+    /// <exception cref="ArgumentException">No node, a node is null, or the options are invalid (the message lists every problem).</exception>
     public static LockPipelineBuilder AddRedlock(this LockPipelineBuilder builder, IReadOnlyList<IConnectionMultiplexer> nodes, RedlockOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);

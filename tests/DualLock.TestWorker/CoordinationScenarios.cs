@@ -21,7 +21,7 @@ internal static partial class Scenarios
     {
         var (key, prefix, tasks, runFor, value) = ParseCoordination(args);
         await using var redis = await ConnectionMultiplexer.ConnectAsync(RedisConnection());
-        var rw = RedisReaderWriterLock.Create(redis, new ReaderWriterLockOptions { WaitTimeout = TimeSpan.FromSeconds(30) }, new RedisLockOptions { KeyPrefix = prefix });
+        var rw = RedisReaderWriterLock.Create(redis, new ReaderWriterLockOptions { WaitTimeout = TimeSpan.FromSeconds(30) }, new RedisReaderWriterLockOptions { KeyPrefix = prefix });
         await WaitUntilAsync(args[6], cancellationToken);
         var result = await ReaderWriterProbe.RunAsync(rw, redis.GetDatabase(), key, tasks, runFor, value, cancellationToken);
         Console.WriteLine($"{{\"reads\":{result.Reads},\"writes\":{result.Writes},\"violations\":{result.Violations},\"maxReaders\":{result.MaxReaders}}}");
@@ -33,7 +33,7 @@ internal static partial class Scenarios
         var (key, prefix, tasks, runFor, permits) = ParseCoordination(args);
         await using var redis = await ConnectionMultiplexer.ConnectAsync(RedisConnection());
         var pipeline = new LockPipelineBuilder { Name = "worker-sem", WaitTimeout = TimeSpan.FromSeconds(30) }
-            .AddRedisSemaphore(redis, permits, new RedisLockOptions { KeyPrefix = prefix })
+            .AddRedisSemaphore(redis, permits, new RedisSemaphoreOptions { KeyPrefix = prefix })
             .Build();
         await WaitUntilAsync(args[6], cancellationToken);
         var result = await SemaphoreProbe.RunAsync(pipeline, redis.GetDatabase(), key, tasks, runFor, permits, cancellationToken);

@@ -8,12 +8,14 @@ internal static partial class SqlIdentifier
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,63}$", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 
-    /// <summary>Returns the problem with <paramref name="value"/> as an identifier for <paramref name="option"/>, or <see langword="null"/>.</summary>
-    public static string? Problem(string? value, string option)
-        => value is not null && Pattern().IsMatch(value)
-            ? null
-            : $"{option} must be a plain SQL identifier (a letter or '_', then letters, digits or '_', at most 64 characters); was '{value}'.";
+    /// <summary>Checks that option <paramref name="property"/> is a plain identifier, safe to put in a statement.</summary>
+    public static bool Plain(this OptionChecks check, string property, string? value)
+        => check.That(
+            value is not null && Pattern().IsMatch(value),
+            property,
+            value,
+            "must be a plain SQL identifier (a letter or '_', then letters, digits or '_', at most 64 characters)");
 
-    /// <summary>Backquotes an identifier that <see cref="Problem"/> accepted.</summary>
+    /// <summary>Backquotes an identifier that <see cref="Plain"/> accepted.</summary>
     public static string Quote(string value) => $"`{value}`";
 }

@@ -6,6 +6,8 @@ public sealed class MySqlNamedLockOptions : LockStageOptions
     /// <summary>The longest lock name the server accepts (MySQL 5.7+ and MariaDB).</summary>
     public const int MaxLockNameLength = 64;
 
+    private const int MaxPrefixLength = 32;
+
     /// <summary>Initializes a new instance of the <see cref="MySqlNamedLockOptions"/> class; the stage name defaults to <c>mysql-named-lock</c>.</summary>
     public MySqlNamedLockOptions()
         : base("mysql-named-lock")
@@ -31,44 +33,13 @@ public sealed class MySqlNamedLockOptions : LockStageOptions
     /// <value>Default: 100 ms.</value>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Validates and returns a copy the stage keeps, so later changes by the caller do not reach it.</summary>
-    internal MySqlNamedLockOptions ValidatedCopy()
-    {
-        Validate();
-        return (MySqlNamedLockOptions)MemberwiseClone();
-    }
-
     /// <inheritdoc />
-    protected override string? FindProblem()
+    protected override void Validate(ICollection<string> problems)
     {
-        if (string.IsNullOrWhiteSpace(Name))
-        {
-            return "MySqlNamedLockOptions.Name must not be empty.";
-        }
-
-        if (string.IsNullOrWhiteSpace(ConnectionString))
-        {
-            return $"MySqlNamedLockOptions.ConnectionString of stage '{Name}' must be set.";
-        }
-
-        if (Prefix is null || Prefix.Length > 32)
-        {
-            return $"MySqlNamedLockOptions.Prefix of stage '{Name}' must not be null or longer than 32 characters.";
-        }
-
-        if (RetryDelay < TimeSpan.FromMilliseconds(1) || MaxRetryDelay < RetryDelay || MaxRetryDelay > TimeSpan.FromSeconds(10))
-        {
-            return $"Stage '{Name}': MySqlNamedLockOptions.RetryDelay must be at least 1 ms and at most MaxRetryDelay, which must be at most 10 s (were {RetryDelay} and {MaxRetryDelay}).";
-        }
-
-        return null;
-    }
-
-    internal void Validate()
-    {
-        if (FindProblem() is { } problem)
-        {
-            throw new ArgumentException(problem);
-        }
+        base.Validate(problems);
+        var check = OptionChecks.For(this, problems);
+        check.NotEmpty(nameof(ConnectionString), ConnectionString);
+        check.That(Prefix is { Length: <= MaxPrefixLength }, nameof(Prefix), Prefix, $"must be set and at most {MaxPrefixLength} characters long");
+        MySqlRowLockOptions.RetryDelays(check, RetryDelay, MaxRetryDelay);
     }
 }

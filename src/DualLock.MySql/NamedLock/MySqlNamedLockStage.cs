@@ -47,7 +47,7 @@ internal sealed class MySqlNamedLockStage : LockStage
     internal MySqlTelemetry Telemetry { get; }
 
     /// <summary>A lock on a connection of its own: it must sit outside the transaction stage.</summary>
-    protected override LockStageTraits Traits => LockStageTraits.Excludes;
+    protected internal override LockStageTraits Traits => LockStageTraits.Excludes;
 
     /// <inheritdoc />
     public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)

@@ -29,7 +29,8 @@ public sealed class MySqlOptimisticExecutor
     public MySqlOptimisticExecutor(MySqlOptimisticOptions options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _options = options.ValidatedCopy();
+        _options = options.Copy();
+        OptionChecks.ThrowIfAny(_options.Validate, $"Optimistic executor '{_options.Name}'");
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("DualLock.MySql");
     }

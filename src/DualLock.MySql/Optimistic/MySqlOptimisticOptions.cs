@@ -29,33 +29,16 @@ public sealed class MySqlOptimisticOptions
     /// <value>Default: 200 ms.</value>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Validates and returns a copy the stage keeps, so later changes by the caller do not reach it.</summary>
-    internal MySqlOptimisticOptions ValidatedCopy()
+    /// <summary>A shallow copy; options hold only values.</summary>
+    internal MySqlOptimisticOptions Copy() => (MySqlOptimisticOptions)MemberwiseClone();
+
+    /// <summary>Adds every problem with these options to <paramref name="problems"/>.</summary>
+    internal void Validate(ICollection<string> problems)
     {
-        Validate();
-        return (MySqlOptimisticOptions)MemberwiseClone();
-    }
-
-    internal void Validate()
-    {
-        if (string.IsNullOrWhiteSpace(Name))
-        {
-            throw new ArgumentException("MySqlOptimisticOptions.Name must not be empty.");
-        }
-
-        if (string.IsNullOrWhiteSpace(ConnectionString))
-        {
-            throw new ArgumentException($"MySqlOptimisticOptions.ConnectionString of '{Name}' must be set.");
-        }
-
-        if (MaxAttempts is < 1 or > 10_000)
-        {
-            throw new ArgumentException($"MySqlOptimisticOptions.MaxAttempts of '{Name}' must be between 1 and 10000 (was {MaxAttempts}).");
-        }
-
-        if (RetryDelay < TimeSpan.FromMilliseconds(1) || MaxRetryDelay < RetryDelay || MaxRetryDelay > TimeSpan.FromSeconds(10))
-        {
-            throw new ArgumentException($"'{Name}': MySqlOptimisticOptions.RetryDelay must be at least 1 ms and at most MaxRetryDelay, which must be at most 10 s (were {RetryDelay} and {MaxRetryDelay}).");
-        }
+        var check = OptionChecks.For(this, problems);
+        check.NotEmpty(nameof(Name), Name);
+        check.NotEmpty(nameof(ConnectionString), ConnectionString);
+        check.Between(nameof(MaxAttempts), MaxAttempts, 1, 10_000);
+        MySqlRowLockOptions.RetryDelays(check, RetryDelay, MaxRetryDelay);
     }
 }

@@ -41,68 +41,42 @@ public sealed class MySqlRowLockOptions : LockStageOptions
     /// <value>Default: 100 ms.</value>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Validates and returns a copy the stage keeps, so later changes by the caller do not reach it.</summary>
-    internal MySqlRowLockOptions ValidatedCopy()
-    {
-        Validate();
-        return (MySqlRowLockOptions)MemberwiseClone();
-    }
-
     /// <inheritdoc />
-    protected override string? FindProblem()
+    protected override void Validate(ICollection<string> problems)
     {
-        if (string.IsNullOrWhiteSpace(Name))
+        base.Validate(problems);
+        var check = OptionChecks.For(this, problems);
+        if (Sql is null)
         {
-            return "MySqlRowLockOptions.Name must not be empty.";
-        }
-
-        if (Sql is not null)
-        {
-            if (Table is not null || KeyColumn is not null)
-            {
-                return $"Stage '{Name}': set either MySqlRowLockOptions.Sql or Table and KeyColumn, not both.";
-            }
-
-            if (Sql.Contains("FOR UPDATE", StringComparison.OrdinalIgnoreCase) is false
-                && Sql.Contains("FOR SHARE", StringComparison.OrdinalIgnoreCase) is false
-                && Sql.Contains("LOCK IN SHARE MODE", StringComparison.OrdinalIgnoreCase) is false)
-            {
-                return $"Stage '{Name}': MySqlRowLockOptions.Sql must be a locking read (SELECT ... FOR UPDATE); without it the stage would lock nothing.";
-            }
-
-            if (WaitMode == MySqlRowLockWaitMode.NoWaitRetry && !Sql.TrimEnd().TrimEnd(';').EndsWith("NOWAIT", StringComparison.OrdinalIgnoreCase))
-            {
-                return $"Stage '{Name}': with WaitMode NoWaitRetry, MySqlRowLockOptions.Sql must end with NOWAIT.";
-            }
+            check.Plain(nameof(Table), Table);
+            check.Plain(nameof(KeyColumn), KeyColumn);
         }
         else
         {
-            var problem = SqlIdentifier.Problem(Table, $"Stage '{Name}': MySqlRowLockOptions.Table")
-                ?? SqlIdentifier.Problem(KeyColumn, $"Stage '{Name}': MySqlRowLockOptions.KeyColumn");
-            if (problem is not null)
+            check.That(Table is null && KeyColumn is null, nameof(Sql), Sql, "must not be set together with Table and KeyColumn: set one or the other");
+            check.That(
+                Sql.Contains("FOR UPDATE", StringComparison.OrdinalIgnoreCase)
+                    || Sql.Contains("FOR SHARE", StringComparison.OrdinalIgnoreCase)
+                    || Sql.Contains("LOCK IN SHARE MODE", StringComparison.OrdinalIgnoreCase),
+                nameof(Sql),
+                Sql,
+                "must be a locking read (SELECT ... FOR UPDATE); without it the stage would lock nothing");
+            if (WaitMode == MySqlRowLockWaitMode.NoWaitRetry)
             {
-                return problem;
+                check.That(Sql.TrimEnd().TrimEnd(';').EndsWith("NOWAIT", StringComparison.OrdinalIgnoreCase), nameof(Sql), Sql, "must end with NOWAIT when WaitMode is NoWaitRetry");
             }
         }
 
-        if (!Enum.IsDefined(WaitMode))
-        {
-            return $"Stage '{Name}': MySqlRowLockOptions.WaitMode {WaitMode} is not defined.";
-        }
-
-        if (RetryDelay < TimeSpan.FromMilliseconds(1) || MaxRetryDelay < RetryDelay || MaxRetryDelay > TimeSpan.FromSeconds(10))
-        {
-            return $"Stage '{Name}': MySqlRowLockOptions.RetryDelay must be at least 1 ms and at most MaxRetryDelay, which must be at most 10 s (were {RetryDelay} and {MaxRetryDelay}).";
-        }
-
-        return null;
+        check.Defined(nameof(WaitMode), WaitMode);
+        RetryDelays(check, RetryDelay, MaxRetryDelay);
     }
 
-    internal void Validate()
+    /// <summary>The rule of a first and a longest backoff, shared by the MySQL options that retry.</summary>
+    internal static void RetryDelays(OptionChecks check, TimeSpan retryDelay, TimeSpan maxRetryDelay)
     {
-        if (FindProblem() is { } problem)
+        if (check.Between(nameof(MaxRetryDelay), maxRetryDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10)))
         {
-            throw new ArgumentException(problem);
+            check.Between(nameof(RetryDelay), retryDelay, TimeSpan.FromMilliseconds(1), maxRetryDelay, "the upper bound is MaxRetryDelay");
         }
     }
 }

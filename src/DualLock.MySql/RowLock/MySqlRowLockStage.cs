@@ -58,7 +58,7 @@ internal sealed class MySqlRowLockStage : LockStage
     }
 
     /// <summary>The row stays locked until the transaction of the outer transaction stage ends.</summary>
-    protected override LockStageTraits Traits => LockStageTraits.Excludes | LockStageTraits.HeldByTransaction;
+    protected internal override LockStageTraits Traits => LockStageTraits.Excludes | LockStageTraits.HeldByTransaction;
 
     /// <inheritdoc />
     public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)

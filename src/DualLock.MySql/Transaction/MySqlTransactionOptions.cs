@@ -52,52 +52,26 @@ public sealed class MySqlTransactionOptions : LockStageOptions
     /// <exception cref="ArgumentException"><see cref="FenceTable"/> is not a plain identifier.</exception>
     public string FenceTableDdl()
     {
-        if (SqlIdentifier.Problem(FenceTable, "MySqlTransactionOptions.FenceTable") is { } problem)
-        {
-            throw new ArgumentException(problem);
-        }
-
+        var problems = new List<string>();
+        OptionChecks.For(this, problems).Plain(nameof(FenceTable), FenceTable);
+        OptionChecks.ThrowIfAny(problems, $"Stage '{Name}'", parameterName: null);
         return FenceSql.CreateTable(SqlIdentifier.Quote(FenceTable));
     }
 
-    /// <summary>Validates and returns a copy the stage keeps, so later changes by the caller do not reach it.</summary>
-    internal MySqlTransactionOptions ValidatedCopy()
-    {
-        Validate();
-        return (MySqlTransactionOptions)MemberwiseClone();
-    }
-
     /// <inheritdoc />
-    protected override string? FindProblem()
+    protected override void Validate(ICollection<string> problems)
     {
-        if (string.IsNullOrWhiteSpace(Name))
+        base.Validate(problems);
+        var check = OptionChecks.For(this, problems);
+        check.NotEmpty(nameof(ConnectionString), ConnectionString);
+        check.That(
+            IsolationLevel is IsolationLevel.ReadUncommitted or IsolationLevel.ReadCommitted or IsolationLevel.RepeatableRead or IsolationLevel.Serializable,
+            nameof(IsolationLevel),
+            IsolationLevel,
+            "must be ReadUncommitted, ReadCommitted, RepeatableRead or Serializable");
+        if (EnforceFencing)
         {
-            return "MySqlTransactionOptions.Name must not be empty.";
-        }
-
-        if (string.IsNullOrWhiteSpace(ConnectionString))
-        {
-            return $"MySqlTransactionOptions.ConnectionString of stage '{Name}' must be set.";
-        }
-
-        if (IsolationLevel is not (IsolationLevel.ReadUncommitted or IsolationLevel.ReadCommitted or IsolationLevel.RepeatableRead or IsolationLevel.Serializable))
-        {
-            return $"MySqlTransactionOptions.IsolationLevel of stage '{Name}' must be ReadUncommitted, ReadCommitted, RepeatableRead or Serializable (was {IsolationLevel}).";
-        }
-
-        if (EnforceFencing && SqlIdentifier.Problem(FenceTable, "MySqlTransactionOptions.FenceTable") is { } problem)
-        {
-            return problem;
-        }
-
-        return null;
-    }
-
-    internal void Validate()
-    {
-        if (FindProblem() is { } problem)
-        {
-            throw new ArgumentException(problem);
+            check.Plain(nameof(FenceTable), FenceTable);
         }
     }
 }

@@ -46,7 +46,7 @@ internal sealed class MySqlTransactionStage : LockStage
     }
 
     /// <summary>Opens the transaction; with EnforceFencing it also enforces the outer stage's token.</summary>
-    protected override LockStageTraits Traits => _fenceTable is null ? LockStageTraits.OpensTransaction : LockStageTraits.OpensTransaction | LockStageTraits.EnforcesFencingToken;
+    protected internal override LockStageTraits Traits => _fenceTable is null ? LockStageTraits.OpensTransaction : LockStageTraits.OpensTransaction | LockStageTraits.EnforcesFencingToken;
 
     /// <inheritdoc />
     public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)

@@ -11,7 +11,7 @@ namespace DualLock.Redis;
 /// </summary>
 internal sealed class RedisGateShared
 {
-    public RedisGateShared(IConnectionMultiplexer redis, RedisLockOptions validated, int permits, TimeProvider time, ILogger logger, System.Diagnostics.Metrics.Meter? meter = null)
+    public RedisGateShared(IConnectionMultiplexer redis, RedisGateSettings validated, int permits, TimeProvider time, ILogger logger, System.Diagnostics.Metrics.Meter? meter = null)
     {
         Redis = redis;
         Options = validated;
@@ -22,7 +22,7 @@ internal sealed class RedisGateShared
         Telemetry = RedisLockTelemetry.For(meter);
 
         // Readers: no local limit beyond the queue. A semaphore: no point letting more local callers contend in Redis than there are permits.
-        Gates = new KeyedFairGates(permits);
+        Gates = FairGate.Registry(permits);
         LeaseMs = Ms(validated.Lease);
 
         // The waiting writer re-announces itself on every attempt (at least every recheck interval): its intent outlives one interval and one call.
@@ -31,7 +31,7 @@ internal sealed class RedisGateShared
 
     public IConnectionMultiplexer Redis { get; }
 
-    public RedisLockOptions Options { get; }
+    public RedisGateSettings Options { get; }
 
     public int Permits { get; }
 
@@ -44,7 +44,7 @@ internal sealed class RedisGateShared
     /// <summary>Gets the counters the lease watchdog reports to (the build context's meter when there is one).</summary>
     public RedisLockTelemetry Telemetry { get; }
 
-    public KeyedFairGates Gates { get; }
+    public KeyedRegistry<FairGate> Gates { get; }
 
     public RedisValue LeaseMs { get; }
 

@@ -17,7 +17,7 @@ internal sealed partial class RedisGateStage(string name, RedisGateShared shared
     private bool Exclusive => kind == RedisGateKind.Write;
 
     /// <summary>A writer excludes every other holder and issues fencing tokens; readers and permits do neither.</summary>
-    protected override LockStageTraits Traits => Exclusive ? LockStageTraits.Excludes | LockStageTraits.IssuesFencingToken : LockStageTraits.None;
+    protected internal override LockStageTraits Traits => Exclusive ? LockStageTraits.Excludes | LockStageTraits.IssuesFencingToken : LockStageTraits.None;
 
     /// <summary>Gets the number of keys this process currently holds or waits for (for tests).</summary>
     internal int ActiveKeyCount => shared.Gates.Count;
@@ -29,10 +29,10 @@ internal sealed partial class RedisGateStage(string name, RedisGateShared shared
         var time = shared.Time;
         var start = time.GetTimestamp();
         var key = context.Key;
-        var gate = shared.Gates.Enter(key.ToString(), shared.Options.MaxLocalWaiters);
+        var gate = shared.Gates.Enter(key.ToString(), shared.Options.MaxQueueLength);
         if (gate is null)
         {
-            Log.LocalQueueFull(shared.Logger, Name, key.Resource, shared.Options.MaxLocalWaiters);
+            Log.LocalQueueFull(shared.Logger, Name, key.Resource, shared.Options.MaxQueueLength);
             return null;
         }
 

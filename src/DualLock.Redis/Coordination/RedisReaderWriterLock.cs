@@ -13,29 +13,28 @@ public static class RedisReaderWriterLock
     /// writer blocks new readers in every process, leases are renewed and a lost one cancels the work.
     /// </summary>
     /// <param name="redis">The connection; share one per application.</param>
-    /// <param name="options">The name and default wait. Default: <see cref="ReaderWriterLockOptions"/> defaults.</param>
-    /// <param name="redisOptions">
-    /// Lease, renewal, key prefix, call bound, recheck interval and local queue limit (the hand-off options do
-    /// not apply), validated here; <see cref="LockStageOptions.Name"/> names the stage. Default: <see cref="RedisLockOptions"/> defaults.
-    /// </param>
+    /// <param name="options">The name, default wait and local queue limit, as for the in-process lock. Default: <see cref="ReaderWriterLockOptions"/> defaults.</param>
+    /// <param name="redisOptions">The lease, renewal, key prefix, call bound and recheck interval; <see cref="LockStageOptions.Name"/> names the stage. Default: <see cref="RedisReaderWriterLockOptions"/> defaults.</param>
     /// <param name="timeProvider">The time source. Default: <see cref="TimeProvider.System"/>.</param>
     /// <param name="loggerFactory">The logger factory. Default: no logging.</param>
-    /// <returns>The strategy; share one per lock domain and process.</returns>
-    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    /// <returns>The reader-writer lock; share one per lock domain and process.</returns>
+    /// <exception cref="ArgumentException">Either options are invalid; the message lists every problem.</exception>
     public static ReaderWriterLockStrategy Create(
         IConnectionMultiplexer redis,
         ReaderWriterLockOptions? options = null,
-        RedisLockOptions? redisOptions = null,
+        RedisReaderWriterLockOptions? redisOptions = null,
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(redis);
-        var validated = (redisOptions ?? new RedisLockOptions()).Clone();
-        validated.Validate();
+        var validated = (RedisReaderWriterLockOptions)(redisOptions ?? new RedisReaderWriterLockOptions()).Copy();
+        OptionChecks.ThrowIfAny(validated.Validate(), $"Redis reader-writer lock, stage '{validated.Name}'", nameof(redisOptions));
+        var lockOptions = ReaderWriterLockStrategy.CopyOf(options ?? new ReaderWriterLockOptions());
+        var settings = new RedisGateSettings(validated, validated.RecheckInterval, lockOptions.MaxQueueLength);
         var time = timeProvider ?? TimeProvider.System;
-        var shared = new RedisGateShared(redis, validated, int.MaxValue, time, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("DualLock.Redis"));
-        return ReaderWriterLockStrategy.Create(
-            options ?? new ReaderWriterLockOptions(),
+        var shared = new RedisGateShared(redis, settings, int.MaxValue, time, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("DualLock.Redis"));
+        return ReaderWriterLockStrategy.Compose(
+            lockOptions,
             _ => new RedisGateStage(validated.Name, shared, RedisGateKind.Read),
             _ => new RedisGateStage(validated.Name, shared, RedisGateKind.Write),
             time,

@@ -14,19 +14,17 @@ public static class RedisSemaphorePipelineBuilderExtensions
     /// <param name="builder">The pipeline builder.</param>
     /// <param name="redis">The connection; share one per application.</param>
     /// <param name="permits">How many callers may hold one key at once; every process must use the same number.</param>
-    /// <param name="options">Lease, renewal, key prefix, call bound, recheck interval and local queue limit, validated here. Default: <see cref="RedisLockOptions"/> defaults.</param>
+    /// <param name="options">The options, copied and validated here. Default: <see cref="RedisSemaphoreOptions"/> defaults.</param>
     /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The options are invalid or <paramref name="permits"/> is below 1.</exception>
-    public static LockPipelineBuilder AddRedisSemaphore(this LockPipelineBuilder builder, IConnectionMultiplexer redis, int permits, RedisLockOptions? options = null)
+    /// <exception cref="ArgumentException">The options are invalid (the message lists every problem) or <paramref name="permits"/> is below 1.</exception>
+    public static LockPipelineBuilder AddRedisSemaphore(this LockPipelineBuilder builder, IConnectionMultiplexer redis, int permits, RedisSemaphoreOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentOutOfRangeException.ThrowIfLessThan(permits, 1);
-        var validated = (options ?? new RedisLockOptions()).Clone();
-        validated.Validate();
-        return builder.AddStage(context =>
+        return builder.AddStage(options ?? new RedisSemaphoreOptions(), (context, validated) =>
         {
-            var shared = new RedisGateShared(redis, validated, permits, context.TimeProvider, context.LoggerFactory.CreateLogger("DualLock.Redis"), context.Meter);
+            var shared = new RedisGateShared(redis, new RedisGateSettings(validated), permits, context.TimeProvider, context.LoggerFactory.CreateLogger("DualLock.Redis"), context.Meter);
             return new RedisGateStage(validated.Name, shared, RedisGateKind.Permit);
         });
     }

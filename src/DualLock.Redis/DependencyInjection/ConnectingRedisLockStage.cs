@@ -14,7 +14,7 @@ internal sealed class ConnectingRedisLockStage(RedisConnectionSource source, Red
     private RedisLockStage? _stage;
 
     /// <summary>The traits of the <see cref="RedisLockStage"/> it becomes (the composition checks run before it exists).</summary>
-    protected override LockStageTraits Traits => RedisLockStage.StageTraits;
+    protected internal override LockStageTraits Traits => RedisLockStage.StageTraits;
 
     public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
         => Volatile.Read(ref _stage) is { } stage

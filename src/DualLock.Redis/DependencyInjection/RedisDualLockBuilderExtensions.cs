@@ -29,7 +29,7 @@ public static class RedisDualLockBuilderExtensions
     /// The host start waits for the connect at most <c>connectTimeout</c> and never fails because of it; the
     /// connection keeps retrying in the background. The Redis stages of <c>AddRedisLock(services)</c> never connect
     /// inside a request: before the connection exists (no host, or Redis still unreachable) a lock call waits for
-    /// it at most <see cref="RedisLockOptions.OperationTimeout"/>, never past its own wait, then fails with
+    /// it at most <see cref="RedisLeaseOptions.OperationTimeout"/>, never past its own wait, then fails with
     /// <see cref="DualLock.LockUnavailableException"/>. Resolving <see cref="IConnectionMultiplexer"/> yourself
     /// waits for the connect (at most <c>connectTimeout</c>).
     /// </remarks>

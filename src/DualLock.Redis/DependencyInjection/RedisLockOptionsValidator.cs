@@ -2,9 +2,9 @@ using Microsoft.Extensions.Options;
 
 namespace DualLock.Redis;
 
-/// <summary>Validates <see cref="RedisLockOptions"/> when the host starts.</summary>
+/// <summary>Validates <see cref="RedisLockOptions"/> when the host starts, by the rules the builder applies (<see cref="LockStageOptions.Validate()"/>).</summary>
 internal sealed class RedisLockOptionsValidator : IValidateOptions<RedisLockOptions>
 {
     public ValidateOptionsResult Validate(string? name, RedisLockOptions options)
-        => options.Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
+        => options.Validate() is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Runtime.ExceptionServices;
@@ -27,13 +28,13 @@ internal sealed partial class RedlockStage : LockStage
 
     /// <summary>Initializes a new instance of the <see cref="RedlockStage"/> class.</summary>
     /// <param name="nodes">One connection per independent Redis master; at least three is the point.</param>
-    /// <param name="options">The options, validated here. Default: <see cref="RedlockOptions"/> defaults.</param>
+    /// <param name="options">The options, already validated by the builder (not copied: the caller must not change them). Default: <see cref="RedlockOptions"/> defaults.</param>
     /// <param name="timeProvider">The time source. Default: <see cref="TimeProvider.System"/>.</param>
     /// <param name="loggerFactory">The logger factory. Default: no logging.</param>
     /// <param name="meter">The meter of the build context. Default: a meter named <c>DualLock</c> (stages created outside a pipeline).</param>
     /// <exception cref="ArgumentException">No node, or the options are invalid.</exception>
     public RedlockStage(IReadOnlyList<IConnectionMultiplexer> nodes, RedlockOptions? options = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, Meter? meter = null)
-        : base(ValidatedName(ref options))
+        : base(StageName(ref options))
     {
         ArgumentNullException.ThrowIfNull(nodes);
         if (nodes.Count == 0 || nodes.Any(n => n is null))
@@ -51,7 +52,7 @@ internal sealed partial class RedlockStage : LockStage
     }
 
     /// <summary>A lock of its own (released independently of any transaction) that issues fencing tokens.</summary>
-    protected override LockStageTraits Traits => LockStageTraits.Excludes | LockStageTraits.IssuesFencingToken;
+    protected internal override LockStageTraits Traits => LockStageTraits.Excludes | LockStageTraits.IssuesFencingToken;
 
     /// <inheritdoc />
     public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
@@ -140,10 +141,10 @@ internal sealed partial class RedlockStage : LockStage
         await ReleaseAllAsync(names, lease.Token).ConfigureAwait(false);
     }
 
-    private static string ValidatedName(ref RedlockOptions? options)
+    private static string StageName(ref RedlockOptions? options)
     {
-        options = (options ?? new RedlockOptions()).Clone();
-        options.Validate();
+        options ??= new RedlockOptions();
+        Debug.Assert(options.Validate().Count == 0, "The builder validates the options when the stage is added.");
         return options.Name;
     }
 

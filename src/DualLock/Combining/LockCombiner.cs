@@ -34,13 +34,13 @@ public sealed class LockCombiner<TItem, TResult>
     /// <param name="pipeline">The pipeline each batch runs in; its wait timeout bounds every caller.</param>
     /// <param name="work">The batch work; it reports an outcome per item.</param>
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
     public LockCombiner(LockPipeline pipeline, LockBatchWork<TItem, TResult> work, LockCombinerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         ArgumentNullException.ThrowIfNull(work);
         options ??= new LockCombinerOptions();
-        options.Validate();
+        OptionChecks.ThrowIfAny(options.Validate, $"The lock combiner of pipeline '{pipeline.Name}'");
         Pipeline = pipeline;
         Work = work;
         _timeProvider = options.TimeProvider;

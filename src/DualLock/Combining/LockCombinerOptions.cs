@@ -14,14 +14,11 @@ public sealed class LockCombinerOptions
     /// <value>Default: <see cref="TimeProvider.System"/>. Use the pipeline's.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
-    internal void Validate()
+    /// <summary>Adds every problem with these options to <paramref name="problems"/>.</summary>
+    internal void Validate(ICollection<string> problems)
     {
-        if (MaxBatchSize is < 1 or > MaxAllowedBatchSize)
-        {
-            throw new ArgumentOutOfRangeException(
-                nameof(MaxBatchSize), MaxBatchSize, $"MaxBatchSize must be between 1 and {MaxAllowedBatchSize}: a batch is bounded.");
-        }
-
-        ArgumentNullException.ThrowIfNull(TimeProvider);
+        var check = OptionChecks.For(this, problems);
+        check.Between(nameof(MaxBatchSize), MaxBatchSize, 1, MaxAllowedBatchSize);
+        check.That(TimeProvider is not null, nameof(TimeProvider), TimeProvider, "must be set");
     }
 }

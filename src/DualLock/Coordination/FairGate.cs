@@ -10,7 +10,7 @@ namespace DualLock;
 /// Every change of state is made under one lock; a waiter leaves the queue exactly once (granted, or
 /// giving up on timeout or cancellation), and a grant that races with giving up is given back.
 /// </remarks>
-internal sealed class FairGate
+internal sealed class FairGate : KeyedEntry
 {
     private readonly object _gate = new();
     private readonly LinkedList<Waiter> _queue = new();
@@ -20,18 +20,14 @@ internal sealed class FairGate
     private int _subscribed;
 
     public FairGate(string key, int capacity)
-    {
-        Key = key;
-        Capacity = capacity;
-    }
+        : base(key)
+        => Capacity = capacity;
 
-    public string Key { get; }
+    /// <summary>A table of gates, each admitting <paramref name="capacity"/> shared holders.</summary>
+    public static KeyedRegistry<FairGate> Registry(int capacity) => new(key => new FairGate(key, capacity));
 
     /// <summary>Gets how many shared holders may hold the gate at once.</summary>
     public int Capacity { get; }
-
-    /// <summary>Gets or sets the number of callers between <see cref="KeyedFairGates.Enter"/> and <see cref="KeyedFairGates.Exit"/> (under the keyed lock).</summary>
-    public int Users { get; set; } = 1;
 
     /// <summary>Gets or sets what a distributed stage subscribed for this key (its handler), so it can unsubscribe when the key is forgotten.</summary>
     public object? Subscription { get; set; }

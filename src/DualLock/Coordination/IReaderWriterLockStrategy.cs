@@ -7,7 +7,7 @@ namespace DualLock;
 /// </summary>
 public interface IReaderWriterLockStrategy
 {
-    /// <summary>Gets the strategy name.</summary>
+    /// <summary>Gets the reader-writer lock's name (its pipelines are <c>{Name}.read</c> and <c>{Name}.write</c>).</summary>
     string Name { get; }
 
     /// <summary>Gets the default wait timeout of both sides.</summary>

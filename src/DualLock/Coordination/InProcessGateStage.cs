@@ -2,9 +2,9 @@ namespace DualLock;
 
 /// <summary>
 /// A stage over a process-local <see cref="FairGate"/> per key: the read or write side of an in-process
-/// reader-writer lock (two stages sharing one <see cref="KeyedFairGates"/>), or a semaphore's permit.
+/// reader-writer lock (two stages sharing one registry of gates), or a semaphore's permit.
 /// </summary>
-internal sealed class InProcessGateStage(string name, KeyedFairGates gates, bool exclusive, int maxQueueLength, TimeProvider time) : LockStage(name)
+internal sealed class InProcessGateStage(string name, KeyedRegistry<FairGate> gates, bool exclusive, int maxQueueLength, TimeProvider time) : LockStage(name)
 {
     /// <summary>Gets the number of keys currently held or waited for (idle keys are forgotten).</summary>
     internal int ActiveKeyCount => gates.Count;
@@ -36,7 +36,7 @@ internal sealed class InProcessGateStage(string name, KeyedFairGates gates, bool
         }
     }
 
-    private sealed class Handle(KeyedFairGates gates, FairGate gate, bool exclusive, bool contended) : LockStageHandle
+    private sealed class Handle(KeyedRegistry<FairGate> gates, FairGate gate, bool exclusive, bool contended) : LockStageHandle
     {
         private int _released;
 

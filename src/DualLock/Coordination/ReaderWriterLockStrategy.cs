@@ -33,23 +33,24 @@ public sealed class ReaderWriterLockStrategy : IReaderWriterLockStrategy
     /// <inheritdoc />
     public TimeSpan WaitTimeout => _read.WaitTimeout;
 
-    /// <summary>Gets the number of keys held or waited for in this process, when the strategy knows it (for tests).</summary>
+    /// <summary>Gets the number of keys held or waited for in this process, when the lock knows it (for tests).</summary>
     internal Func<int>? ActiveKeyCount { get; private set; }
 
     /// <summary>Creates a reader-writer lock per key inside this process (fair, first come first served).</summary>
-    /// <param name="options">The options, validated here. Default: <see cref="ReaderWriterLockOptions"/> defaults.</param>
+    /// <param name="options">The options, copied and validated here. Default: <see cref="ReaderWriterLockOptions"/> defaults.</param>
     /// <param name="timeProvider">The time source of the waits. Default: <see cref="TimeProvider.System"/>.</param>
-    /// <returns>The strategy; share one per lock domain.</returns>
-    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    /// <returns>The lock; share one per lock domain.</returns>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
     public static ReaderWriterLockStrategy CreateInProcess(ReaderWriterLockOptions? options = null, TimeProvider? timeProvider = null)
     {
-        var validated = (options ?? new ReaderWriterLockOptions()).Validated();
-        var gates = new KeyedFairGates(int.MaxValue);
-        var strategy = Create(
+        var validated = CopyOf(options ?? new ReaderWriterLockOptions());
+        var gates = FairGate.Registry(int.MaxValue);
+        var strategy = Compose(
             validated,
             context => new InProcessGateStage(validated.Name, gates, exclusive: false, validated.MaxQueueLength, context.TimeProvider),
             context => new InProcessGateStage(validated.Name, gates, exclusive: true, validated.MaxQueueLength, context.TimeProvider),
-            timeProvider);
+            timeProvider,
+            loggerFactory: null);
         strategy.ActiveKeyCount = () => gates.Count;
         return strategy;
     }
@@ -79,7 +80,7 @@ public sealed class ReaderWriterLockStrategy : IReaderWriterLockStrategy
     /// <param name="writeStage">Creates the stage a writer acquires; it must exclude readers and writers of the same key.</param>
     /// <param name="timeProvider">The time source. Default: <see cref="TimeProvider.System"/>.</param>
     /// <param name="loggerFactory">The logger factory. Default: no logging.</param>
-    /// <returns>The strategy.</returns>
+    /// <returns>The reader-writer lock.</returns>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     public static ReaderWriterLockStrategy Create(
         ReaderWriterLockOptions options,
@@ -91,7 +92,26 @@ public sealed class ReaderWriterLockStrategy : IReaderWriterLockStrategy
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(readStage);
         ArgumentNullException.ThrowIfNull(writeStage);
-        var validated = options.Validated();
+        return Compose(CopyOf(options), readStage, writeStage, timeProvider, loggerFactory);
+    }
+
+    /// <summary>A copy of <paramref name="options"/>, validated once.</summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    internal static ReaderWriterLockOptions CopyOf(ReaderWriterLockOptions options)
+    {
+        var copy = options.Copy();
+        OptionChecks.ThrowIfAny(copy.Validate, $"Reader-writer lock '{copy.Name}'");
+        return copy;
+    }
+
+    /// <summary>Builds the two pipelines from options already copied and validated (<see cref="CopyOf"/>).</summary>
+    internal static ReaderWriterLockStrategy Compose(
+        ReaderWriterLockOptions validated,
+        Func<LockStageBuildContext, LockStage> readStage,
+        Func<LockStageBuildContext, LockStage> writeStage,
+        TimeProvider? timeProvider,
+        ILoggerFactory? loggerFactory)
+    {
         LockPipeline Build(string side, Func<LockStageBuildContext, LockStage> stage) => new LockPipelineBuilder
         {
             Name = $"{validated.Name}.{side}",

@@ -8,14 +8,14 @@ public static class SemaphorePipelineBuilderExtensions
     /// hold a key at once, the others wait in arrival order (bounded by the pipeline's wait).
     /// </summary>
     /// <param name="builder">The pipeline builder.</param>
-    /// <param name="options">The options, validated here. Default: <see cref="SemaphoreOptions"/> defaults (one permit).</param>
+    /// <param name="options">The options, copied and validated here. Default: <see cref="SemaphoreOptions"/> defaults (one permit).</param>
     /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
     public static LockPipelineBuilder AddInProcessSemaphore(this LockPipelineBuilder builder, SemaphoreOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var validated = (options ?? new SemaphoreOptions()).Validated();
-        var gates = new KeyedFairGates(validated.Permits);
-        return builder.AddStage(context => new InProcessGateStage(validated.Name, gates, exclusive: false, validated.MaxQueueLength, context.TimeProvider));
+        return builder.AddStage(
+            options ?? new SemaphoreOptions(),
+            static (context, o) => new InProcessGateStage(o.Name, FairGate.Registry(o.Permits), exclusive: false, o.MaxQueueLength, context.TimeProvider));
     }
 }

@@ -63,9 +63,10 @@ public sealed class DualLockBuilder
     /// <remarks>
     /// The pipeline's <see cref="LockPipelineOptions"/> are the named options <paramref name="name"/>:
     /// bind them from configuration with <c>services.Configure&lt;LockPipelineOptions&gt;(name, section)</c>;
-    /// they are validated when the host starts. Stage options are validated when the pipeline is first
-    /// resolved (an <see cref="ArgumentException"/> naming the pipeline and the option). Registering a
-    /// name twice keeps the first registration.
+    /// they are validated when the host starts. Stage options are validated when <paramref name="configure"/>
+    /// adds each stage, that is when the pipeline is first resolved (one <see cref="ArgumentException"/>
+    /// naming the pipeline and the stage and listing every problem). Registering a name twice keeps the
+    /// first registration.
     /// </remarks>
     public DualLockBuilder AddPipeline(string name, Action<LockPipelineBuilder, IServiceProvider> configure)
     {

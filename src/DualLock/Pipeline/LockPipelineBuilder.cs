@@ -7,7 +7,7 @@ namespace DualLock;
 /// <summary>
 /// Builds a <see cref="LockPipeline"/>. Stages run in the order they are added: the first added is
 /// the outermost (acquired first, released last). Stage options are copied when the stage is
-/// added and validated once when the pipeline is built; the pipeline is immutable once built.
+/// added and validated then, once; the pipeline is immutable once built.
 /// </summary>
 /// <example>
 /// Dual locking: a Redis lock outside, a transaction with a row lock inside.
@@ -78,25 +78,36 @@ public sealed class LockPipelineBuilder
 
     /// <summary>
     /// Adds a stage described by its options, inside the stages added before it: the way every
-    /// built-in stage is added. The options are copied now and validated once, when the pipeline is
-    /// built; <paramref name="factory"/> then creates the stage from the validated copy.
+    /// built-in stage is added. The options are copied and validated now, once;
+    /// <paramref name="factory"/> creates the stage from that copy when the pipeline is built.
     /// </summary>
     /// <typeparam name="TOptions">The stage's options type.</typeparam>
     /// <param name="options">The options; later changes to this instance do not reach the stage.</param>
     /// <param name="factory">Creates the stage from the build context (time, logging, meter) and the validated options.</param>
     /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">
+    /// The options are invalid (<see cref="LockStageOptions.Validate()"/>): the message names the pipeline and
+    /// the stage and lists every problem.
+    /// </exception>
     /// <exception cref="InvalidOperationException">The builder has already built its pipeline.</exception>
     public LockPipelineBuilder AddStage<TOptions>(TOptions options, Func<LockStageBuildContext, TOptions, LockStage> factory)
         where TOptions : LockStageOptions
     {
         ArgumentNullException.ThrowIfNull(options);
+        return AddOwnedStage((TOptions)options.Copy(), factory);
+    }
+
+    /// <summary>
+    /// Adds a stage from options that the caller has just copied and no one else holds (so they are not
+    /// copied again): validated now, once, like <see cref="AddStage{TOptions}"/>.
+    /// </summary>
+    internal LockPipelineBuilder AddOwnedStage<TOptions>(TOptions owned, Func<LockStageBuildContext, TOptions, LockStage> factory)
+        where TOptions : LockStageOptions
+    {
+        ArgumentNullException.ThrowIfNull(owned);
         ArgumentNullException.ThrowIfNull(factory);
-        var copy = (TOptions)options.Copy();
-        return AddStage(context =>
-        {
-            copy.ThrowIfInvalid(context.PipelineName);
-            return factory(context, copy);
-        });
+        OptionChecks.ThrowIfAny(owned.Validate(), $"Pipeline '{Name}', stage '{owned.Name}'");
+        return AddStage(context => factory(context, owned));
     }
 
     /// <summary>
@@ -145,10 +156,14 @@ public sealed class LockPipelineBuilder
     /// <see cref="LockStageTraits"/>): a lock inside a transaction stage, a row lock without one, a
     /// fenced transaction with no token issuer outside it, a fallback with no lock inside it.
     /// </exception>
-    /// <exception cref="ArgumentException">The name or the wait timeout is invalid, or a stage's options are (the message names the pipeline, the option and the rule).</exception>
+    /// <exception cref="ArgumentException">The name or the wait timeout is invalid (the message lists every problem).</exception>
     public LockPipeline Build()
     {
-        LockPipelineOptions.Validate(Name, WaitTimeout);
+        var problems = new List<string>();
+        var check = OptionChecks.For(this, problems);
+        check.NotEmpty(nameof(Name), Name);
+        LockPipelineOptions.Validate(check, WaitTimeout);
+        OptionChecks.ThrowIfAny(problems, $"Pipeline '{Name}'", parameterName: null);
         ArgumentNullException.ThrowIfNull(TimeProvider);
         ArgumentNullException.ThrowIfNull(LoggerFactory);
         if (_factories.Count == 0)

@@ -10,27 +10,7 @@ public sealed class LockPipelineOptions
     /// <value>Default: 2 seconds. Between zero (try once) and <see cref="LockPipeline.MaxWaitTimeout"/>.</value>
     public TimeSpan WaitTimeout { get; set; } = DefaultWaitTimeout;
 
-    /// <summary>Returns the first problem with a pipeline name and wait timeout, or <see langword="null"/>.</summary>
-    internal static string? Problem(string? name, TimeSpan waitTimeout)
-    {
-        if (string.IsNullOrWhiteSpace(name))
-        {
-            return "The pipeline name must not be empty.";
-        }
-
-        if (waitTimeout < TimeSpan.Zero || waitTimeout > LockPipeline.MaxWaitTimeout)
-        {
-            return $"Pipeline '{name}': WaitTimeout must be between 00:00:00 and {LockPipeline.MaxWaitTimeout:c} (was {waitTimeout:c}); waits are bounded.";
-        }
-
-        return null;
-    }
-
-    internal static void Validate(string? name, TimeSpan waitTimeout)
-    {
-        if (Problem(name, waitTimeout) is { } problem)
-        {
-            throw new ArgumentException(problem);
-        }
-    }
+    /// <summary>The rule of a pipeline's wait timeout, wherever it is set (these options, a builder, a reader-writer lock).</summary>
+    internal static void Validate(OptionChecks check, TimeSpan waitTimeout)
+        => check.Between(nameof(WaitTimeout), waitTimeout, TimeSpan.Zero, LockPipeline.MaxWaitTimeout, "waits are bounded");
 }

@@ -1,10 +1,16 @@
 namespace DualLock;
 
 /// <summary>
-/// The base of every stage's options: the stage <see cref="Name"/> and one validation, run once
-/// when the pipeline is built (<see cref="LockPipelineBuilder.Build"/>), on a copy taken when the
-/// stage was added, so later changes by the caller do not reach the stage.
+/// The base of every stage's options: the stage <see cref="Name"/> and one validation,
+/// <see cref="Validate()"/>, run once when the stage is added to a <see cref="LockPipelineBuilder"/>, on
+/// the copy the builder keeps (later changes by the caller do not reach the stage).
 /// </summary>
+/// <remarks>
+/// Invalid options make the builder's <c>AddXxx</c> call throw one <see cref="ArgumentException"/> that lists
+/// every problem, each naming the option (<c>RedisLockOptions.Lease</c>), the rule and the value. Options
+/// registered in DI are checked by the same rules when the host starts, and reported there as an
+/// <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> with the same messages.
+/// </remarks>
 public abstract class LockStageOptions
 {
     /// <summary>Initializes a new instance of the <see cref="LockStageOptions"/> class.</summary>
@@ -15,22 +21,20 @@ public abstract class LockStageOptions
     /// <value>Default: the stage's own name, for example <c>redis</c> or <c>mysql-transaction</c>. Must not be empty.</value>
     public string Name { get; set; }
 
-    /// <summary>Returns what is wrong with the options other than the name, or <see langword="null"/> when they are valid.</summary>
-    /// <returns>A message naming the option, its value and the rule, or <see langword="null"/>.</returns>
-    protected virtual string? FindProblem() => null;
-
-    /// <summary>Returns the first problem, the name included, or <see langword="null"/>.</summary>
-    internal string? Problem()
-        => string.IsNullOrWhiteSpace(Name) ? $"{GetType().Name}.Name must not be empty." : FindProblem();
-
-    /// <summary>Throws <see cref="ArgumentException"/> with the first problem, naming the pipeline.</summary>
-    internal void ThrowIfInvalid(string pipeline)
+    /// <summary>Returns every problem with these options; none when they are valid.</summary>
+    /// <returns>One message per problem, naming the option, the rule and the value it had.</returns>
+    public IReadOnlyList<string> Validate()
     {
-        if (Problem() is { } problem)
-        {
-            throw new ArgumentException($"Pipeline '{pipeline}': {problem}");
-        }
+        var problems = new List<string>();
+        Validate(problems);
+        return problems;
     }
+
+    /// <summary>Adds every problem with these options to <paramref name="problems"/>.</summary>
+    /// <param name="problems">Where the problems are collected.</param>
+    /// <remarks>An override adds its own problems after calling the base, which checks <see cref="Name"/>.</remarks>
+    protected virtual void Validate(ICollection<string> problems)
+        => OptionChecks.For(this, problems).NotEmpty(nameof(Name), Name);
 
     /// <summary>A shallow copy; options hold only values.</summary>
     internal LockStageOptions Copy() => (LockStageOptions)MemberwiseClone();

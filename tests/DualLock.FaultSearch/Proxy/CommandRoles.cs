@@ -40,7 +40,7 @@ internal static class CommandRoles
         }
     }
 
-    // Recognised by fragments of the scripts' text (src/DualLock.Redis/Internal/RedisLockScripts.cs, Coordination/RedisGateScripts.cs).
+    // Recognised by fragments of the scripts' text (src/DualLock.Redis/Shared/RedisLockScripts.cs, Coordination/RedisGateScripts.cs).
     private static string OfScript(string text)
     {
         if (text.Contains("next_fence", StringComparison.Ordinal) && text.Contains("'NX'", StringComparison.Ordinal))

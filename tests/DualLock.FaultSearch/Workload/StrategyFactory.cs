@@ -28,7 +28,7 @@ internal static class StrategyFactory
         switch (spec.Name)
         {
             case StrategySpec.ReaderWriter:
-                var rw = RedisReaderWriterLock.Create(targets.Redis, new ReaderWriterLockOptions { Name = "fs-rw", WaitTimeout = Wait }, RedisOptions());
+                var rw = RedisReaderWriterLock.Create(targets.Redis, new ReaderWriterLockOptions { Name = "fs-rw", WaitTimeout = Wait }, new RedisReaderWriterLockOptions { KeyPrefix = Prefix, Lease = Lease });
                 return new ReaderWriterRunner(rw, work);
             case StrategySpec.Combiner:
                 return new CombinerRunner(Pipeline(spec, targets), work);
@@ -71,7 +71,7 @@ internal static class StrategyFactory
                 builder.AddRedlock(targets.Redlock, new RedlockOptions { KeyPrefix = Prefix, Lease = Lease });
                 break;
             case StrategySpec.Semaphore:
-                builder.AddRedisSemaphore(targets.Redis, StrategySpec.SemaphorePermits, RedisOptions());
+                builder.AddRedisSemaphore(targets.Redis, StrategySpec.SemaphorePermits, new RedisSemaphoreOptions { KeyPrefix = Prefix, Lease = Lease });
                 break;
             case StrategySpec.None:
                 builder.AddNoLock();

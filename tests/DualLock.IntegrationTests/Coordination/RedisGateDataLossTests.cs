@@ -106,7 +106,8 @@ public sealed class RedisGateDataLossTests : IAsyncLifetime
 
     private static ValueTask<bool> Ok(LockContext context, CancellationToken cancellationToken) => ValueTask.FromResult(true);
 
-    private RedisLockOptions Options() => new()
+    private T Options<T>()
+        where T : RedisLeaseOptions, new() => new()
     {
         KeyPrefix = _prefix,
         Lease = TimeSpan.FromSeconds(2),
@@ -115,9 +116,9 @@ public sealed class RedisGateDataLossTests : IAsyncLifetime
     };
 
     /// <summary>A one-permit semaphore of its own "process".</summary>
-    private LockPipeline Semaphore() => new LockPipelineBuilder { Name = "sem-loss" }.AddRedisSemaphore(Redis, 1, Options()).Build();
+    private LockPipeline Semaphore() => new LockPipelineBuilder { Name = "sem-loss" }.AddRedisSemaphore(Redis, 1, Options<RedisSemaphoreOptions>()).Build();
 
-    private ReaderWriterLockStrategy ReaderWriter() => RedisReaderWriterLock.Create(Redis, new ReaderWriterLockOptions { Name = "rw-loss" }, Options());
+    private ReaderWriterLockStrategy ReaderWriter() => RedisReaderWriterLock.Create(Redis, new ReaderWriterLockOptions { Name = "rw-loss" }, Options<RedisReaderWriterLockOptions>());
 
     private RedisKey Name(LockKey key, string suffix) => $"{_prefix}:{{{key}}}:{suffix}";
 }

@@ -12,7 +12,7 @@ namespace DualLock.IntegrationTests.Coordination;
 public sealed class RedisReaderWriterLockTests : ReaderWriterLockContractTests
 {
     /// <summary>Short leases so a lost one is noticed quickly: renewal every 400 ms, calls bounded by 200 ms.</summary>
-    private static readonly RedisLockOptions ShortLease = new()
+    private static readonly RedisReaderWriterLockOptions ShortLease = new()
     {
         Lease = TimeSpan.FromSeconds(2),
         RenewalInterval = TimeSpan.FromMilliseconds(400),
@@ -62,7 +62,7 @@ public sealed class RedisReaderWriterLockTests : ReaderWriterLockContractTests
 
         var ex = await Assert.ThrowsAsync<LockLeaseLostException>(() => run.WaitAsync(Bound));
         Assert.True(token.IsCancellationRequested, "The loss must reach the work's token.");
-        Assert.Equal("redis", ex.Stage);
+        Assert.Equal("redis-reader-writer", ex.Stage);
         Assert.DoesNotContain(key.Id, ex.Message, StringComparison.Ordinal);
     }
 
@@ -121,7 +121,7 @@ public sealed class RedisReaderWriterLockTests : ReaderWriterLockContractTests
         var key = NewKey();
         var startAt = DateTimeOffset.UtcNow.AddSeconds(2).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         await using var worker = WorkerProcess.Start("rw-contend", key.Resource, key.Id, _prefix, "8", "3000", "10", startAt);
-        var rw = RedisReaderWriterLock.Create(Redis, new ReaderWriterLockOptions { WaitTimeout = TimeSpan.FromSeconds(30) }, new RedisLockOptions { KeyPrefix = _prefix });
+        var rw = RedisReaderWriterLock.Create(Redis, new ReaderWriterLockOptions { WaitTimeout = TimeSpan.FromSeconds(30) }, new RedisReaderWriterLockOptions { KeyPrefix = _prefix });
         var delay = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(startAt, CultureInfo.InvariantCulture)) - DateTimeOffset.UtcNow;
         if (delay > TimeSpan.Zero)
         {
@@ -139,9 +139,9 @@ public sealed class RedisReaderWriterLockTests : ReaderWriterLockContractTests
 
     protected override ReaderWriterLockStrategy Create() => Create(null);
 
-    private ReaderWriterLockStrategy Create(RedisLockOptions? options)
+    private ReaderWriterLockStrategy Create(RedisReaderWriterLockOptions? options)
     {
-        var redisOptions = new RedisLockOptions
+        var redisOptions = new RedisReaderWriterLockOptions
         {
             KeyPrefix = _prefix,
             Lease = options?.Lease ?? TimeSpan.FromSeconds(10),

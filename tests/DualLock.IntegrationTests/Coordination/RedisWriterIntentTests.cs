@@ -179,7 +179,7 @@ public sealed class RedisWriterIntentTests : IAsyncLifetime
     private ReaderWriterLockStrategy Create(IConnectionMultiplexer redis, TimeSpan callBound) => RedisReaderWriterLock.Create(
         redis,
         new ReaderWriterLockOptions { Name = "rw-intent" },
-        new RedisLockOptions
+        new RedisReaderWriterLockOptions
         {
             KeyPrefix = _prefix,
             Lease = TimeSpan.FromSeconds(30),

@@ -225,7 +225,7 @@ public sealed class RedisSemaphoreTests : SemaphoreContractTests
     public async Task ExecuteAsync_PermitTakenAway_WorkTokenFiresAndLeaseLostIsThrown()
     {
         var pipeline = new LockPipelineBuilder { Name = "sem-lease" }
-            .AddRedisSemaphore(Redis, 2, new RedisLockOptions
+            .AddRedisSemaphore(Redis, 2, new RedisSemaphoreOptions
             {
                 KeyPrefix = _prefix,
                 Lease = TimeSpan.FromSeconds(2),
@@ -273,7 +273,7 @@ public sealed class RedisSemaphoreTests : SemaphoreContractTests
         var startAt = DateTimeOffset.UtcNow.AddSeconds(2).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         await using var worker = WorkerProcess.Start("sem-contend", key.Resource, key.Id, _prefix, "16", "3000", Permits.ToString(CultureInfo.InvariantCulture), startAt);
         var pipeline = new LockPipelineBuilder { Name = "sem-local", WaitTimeout = TimeSpan.FromSeconds(30) }
-            .AddRedisSemaphore(Redis, Permits, new RedisLockOptions { KeyPrefix = _prefix })
+            .AddRedisSemaphore(Redis, Permits, new RedisSemaphoreOptions { KeyPrefix = _prefix })
             .Build();
         var delay = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(startAt, CultureInfo.InvariantCulture)) - DateTimeOffset.UtcNow;
         if (delay > TimeSpan.Zero)
@@ -291,7 +291,7 @@ public sealed class RedisSemaphoreTests : SemaphoreContractTests
     }
 
     protected override LockPipeline Create(int permits = Permits)
-        => new LockPipelineBuilder { Name = "sem-test" }.AddRedisSemaphore(Redis, permits, new RedisLockOptions { KeyPrefix = _prefix }).Build();
+        => new LockPipelineBuilder { Name = "sem-test" }.AddRedisSemaphore(Redis, permits, new RedisSemaphoreOptions { KeyPrefix = _prefix }).Build();
 
     private RedisKey SemName(LockKey key) => $"{_prefix}:{{{key}}}:sem";
 }

@@ -169,7 +169,7 @@ public sealed class RedisLockContentionTests
     {
         var redis = await Servers.SharedRedisAsync();
         var key = NewKey();
-        var pipeline = Pipeline(redis, new RedisLockOptions { MaxLocalWaiters = 2 });
+        var pipeline = Pipeline(redis, new RedisLockOptions { MaxQueueLength = 3 });
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -313,7 +313,9 @@ public sealed class LockCombinerTests
     [Fact]
     public void Constructor_BatchSizeOutOfRange_Throws()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new LockCombiner<int, int>(InProcess(), (_, _, _) => ValueTask.CompletedTask, new LockCombinerOptions { MaxBatchSize = 0 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new LockCombiner<int, int>(InProcess(), (_, _, _) => ValueTask.CompletedTask, new LockCombinerOptions { MaxBatchSize = 4097 }));
+        var zero = Assert.Throws<ArgumentException>(() => new LockCombiner<int, int>(InProcess(), (_, _, _) => ValueTask.CompletedTask, new LockCombinerOptions { MaxBatchSize = 0 }));
+        var over = Assert.Throws<ArgumentException>(() => new LockCombiner<int, int>(InProcess(), (_, _, _) => ValueTask.CompletedTask, new LockCombinerOptions { MaxBatchSize = 4097 }));
+        Assert.Contains("LockCombinerOptions.MaxBatchSize must be between 1 and 4096 (was 0).", zero.Message, StringComparison.Ordinal);
+        Assert.Contains("LockCombinerOptions.MaxBatchSize must be between 1 and 4096 (was 4097).", over.Message, StringComparison.Ordinal);
     }
 }

@@ -83,7 +83,7 @@ public sealed class AddDualLockTests
 
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
 
-        Assert.Contains("Pipeline 'charge': WaitTimeout must be between 00:00:00 and 00:10:00 (was -00:00:01)", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(["LockPipelineOptions['charge'].WaitTimeout must be between 00:00:00 and 00:10:00 (was -00:00:01); waits are bounded."], ex.Failures);
     }
 
     [Fact]

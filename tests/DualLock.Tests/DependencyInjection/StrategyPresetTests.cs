@@ -102,7 +102,8 @@ public sealed class StrategyPresetTests
             o.KeyColumn = "user_id";
         }));
         var ex = Assert.Throws<ArgumentException>(() => services.GetRequiredKeyedService<ILockStrategy>("charge"));
-        Assert.StartsWith("Pipeline 'charge': MySqlTransactionOptions.ConnectionString", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Pipeline 'charge', stage 'mysql-transaction': 1 invalid option problem:", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("- MySqlTransactionOptions.ConnectionString must not be empty (was null).", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -115,7 +116,8 @@ public sealed class StrategyPresetTests
             o.KeyColumn = "user_id";
         }));
         var ex = Assert.Throws<ArgumentException>(() => services.GetRequiredKeyedService<ILockStrategy>("charge"));
-        Assert.Contains("Pipeline 'charge': Stage 'mysql-row-lock': MySqlRowLockOptions.Table must be a plain SQL identifier", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Pipeline 'charge', stage 'mysql-row-lock': 1 invalid option problem:", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("- MySqlRowLockOptions.Table must be a plain SQL identifier", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -123,7 +125,7 @@ public sealed class StrategyPresetTests
     {
         using var services = Build(b => b.AddInProcessStrategy("local", o => o.MaxQueueLength = 0));
         var ex = Assert.Throws<ArgumentException>(() => services.GetRequiredKeyedService<ILockStrategy>("local"));
-        Assert.Equal("Pipeline 'local': InProcessLockOptions.MaxQueueLength must be at least 1 (was 0).", ex.Message);
+        Assert.Equal($"Pipeline 'local', stage 'in-process': 1 invalid option problem:{Environment.NewLine}- InProcessLockOptions.MaxQueueLength must be at least 1 (was 0). (Parameter 'options')", ex.Message);
     }
 
     [Fact]
@@ -138,7 +140,8 @@ public sealed class StrategyPresetTests
             }));
         Assert.NotNull(services.GetRequiredKeyedService<MySqlOptimisticExecutor>("optimistic"));
         var ex = Assert.Throws<ArgumentException>(() => services.GetRequiredKeyedService<MySqlOptimisticExecutor>("broken"));
-        Assert.Contains("MaxAttempts of 'broken'", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Optimistic executor 'broken': 1 invalid option problem:", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("- MySqlOptimisticOptions.MaxAttempts must be between 1 and 10000 (was 0).", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -37,20 +37,21 @@ public sealed class LockPipelineBuilderTests
     }
 
     [Theory]
-    [InlineData(-1, "WaitTimeout must be between 00:00:00 and 00:10:00 (was -00:00:00.0010000)")]
-    [InlineData(600_001, "WaitTimeout must be between 00:00:00 and 00:10:00 (was 00:10:00.0010000)")]
+    [InlineData(-1, "LockPipelineBuilder.WaitTimeout must be between 00:00:00 and 00:10:00 (was -00:00:00.0010000); waits are bounded.")]
+    [InlineData(600_001, "LockPipelineBuilder.WaitTimeout must be between 00:00:00 and 00:10:00 (was 00:10:00.0010000); waits are bounded.")]
     public void Build_InvalidWaitTimeout_ThrowsWithPreciseMessage(int milliseconds, string message)
     {
         var builder = new LockPipelineBuilder { Name = "charge", WaitTimeout = TimeSpan.FromMilliseconds(milliseconds) }.AddNoLock();
         var ex = Assert.Throws<ArgumentException>(builder.Build);
-        Assert.Contains("Pipeline 'charge': " + message, ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Pipeline 'charge': 1 invalid option problem:", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Build_EmptyName_Throws()
     {
         var ex = Assert.Throws<ArgumentException>(() => new LockPipelineBuilder { Name = " " }.AddNoLock().Build());
-        Assert.Contains("pipeline name must not be empty", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("LockPipelineBuilder.Name must not be empty (was ' ').", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

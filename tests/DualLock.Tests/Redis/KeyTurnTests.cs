@@ -14,7 +14,7 @@ public sealed class KeyTurnTests
     [Fact]
     public void EnterTakePassExit_10kKeys_NothingLeft()
     {
-        var turns = new KeyTurns();
+        var turns = new KeyedRegistry<KeyTurn>();
         for (var i = 0; i < 10_000; i++)
         {
             var turn = turns.Enter($"k{i}", Create, -1, 10)!;
@@ -29,7 +29,7 @@ public sealed class KeyTurnTests
     [Fact]
     public async Task EnterExit_ManyCallersOnFewKeys_CountsBalanceAndKeysAreForgotten()
     {
-        var turns = new KeyTurns();
+        var turns = new KeyedRegistry<KeyTurn>();
         var time = TimeProvider.System;
         long served = 0;
         await Parallel.ForEachAsync(Enumerable.Range(0, 10_000), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = Ct }, async (i, ct) =>
@@ -59,7 +59,7 @@ public sealed class KeyTurnTests
     [Fact]
     public void Users_CountsEveryCallerBetweenEnterAndExit()
     {
-        var turns = new KeyTurns();
+        var turns = new KeyedRegistry<KeyTurn>();
         var first = turns.Enter("k", Create, -1, 10)!;
         var second = turns.Enter("k", Create, -1, 10)!;
         Assert.Same(first, second);
@@ -74,16 +74,17 @@ public sealed class KeyTurnTests
     }
 
     [Fact]
-    public void Enter_MaxWaitersAlreadyWait_Refused()
+    public void Enter_MaxQueueLengthAlreadyHoldOrWait_Refused()
     {
-        var turns = new KeyTurns();
-        var turn = turns.Enter("k", Create, -1, 1)!;
+        // The limit counts the key's users in this process: the one in turn and those waiting.
+        var turns = new KeyedRegistry<KeyTurn>();
+        var turn = turns.Enter("k", Create, -1, 2)!;
         Assert.True(turn.TryTakeTurn(true, out _));
-        Assert.NotNull(turns.Enter("k", Create, -1, 1));
+        Assert.NotNull(turns.Enter("k", Create, -1, 2));
         Assert.False(turn.TryTakeTurn(true, out var waiter));
         Assert.NotNull(waiter);
 
-        Assert.Null(turns.Enter("k", Create, -1, 1));
+        Assert.Null(turns.Enter("k", Create, -1, 2));
         Assert.Equal(2, turn.Users);
     }
 

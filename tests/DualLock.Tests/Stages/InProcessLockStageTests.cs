@@ -169,12 +169,12 @@ public sealed class InProcessLockStageTests
     }
 
     [Theory]
-    [InlineData("", 1, "Name must not be empty")]
-    [InlineData("in-process", 0, "MaxQueueLength must be at least 1 (was 0)")]
-    public void Constructor_InvalidOptions_ThrowsWithPreciseMessage(string name, int maxQueue, string message)
+    [InlineData("", 1, "InProcessLockOptions.Name must not be empty (was '').")]
+    [InlineData("in-process", 0, "InProcessLockOptions.MaxQueueLength must be at least 1 (was 0).")]
+    public void AddInProcessLock_InvalidOptions_ThrowsWithPreciseMessage(string name, int maxQueue, string message)
     {
-        var ex = Assert.Throws<ArgumentException>(() => new InProcessLockStage(new InProcessLockOptions { Name = name, MaxQueueLength = maxQueue }));
-        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+        var ex = Assert.Throws<ArgumentException>(() => new LockPipelineBuilder().AddInProcessLock(new InProcessLockOptions { Name = name, MaxQueueLength = maxQueue }));
+        Assert.Contains("- " + message, ex.Message, StringComparison.Ordinal);
     }
 
     private static void InterlockedMax(ref int target, int value)

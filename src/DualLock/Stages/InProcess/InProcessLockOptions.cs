@@ -14,6 +14,9 @@ public sealed class InProcessLockOptions : LockStageOptions
     public int MaxQueueLength { get; set; } = 1024;
 
     /// <inheritdoc />
-    protected override string? FindProblem()
-        => MaxQueueLength < 1 ? $"InProcessLockOptions.MaxQueueLength must be at least 1 (was {MaxQueueLength})." : null;
+    protected override void Validate(ICollection<string> problems)
+    {
+        base.Validate(problems);
+        OptionChecks.For(this, problems).AtLeast(nameof(MaxQueueLength), MaxQueueLength, 1);
+    }
 }

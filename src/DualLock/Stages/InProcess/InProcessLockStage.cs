@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace DualLock;
 
 /// <summary>
@@ -7,15 +9,15 @@ namespace DualLock;
 /// <remarks>Waiters are served in arrival order. A key that nobody holds or waits for costs no memory.</remarks>
 internal sealed class InProcessLockStage : LockStage
 {
-    private readonly KeyedSemaphores _semaphores = new();
+    private readonly KeyedRegistry<KeyedSemaphore> _semaphores = new(KeyedSemaphore.Create);
     private readonly int _maxQueueLength;
 
     /// <summary>Initializes a new instance of the <see cref="InProcessLockStage"/> class.</summary>
-    /// <param name="options">The options, validated here. Default: <see cref="InProcessLockOptions"/> defaults.</param>
-    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    /// <param name="options">The options, already validated (<see cref="LockPipelineBuilder.AddStage{TOptions}"/>). Default: <see cref="InProcessLockOptions"/> defaults.</param>
     public InProcessLockStage(InProcessLockOptions? options = null)
-        : base(ValidatedName(options ??= new InProcessLockOptions()))
+        : base((options ??= new InProcessLockOptions()).Name)
     {
+        Debug.Assert(options.Validate().Count == 0, "The builder validates the options when the stage is added.");
         _maxQueueLength = options.MaxQueueLength;
     }
 
@@ -57,17 +59,7 @@ internal sealed class InProcessLockStage : LockStage
         }
     }
 
-    private static string ValidatedName(InProcessLockOptions options)
-    {
-        if (options.Problem() is { } problem)
-        {
-            throw new ArgumentException(problem);
-        }
-
-        return options.Name;
-    }
-
-    private sealed class Handle(KeyedSemaphores semaphores, KeyedSemaphores.Entry entry, bool contended) : LockStageHandle
+    private sealed class Handle(KeyedRegistry<KeyedSemaphore> semaphores, KeyedSemaphore entry, bool contended) : LockStageHandle
     {
         private int _released;
 

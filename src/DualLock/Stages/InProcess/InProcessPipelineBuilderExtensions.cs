@@ -8,8 +8,9 @@ public static class InProcessPipelineBuilderExtensions
     /// front of a distributed one. Waiters are served in arrival order; an idle key costs no memory.
     /// </summary>
     /// <param name="builder">The pipeline builder.</param>
-    /// <param name="options">The options, validated when the pipeline is built. Default: <see cref="InProcessLockOptions"/> defaults.</param>
+    /// <param name="options">The options, copied and validated here. Default: <see cref="InProcessLockOptions"/> defaults.</param>
     /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
     public static LockPipelineBuilder AddInProcessLock(this LockPipelineBuilder builder, InProcessLockOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
@@ -25,7 +26,7 @@ internal sealed partial class RedisLockStage : LockStage
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly RedisLockTelemetry _telemetry;
-    private readonly KeyTurns _turns = new();
+    private readonly KeyedRegistry<KeyTurn> _turns = new();
     private readonly RedisOutages _outages = new();
     private readonly AbandonedAcquires _abandoned = new();
     private readonly BoundedWaits _waits;
@@ -35,13 +36,12 @@ internal sealed partial class RedisLockStage : LockStage
 
     /// <summary>Initializes a new instance of the <see cref="RedisLockStage"/> class.</summary>
     /// <param name="redis">The connection; share one per application.</param>
-    /// <param name="options">The options, validated here. Default: <see cref="RedisLockOptions"/> defaults.</param>
+    /// <param name="options">The options, already validated by the builder (not copied: the caller must not change them). Default: <see cref="RedisLockOptions"/> defaults.</param>
     /// <param name="timeProvider">The time source. Default: <see cref="TimeProvider.System"/>.</param>
     /// <param name="loggerFactory">The logger factory. Default: no logging.</param>
     /// <param name="meter">The meter of the build context. Default: a meter named <c>DualLock</c> (stages created outside a pipeline).</param>
-    /// <exception cref="ArgumentException">The options are invalid.</exception>
     public RedisLockStage(IConnectionMultiplexer redis, RedisLockOptions? options = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, Meter? meter = null)
-        : base(ValidatedName(ref options))
+        : base(StageName(ref options))
     {
         ArgumentNullException.ThrowIfNull(redis);
         _redis = redis;
@@ -61,7 +61,7 @@ internal sealed partial class RedisLockStage : LockStage
     internal int KnownOutageCount => _outages.Count;
 
     /// <summary>A lock of its own (released independently of any transaction) that issues fencing tokens.</summary>
-    protected override LockStageTraits Traits => StageTraits;
+    protected internal override LockStageTraits Traits => StageTraits;
 
     /// <summary>What the Redis lock declares; shared with the stage that stands in for it until the connection is made.</summary>
     internal const LockStageTraits StageTraits = LockStageTraits.Excludes | LockStageTraits.IssuesFencingToken;
@@ -87,11 +87,11 @@ internal sealed partial class RedisLockStage : LockStage
         var start = _time.GetTimestamp();
         var key = context.Key;
         var entry = Entry(key);
-        var turn = _turns.Enter(entry.Text, NewTurn, (this, entry), _options.MaxLocalWaiters);
+        var turn = _turns.Enter(entry.Text, NewTurn, (this, entry), _options.MaxQueueLength);
         if (turn is null)
         {
             _telemetry.QueueFull.Add(1, RedisLockTelemetry.Stage(Name));
-            Log.LocalQueueFull(_logger, Name, key.Resource, _options.MaxLocalWaiters);
+            Log.LocalQueueFull(_logger, Name, key.Resource, _options.MaxQueueLength);
             return null;
         }
 
@@ -197,10 +197,10 @@ internal sealed partial class RedisLockStage : LockStage
     /// <summary>Gets how many callers of this process wait for <paramref name="key"/> behind the one in turn (for tests).</summary>
     internal int WaiterCount(LockKey key) => _turns.Find(key.ToString())?.WaiterCount ?? 0;
 
-    private static string ValidatedName(ref RedisLockOptions? options)
+    private static string StageName(ref RedisLockOptions? options)
     {
-        options = (options ?? new RedisLockOptions()).Clone();
-        options.Validate();
+        options ??= new RedisLockOptions();
+        Debug.Assert(options.Validate().Count == 0, "The builder validates the options when the stage is added.");
         return options.Name;
     }
 

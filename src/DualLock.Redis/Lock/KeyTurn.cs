@@ -9,46 +9,31 @@ namespace DualLock.Redis;
 /// <remarks>
 /// Invariants, each kept under one lock: at most one caller is in turn (it holds the lock or is the only
 /// one contending for it in Redis); a waiter leaves the queue exactly once (given the turn, failed,
-/// or giving up); the turn is passed exactly once per turn taken; <see cref="Users"/> counts callers between
-/// <see cref="KeyTurns.Enter"/> and <see cref="KeyTurns.Exit"/>, and the key is forgotten when it reaches zero.
+/// or giving up); the turn is passed exactly once per turn taken. Who uses the key is counted by its
+/// <see cref="KeyedRegistry{TEntry}"/> entry (<see cref="KeyedEntry.Users"/>); the key is forgotten when none is left.
 /// The stage does the Redis I/O and calls in here for every change of state.
 /// </remarks>
-internal sealed class KeyTurn
+internal sealed class KeyTurn : KeyedEntry
 {
     private readonly object _gate = new();
     private readonly LinkedList<TurnWaiter> _waiters = new();
     private TaskCompletionSource? _wake; // created when first asked for: most keys are used once, uncontended
-    private int _users = 1;
     private bool _inTurn;
     private int _handoffs;
     private long _periodStart;
     private Action<RedisChannel, RedisValue>? _handler;
 
     public KeyTurn(string key, RedisKeyNames names, int slot)
+        : base(key)
     {
-        Key = key;
         Names = names;
         Slot = slot;
     }
-
-    public string Key { get; }
 
     public RedisKeyNames Names { get; }
 
     /// <summary>The Redis Cluster hash slot of the key (-1 on a single server): what an outage is known for.</summary>
     public int Slot { get; }
-
-    /// <summary>Gets the number of callers between enter and exit.</summary>
-    public int Users
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _users;
-            }
-        }
-    }
 
     public int WaiterCount
     {
@@ -257,41 +242,6 @@ internal sealed class KeyTurn
                 _waiters.RemoveFirst();
                 first.Value.SetException(unavailable);
             }
-        }
-    }
-
-    /// <summary>Joins the key's users; <see langword="null"/> when the key is being forgotten, false when <paramref name="maxWaiters"/> already wait.</summary>
-    internal bool? TryJoin(int maxWaiters)
-    {
-        lock (_gate)
-        {
-            if (_users == 0)
-            {
-                return null;
-            }
-
-            if (_waiters.Count >= maxWaiters)
-            {
-                return false;
-            }
-
-            _users++;
-            return true;
-        }
-    }
-
-    /// <summary>Leaves the key's users; true for the last one (the key is to be forgotten).</summary>
-    /// <exception cref="InvalidOperationException">More exits than enters.</exception>
-    internal bool Leave()
-    {
-        lock (_gate)
-        {
-            if (_users <= 0)
-            {
-                throw new InvalidOperationException($"More exits than enters for a key ({_users} users).");
-            }
-
-            return --_users == 0;
         }
     }
 
