@@ -82,6 +82,11 @@ check "comparison smoke (none and dual, hot user, 2 instances)" \
 check "chaos suite, quick (every fault, two instances, the oracle)" \
   benchmarks/chaos.sh --quick --out "$results/chaos-quick"
 
+# Every planted mutation still applies to the code it reverts (files move; a patch that no longer applies
+# proves nothing): git apply --check, no build. Running them is benchmarks/fault-search.sh --mutation NAME.
+check "fault-search mutations apply (benchmarks/fault-search/mutations/*.patch, git apply --check)" \
+  bash -c 'set -e; for p in benchmarks/fault-search/mutations/*.patch; do grep -q "^expect: " "$p"; git apply --check "$p"; echo "applies: $p"; done'
+
 # The fault search, short: seeds 1-3 of random faults (Redis errors, delays, lost replies, resets, keys
 # deleted, MariaDB sessions killed and the server restarted) on every strategy in two processes, on its OWN
 # servers; fails on a broken invariant not listed in benchmarks/fault-search/known-findings.txt.
