@@ -88,9 +88,9 @@ public sealed partial class LockPipeline : ILockStrategy
         TimeSpan? waitTimeout = null,
         CancellationToken cancellationToken = default)
     {
-        var set = LockKeySet.Canonical(keys, nameof(keys));
+        var set = new LockKeySet(keys);
         ArgumentNullException.ThrowIfNull(work);
-        var attempt = await RunAsync(set[0], Many(set), waitTimeout ?? WaitTimeout, Invoke, work, throwOnTimeout: true, cancellationToken).ConfigureAwait(false);
+        var attempt = await RunAsync(set.First, Many(set), waitTimeout ?? WaitTimeout, Invoke, work, throwOnTimeout: true, cancellationToken).ConfigureAwait(false);
         return attempt.Result!;
     }
 
@@ -101,9 +101,9 @@ public sealed partial class LockPipeline : ILockStrategy
         TimeSpan? waitTimeout = null,
         CancellationToken cancellationToken = default)
     {
-        var set = LockKeySet.Canonical(keys, nameof(keys));
+        var set = new LockKeySet(keys);
         ArgumentNullException.ThrowIfNull(work);
-        await RunAsync(set[0], Many(set), waitTimeout ?? WaitTimeout, InvokeVoid, work, throwOnTimeout: true, cancellationToken).ConfigureAwait(false);
+        await RunAsync(set.First, Many(set), waitTimeout ?? WaitTimeout, InvokeVoid, work, throwOnTimeout: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -113,9 +113,9 @@ public sealed partial class LockPipeline : ILockStrategy
         TimeSpan? waitTimeout = null,
         CancellationToken cancellationToken = default)
     {
-        var set = LockKeySet.Canonical(keys, nameof(keys));
+        var set = new LockKeySet(keys);
         ArgumentNullException.ThrowIfNull(work);
-        return RunAsync(set[0], Many(set), waitTimeout ?? WaitTimeout, Invoke, work, throwOnTimeout: false, cancellationToken);
+        return RunAsync(set.First, Many(set), waitTimeout ?? WaitTimeout, Invoke, work, throwOnTimeout: false, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -125,14 +125,14 @@ public sealed partial class LockPipeline : ILockStrategy
         TimeSpan? waitTimeout = null,
         CancellationToken cancellationToken = default)
     {
-        var set = LockKeySet.Canonical(keys, nameof(keys));
+        var set = new LockKeySet(keys);
         ArgumentNullException.ThrowIfNull(work);
-        var attempt = await RunAsync(set[0], Many(set), waitTimeout ?? WaitTimeout, InvokeVoid, work, throwOnTimeout: false, cancellationToken).ConfigureAwait(false);
+        var attempt = await RunAsync(set.First, Many(set), waitTimeout ?? WaitTimeout, InvokeVoid, work, throwOnTimeout: false, cancellationToken).ConfigureAwait(false);
         return attempt.Acquired;
     }
 
     /// <summary>A set that is one key after removing duplicates runs as the single-key execution it is.</summary>
-    private static LockKey[]? Many(LockKey[] set) => set.Length > 1 ? set : null;
+    private static LockKey[]? Many(LockKeySet set) => set.Count > 1 ? [.. set] : null;
 
     private static ValueTask<TResult> Invoke<TResult>(LockContext context, Func<LockContext, CancellationToken, ValueTask<TResult>> work, CancellationToken token)
         => work(context, token);
