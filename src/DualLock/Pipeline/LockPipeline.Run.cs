@@ -10,21 +10,16 @@ public sealed partial class LockPipeline
     public static readonly TimeSpan MaxWaitTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>The one execution path; the work comes with a state so the public overloads need no closure per call.</summary>
-    private async ValueTask<LockAttempt<TResult>> RunAsync<TState, TResult>(
-        LockKey key,
-        LockKey[]? keys,
+    private async ValueTask<LockAttempt<TResult>> RunAsync<TResult, TState>(
+        LockKeySet keySet,
         TimeSpan waitTimeout,
         Func<LockContext, TState, CancellationToken, ValueTask<TResult>> work,
         TState state,
         bool throwOnTimeout,
         CancellationToken cancellationToken)
     {
-        if (key.IsDefault)
-        {
-            throw new ArgumentException("The lock key is default(LockKey); create it with new LockKey(resource, id).", nameof(key));
-        }
-
-        ArgumentNullException.ThrowIfNull(work);
+        var key = keySet.First;
+        LockKey[]? keys = keySet.Count > 1 ? [.. keySet] : null;
         ValidateWaitTimeout(waitTimeout, nameof(waitTimeout));
         cancellationToken.ThrowIfCancellationRequested();
 

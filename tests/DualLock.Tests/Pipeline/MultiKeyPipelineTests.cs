@@ -60,7 +60,7 @@ public sealed class MultiKeyPipelineTests
         var pipeline = Build(new KeyStage("s", _log));
         ValueTask Work(LockContext c, CancellationToken t) => ValueTask.CompletedTask;
 
-        await Assert.ThrowsAsync<ArgumentNullException>(async () => await pipeline.ExecuteAsync((IReadOnlyList<LockKey>)null!, Work, cancellationToken: Ct));
+        await Assert.ThrowsAsync<ArgumentNullException>(async () => await pipeline.ExecuteAsync((LockKey[])null!, Work, cancellationToken: Ct));
         var empty = await Assert.ThrowsAsync<ArgumentException>(async () => await pipeline.ExecuteAsync([], Work, cancellationToken: Ct));
         var defaulted = await Assert.ThrowsAsync<ArgumentException>(async () => await pipeline.ExecuteAsync([A, default], Work, cancellationToken: Ct));
         var many = Enumerable.Range(0, 65).Select(i => new LockKey("account", i)).ToArray();
