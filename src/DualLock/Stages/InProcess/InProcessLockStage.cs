@@ -9,6 +9,7 @@ internal sealed class InProcessLockStage : LockStage
 {
     private readonly KeyedSemaphores _semaphores = new();
     private readonly int _maxQueueLength;
+    private readonly Func<LockContext, LockKey, TimeSpan, CancellationToken, ValueTask<LockStageHandle?>> _acquireKey;
 
     /// <summary>Initializes a new instance of the <see cref="InProcessLockStage"/> class.</summary>
     /// <param name="options">The options, validated here. Default: <see cref="InProcessLockOptions"/> defaults.</param>
@@ -17,6 +18,7 @@ internal sealed class InProcessLockStage : LockStage
         : base(ValidatedName(options ??= new InProcessLockOptions()))
     {
         _maxQueueLength = options.MaxQueueLength;
+        _acquireKey = AcquireKeyAsync;
     }
 
     /// <summary>Gets the number of keys currently held or waited for (idle keys are forgotten).</summary>
@@ -26,10 +28,12 @@ internal sealed class InProcessLockStage : LockStage
     protected internal override LockStageTraits Traits => LockStageTraits.Excludes;
 
     /// <inheritdoc />
-    public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+        => AcquireEachKeyAsync(context, waitTimeout, _acquireKey, cancellationToken);
+
+    private async ValueTask<LockStageHandle?> AcquireKeyAsync(LockContext context, LockKey key, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var entry = _semaphores.Enter(context.Key.ToString(), _maxQueueLength);
+        var entry = _semaphores.Enter(key.ToString(), _maxQueueLength);
         if (entry is null)
         {
             return null;
