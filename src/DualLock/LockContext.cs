@@ -16,9 +16,11 @@ public sealed class LockContext
     private long? _token;
 
     /// <summary>Creates the context of one execution; <paramref name="keys"/> is canonical (distinct, ordered).</summary>
-    internal LockContext(LockKeySet keys, string pipelineName, TimeSpan waitTimeout, TimeProvider timeProvider)
+    internal LockContext(LockKeySet keys, string pipelineName, TimeSpan waitTimeout, TimeProvider timeProvider, int attempt = 1, bool rerunsOnConflict = false)
     {
         Keys = keys;
+        Attempt = attempt;
+        RerunsOnConflict = rerunsOnConflict;
         PipelineName = pipelineName;
         WaitTimeout = waitTimeout;
         TimeProvider = timeProvider;
@@ -28,6 +30,16 @@ public sealed class LockContext
     /// <summary>Gets every key of this execution, distinct and in the canonical order in which every stage acquires them.</summary>
     /// <value>A set of one key when the work was started with one.</value>
     public LockKeySet Keys { get; }
+
+    /// <summary>Gets which run of the work this is, starting at 1; above 1 only when the pipeline re-runs the work after a conflict.</summary>
+    public int Attempt { get; }
+
+    /// <summary>
+    /// Gets a value indicating whether the pipeline re-runs the work after an <see cref="OptimisticConflictException"/>
+    /// (it has <see cref="LockPipelineBuilder.ConflictRetry"/>): the work should then write with a compare-and-set on
+    /// the version it read, and throw that exception when the compare-and-set changes nothing.
+    /// </summary>
+    public bool RerunsOnConflict { get; }
 
     /// <summary>Gets the name of the pipeline running the work.</summary>
     public string PipelineName { get; }

@@ -2,13 +2,9 @@ using System.Data;
 
 namespace DualLock.MySql;
 
-/// <summary>Options of <see cref="MySqlOptimisticExecutor"/>.</summary>
+/// <summary>Options of the optimistic strategy <c>AddOptimisticStrategy</c> registers: a MySQL transaction per attempt, re-run after a conflict.</summary>
 public sealed class MySqlOptimisticOptions
 {
-    /// <summary>Gets or sets the name used in exceptions, metrics and logs.</summary>
-    /// <value>Default: <c>mysql-optimistic</c>.</value>
-    public string Name { get; set; } = "mysql-optimistic";
-
     /// <summary>Gets or sets the MySqlConnector connection string.</summary>
     /// <value>Required. Default: <see langword="null"/>.</value>
     public string? ConnectionString { get; set; }
@@ -17,7 +13,7 @@ public sealed class MySqlOptimisticOptions
     /// <value>Default: <see cref="IsolationLevel.ReadCommitted"/>: each attempt reads the latest committed version.</value>
     public IsolationLevel IsolationLevel { get; set; } = IsolationLevel.ReadCommitted;
 
-    /// <summary>Gets or sets how many times the work may run before the executor gives up.</summary>
+    /// <summary>Gets or sets how many times the work may run before <see cref="LockConflictException"/> is thrown.</summary>
     /// <value>Default: 10. Between 1 and 10,000.</value>
     public int MaxAttempts { get; set; } = 10;
 
@@ -29,33 +25,22 @@ public sealed class MySqlOptimisticOptions
     /// <value>Default: 200 ms.</value>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Validates and returns a copy the stage keeps, so later changes by the caller do not reach it.</summary>
-    internal MySqlOptimisticOptions ValidatedCopy()
+    /// <summary>Validates the options of strategy <paramref name="name"/>.</summary>
+    internal void Validate(string name)
     {
-        Validate();
-        return (MySqlOptimisticOptions)MemberwiseClone();
-    }
-
-    internal void Validate()
-    {
-        if (string.IsNullOrWhiteSpace(Name))
-        {
-            throw new ArgumentException("MySqlOptimisticOptions.Name must not be empty.");
-        }
-
         if (string.IsNullOrWhiteSpace(ConnectionString))
         {
-            throw new ArgumentException($"MySqlOptimisticOptions.ConnectionString of '{Name}' must be set.");
+            throw new ArgumentException($"MySqlOptimisticOptions.ConnectionString of '{name}' must be set.");
         }
 
         if (MaxAttempts is < 1 or > 10_000)
         {
-            throw new ArgumentException($"MySqlOptimisticOptions.MaxAttempts of '{Name}' must be between 1 and 10000 (was {MaxAttempts}).");
+            throw new ArgumentException($"MySqlOptimisticOptions.MaxAttempts of '{name}' must be between 1 and 10000 (was {MaxAttempts}).");
         }
 
         if (RetryDelay < TimeSpan.FromMilliseconds(1) || MaxRetryDelay < RetryDelay || MaxRetryDelay > TimeSpan.FromSeconds(10))
         {
-            throw new ArgumentException($"'{Name}': MySqlOptimisticOptions.RetryDelay must be at least 1 ms and at most MaxRetryDelay, which must be at most 10 s (were {RetryDelay} and {MaxRetryDelay}).");
+            throw new ArgumentException($"'{name}': MySqlOptimisticOptions.RetryDelay must be at least 1 ms and at most MaxRetryDelay, which must be at most 10 s (were {RetryDelay} and {MaxRetryDelay}).");
         }
     }
 }

@@ -16,13 +16,14 @@ public sealed partial class LockPipeline
         Func<LockContext, TState, CancellationToken, ValueTask<TResult>> work,
         TState state,
         bool throwOnTimeout,
+        int attempt,
         CancellationToken cancellationToken)
     {
         ValidateWaitTimeout(waitTimeout, nameof(waitTimeout));
         cancellationToken.ThrowIfCancellationRequested();
 
         // Every stage locks the whole set (in canonical order) before the next stage starts.
-        var context = new LockContext(keySet, Name, waitTimeout, _timeProvider);
+        var context = new LockContext(keySet, Name, waitTimeout, _timeProvider, attempt, _conflictRetry is not null);
         var resource = keySet.First.Resource;
         context.Logger = _logger;
         var held = new HeldStage[_stages.Length];

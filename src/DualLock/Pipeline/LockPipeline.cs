@@ -15,9 +15,12 @@ public sealed partial class LockPipeline : ILockStrategy
     private readonly ILogger _logger;
     private readonly LogThrottle _unavailableLogThrottle;
 
-    internal LockPipeline(string name, LockStage[] stages, TimeSpan waitTimeout, TimeProvider timeProvider, ILogger logger)
+    private readonly ConflictRetryOptions? _conflictRetry;
+
+    internal LockPipeline(string name, LockStage[] stages, TimeSpan waitTimeout, ConflictRetryOptions? conflictRetry, TimeProvider timeProvider, ILogger logger)
     {
         Name = name;
+        _conflictRetry = conflictRetry;
         _stages = stages;
         WaitTimeout = waitTimeout;
         _timeProvider = timeProvider;
@@ -50,6 +53,9 @@ public sealed partial class LockPipeline : ILockStrategy
         }
 
         ArgumentNullException.ThrowIfNull(work);
-        return RunAsync(keys, waitTimeout ?? WaitTimeout, work, state, throwOnTimeout, cancellationToken);
+        var wait = waitTimeout ?? WaitTimeout;
+        return _conflictRetry is null
+            ? RunAsync(keys, wait, work, state, throwOnTimeout, attempt: 1, cancellationToken)
+            : RerunOnConflictAsync(keys, wait, work, state, throwOnTimeout, cancellationToken);
     }
 }

@@ -31,4 +31,10 @@ internal static partial class Log
 
     [LoggerMessage(1006, LogLevel.Warning, "The '{Stage}' lock service is unavailable for resource '{Resource}' in pipeline '{Pipeline}'; continuing with the inner stages alone ({Suppressed} more such fallbacks since the last message)")]
     public static partial void ContinuedWithoutStage(ILogger logger, string stage, string resource, string pipeline, long suppressed, Exception exception);
+
+    [LoggerMessage(1009, LogLevel.Debug, "Attempt {Attempt} of the work on resource '{Resource}' in pipeline '{Pipeline}' conflicted; running it again after {DelayMs:0.###} ms")]
+    public static partial void Conflicted(ILogger logger, int attempt, string resource, string pipeline, double delayMs);
+
+    [LoggerMessage(1010, LogLevel.Warning, "Every one of the {Attempts} attempts of the work on resource '{Resource}' in pipeline '{Pipeline}' conflicted")]
+    public static partial void ConflictsExhausted(ILogger logger, int attempts, string resource, string pipeline);
 }

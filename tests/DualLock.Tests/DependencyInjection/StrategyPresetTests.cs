@@ -127,7 +127,7 @@ public sealed class StrategyPresetTests
     }
 
     [Fact]
-    public void AddOptimisticStrategy_RegistersKeyedExecutor_AndBadOptionsFailAtResolve()
+    public void AddOptimisticStrategy_RegistersALockStrategyThatRerunsOnConflict_AndBadOptionsFailAtResolve()
     {
         using var services = Build(b => b
             .AddOptimisticStrategy("optimistic", o => o.ConnectionString = ConnectionString)
@@ -136,8 +136,8 @@ public sealed class StrategyPresetTests
                 o.ConnectionString = ConnectionString;
                 o.MaxAttempts = 0;
             }));
-        Assert.NotNull(services.GetRequiredKeyedService<MySqlOptimisticExecutor>("optimistic"));
-        var ex = Assert.Throws<ArgumentException>(() => services.GetRequiredKeyedService<MySqlOptimisticExecutor>("broken"));
+        Assert.Equal("optimistic", services.GetRequiredKeyedService<ILockStrategy>("optimistic").Name);
+        var ex = Assert.Throws<ArgumentException>(() => services.GetRequiredKeyedService<ILockStrategy>("broken"));
         Assert.Contains("MaxAttempts of 'broken'", ex.Message, StringComparison.Ordinal);
     }
 
