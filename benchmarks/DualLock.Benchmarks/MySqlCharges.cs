@@ -19,7 +19,7 @@ internal sealed class MySqlCharges : IAsyncDisposable
     private readonly LockPipeline _rowLock;
     private readonly LockPipeline _named;
     private readonly LockPipeline _dual;
-    private readonly MySqlOptimisticExecutor _optimistic;
+    private readonly LockPipeline _optimistic;
 
     private MySqlCharges(string connectionString, ConnectionMultiplexer redis, string userId)
     {
@@ -32,7 +32,8 @@ internal sealed class MySqlCharges : IAsyncDisposable
             .AddMySqlNamedLock(connectionString).AddMySqlTransaction(connectionString).Build();
         _dual = new LockPipelineBuilder { Name = "dual", WaitTimeout = wait }
             .AddRedisLock(redis).AddMySqlTransaction(connectionString).AddMySqlRowLock("bench_points", "user_id").Build();
-        _optimistic = new MySqlOptimisticExecutor(new MySqlOptimisticOptions { ConnectionString = connectionString, MaxAttempts = 100 });
+        _optimistic = new LockPipelineBuilder { Name = "optimistic", WaitTimeout = wait, ConflictRetry = new ConflictRetryOptions { MaxAttempts = 100 } }
+            .AddMySqlTransaction(connectionString).Build();
     }
 
     public string ConnectionString { get; }
@@ -77,14 +78,20 @@ internal sealed class MySqlCharges : IAsyncDisposable
 
     public ValueTask DualAsync() => _dual.ExecuteAsync(_key, ReadModifyWriteAsync);
 
-    public async ValueTask OptimisticAsync() => await _optimistic.ExecuteAsync(_key, async (attempt, ct) =>
+    public ValueTask OptimisticAsync() => _optimistic.ExecuteAsync(_key, async (context, ct) =>
     {
-        var row = await attempt.Connection.QuerySingleAsync<(long Amount, long Version)>(
-            new CommandDefinition("SELECT amount, version FROM bench_points WHERE user_id = @id", new { id = _key.Id }, attempt.Transaction, cancellationToken: ct));
-        return await attempt.CompareAndSetAsync(
+        var tx = context.GetRequiredFeature<MySqlTransactionFeature>();
+        var row = await tx.Connection.QuerySingleAsync<(long Amount, long Version)>(
+            new CommandDefinition("SELECT amount, version FROM bench_points WHERE user_id = @id", new { id = _key.Id }, tx.Transaction, cancellationToken: ct));
+        var changed = await tx.Connection.ExecuteAsync(new CommandDefinition(
             "UPDATE bench_points SET amount = @amount, version = version + 1 WHERE user_id = @id AND version = @version",
             new { amount = row.Amount + 1, id = _key.Id, version = row.Version },
-            ct);
+            tx.Transaction,
+            cancellationToken: ct));
+        if (changed == 0)
+        {
+            throw new OptimisticConflictException();
+        }
     });
 
     /// <summary>The physical limit: one statement, no read, no lock beyond the row's own.</summary>

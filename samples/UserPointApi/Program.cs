@@ -49,7 +49,6 @@ builder.Services.AddSingleton<RedlockNodes>();
 builder.Services.AddSingleton<PointQueries>();
 builder.Services.AddSingleton<IdempotencyStore>();
 builder.Services.AddSingleton<PointMutations>();
-builder.Services.AddSingleton<StrategyWiring>();
 builder.Services.AddSingleton<PointService>();
 builder.Services.AddSingleton<CombinedPointWrites>();
 builder.Services.AddSingleton<TransferMutations>();

@@ -1,7 +1,7 @@
 namespace DualLock;
 
 /// <summary>
-/// What the work protected by a <see cref="LockPipeline"/> receives: the key, the fencing token,
+/// What the work protected by a <see cref="LockPipeline"/> receives: the keys, their fencing tokens,
 /// the lease-lost signal and the features stages hand over (such as an open database transaction).
 /// </summary>
 /// <remarks>One context per execution; it is not thread-safe and must not outlive the work.</remarks>
@@ -11,40 +11,35 @@ public sealed class LockContext
     private CancellationTokenSource? _leaseLost;
     private string? _lostStage;
 
-    // A multi-key execution only: every key in canonical order, the fencing token of each, and which one Key is.
-    private readonly LockKey[]? _keys;
+    // The fencing token of each key in Keys order; a set of one keeps its token in _token and allocates no array.
     private readonly long?[]? _tokens;
-    private int _current;
     private long? _token;
 
-    internal LockContext(LockKey key, string pipelineName, TimeSpan waitTimeout, TimeProvider timeProvider)
+    /// <summary>Creates the context of one execution; <paramref name="keys"/> is canonical (distinct, ordered).</summary>
+    internal LockContext(LockKeySet keys, string pipelineName, TimeSpan waitTimeout, TimeProvider timeProvider, int attempt = 1, bool rerunsOnConflict = false)
     {
-        Key = key;
+        Keys = keys;
+        Attempt = attempt;
+        RerunsOnConflict = rerunsOnConflict;
         PipelineName = pipelineName;
         WaitTimeout = waitTimeout;
         TimeProvider = timeProvider;
+        _tokens = keys.Count > 1 ? new long?[keys.Count] : null;
     }
-
-    /// <summary>Creates the context of a multi-key execution; <paramref name="keys"/> are distinct and in canonical order.</summary>
-    internal LockContext(LockKey[] keys, string pipelineName, TimeSpan waitTimeout, TimeProvider timeProvider)
-        : this(keys[0], pipelineName, waitTimeout, timeProvider)
-    {
-        _keys = keys;
-        _tokens = new long?[keys.Length];
-    }
-
-    /// <summary>
-    /// Gets the key being locked. In a multi-key execution: while a stage acquires key by key, the key it is
-    /// acquiring; otherwise (and while the work runs) the first of <see cref="Keys"/>.
-    /// </summary>
-    public LockKey Key { get; private set; }
 
     /// <summary>Gets every key of this execution, distinct and in the canonical order in which every stage acquires them.</summary>
-    /// <value>One key, <see cref="Key"/>, unless the work was started with several.</value>
-    public IReadOnlyList<LockKey> Keys => _keys ?? [Key];
+    /// <value>A set of one key when the work was started with one.</value>
+    public LockKeySet Keys { get; }
 
-    /// <summary>Gets whether this execution locks more than one key.</summary>
-    public bool IsMultiKey => _keys is not null;
+    /// <summary>Gets which run of the work this is, starting at 1; above 1 only when the pipeline re-runs the work after a conflict.</summary>
+    public int Attempt { get; }
+
+    /// <summary>
+    /// Gets a value indicating whether the pipeline re-runs the work after an <see cref="OptimisticConflictException"/>
+    /// (it has <see cref="LockPipelineBuilder.ConflictRetry"/>): the work should then write with a compare-and-set on
+    /// the version it read, and throw that exception when the compare-and-set changes nothing.
+    /// </summary>
+    public bool RerunsOnConflict { get; }
 
     /// <summary>Gets the name of the pipeline running the work.</summary>
     public string PipelineName { get; }
@@ -52,27 +47,16 @@ public sealed class LockContext
     /// <summary>Gets the wait timeout of this execution.</summary>
     public TimeSpan WaitTimeout { get; }
 
-    /// <summary>Gets the fencing token issued by the innermost stage that issues one, or <see langword="null"/>.</summary>
+    /// <summary>Gets the fencing token of the only key, issued by the innermost stage that issues one, or <see langword="null"/>.</summary>
     /// <value>
     /// Strictly increasing per key across holders. Pass it to the resource you write to so that a
     /// holder whose lease expired while it was paused is refused there.
     /// </value>
-    /// <remarks>In a multi-key execution, the token of <see cref="Key"/>; <see cref="GetFencingToken"/> gives each key's.</remarks>
-    public long? FencingToken
-    {
-        get => _tokens is null ? _token : _tokens[_current];
-        internal set
-        {
-            if (_tokens is null)
-            {
-                _token = value;
-            }
-            else
-            {
-                _tokens[_current] = value;
-            }
-        }
-    }
+    /// <remarks>A single-key convenience for <see cref="GetFencingToken"/>: a key set has one token per key.</remarks>
+    /// <exception cref="InvalidOperationException">The execution locks more than one key; use <see cref="GetFencingToken"/>.</exception>
+    public long? FencingToken => _tokens is null
+        ? _token
+        : throw new InvalidOperationException($"Pipeline '{PipelineName}' locked {Keys.Count} keys for this work, each with its own fencing token: use GetFencingToken(key).");
 
     /// <summary>Gets the time source of the pipeline running the work.</summary>
     internal TimeProvider TimeProvider { get; }
@@ -86,13 +70,13 @@ public sealed class LockContext
     /// <exception cref="ArgumentException"><paramref name="key"/> is not locked by this execution.</exception>
     public long? GetFencingToken(LockKey key)
     {
-        if (_keys is null)
+        var index = Keys.IndexOf(key);
+        if (index < 0)
         {
-            return key == Key ? _token : throw NotOneOfTheKeys(key);
+            throw new ArgumentException($"The key of resource '{key.Resource}' is not one of the keys pipeline '{PipelineName}' locked for this work.", nameof(key));
         }
 
-        var index = Array.IndexOf(_keys, key);
-        return index >= 0 ? _tokens![index] : throw NotOneOfTheKeys(key);
+        return _tokens is null ? _token : _tokens[index];
     }
 
     /// <summary>
@@ -173,30 +157,33 @@ public sealed class LockContext
 
     internal void DisposeLeaseSource() => _leaseLost?.Dispose();
 
-    /// <summary>Makes <see cref="Key"/> (and <see cref="FencingToken"/>) the key at <paramref name="index"/> of <see cref="Keys"/>.</summary>
-    internal void SelectKey(int index)
-    {
-        _current = index;
-        Key = _keys![index];
-    }
-
-    /// <summary>Records the tokens a multi-key stage issued, one per key in <see cref="Keys"/> order.</summary>
+    /// <summary>Records the tokens a stage issued, one per key in <see cref="Keys"/> order; a key without one keeps the outer stage's.</summary>
     internal void SetFencingTokens(IReadOnlyList<long?> tokens)
     {
-        if (tokens.Count != _tokens!.Length)
+        if (tokens.Count != Keys.Count)
         {
-            throw new InvalidOperationException($"A stage of pipeline '{PipelineName}' reported {tokens.Count} fencing tokens for {_tokens.Length} keys.");
+            throw new InvalidOperationException($"A stage of pipeline '{PipelineName}' reported {tokens.Count} fencing tokens for {Keys.Count} keys.");
         }
 
-        for (var i = 0; i < _tokens.Length; i++)
+        for (var i = 0; i < tokens.Count; i++)
         {
             if (tokens[i] is { } token)
             {
-                _tokens[i] = token;
+                SetFencingToken(i, token);
             }
         }
     }
 
-    private ArgumentException NotOneOfTheKeys(LockKey key)
-        => new($"The key of resource '{key.Resource}' is not one of the keys pipeline '{PipelineName}' locked for this work.", nameof(key));
+    /// <summary>Records the token a stage issued for the key at <paramref name="index"/> of <see cref="Keys"/>.</summary>
+    internal void SetFencingToken(int index, long token)
+    {
+        if (_tokens is null)
+        {
+            _token = token;
+        }
+        else
+        {
+            _tokens[index] = token;
+        }
+    }
 }

@@ -69,26 +69,30 @@ internal static class MySqlIncrements
     {
         if (mode == "optimistic")
         {
-            var executor = new MySqlOptimisticExecutor(new MySqlOptimisticOptions
+            var optimistic = new LockPipelineBuilder
             {
-                ConnectionString = connectionString,
-                MaxAttempts = 10_000,
-                RetryDelay = TimeSpan.FromMilliseconds(2),
-                MaxRetryDelay = TimeSpan.FromMilliseconds(50),
-            });
-            return async () => await executor.ExecuteAsync(
+                Name = "increment-optimistic",
+                WaitTimeout = TimeSpan.FromSeconds(60),
+                ConflictRetry = new ConflictRetryOptions { MaxAttempts = 10_000, RetryDelay = TimeSpan.FromMilliseconds(2), MaxRetryDelay = TimeSpan.FromMilliseconds(50) },
+            }.AddMySqlTransaction(connectionString).Build();
+            return async () => await optimistic.ExecuteAsync(
                 key,
-                async (attempt, ct) =>
+                async (context, ct) =>
                 {
-                    var row = await attempt.Connection.QuerySingleAsync<(long Value, long Version)>(
-                        $"SELECT value, version FROM `{table}` WHERE id = @id", new { id = key.Id }, attempt.Transaction);
+                    var tx = context.GetRequiredFeature<MySqlTransactionFeature>();
+                    var row = await tx.Connection.QuerySingleAsync<(long Value, long Version)>(
+                        $"SELECT value, version FROM `{table}` WHERE id = @id", new { id = key.Id }, tx.Transaction);
                     await Task.Delay(Gap, ct);
-                    return await attempt.CompareAndSetAsync(
+                    var changed = await tx.Connection.ExecuteAsync(
                         $"UPDATE `{table}` SET value = @value, version = version + 1 WHERE id = @id AND version = @version",
                         new { id = key.Id, value = row.Value + 1, version = row.Version },
-                        ct);
+                        tx.Transaction);
+                    if (changed == 0)
+                    {
+                        throw new OptimisticConflictException();
+                    }
                 },
-                cancellationToken);
+                cancellationToken: cancellationToken);
         }
 
         var builder = new LockPipelineBuilder { Name = $"increment-{mode}", WaitTimeout = TimeSpan.FromSeconds(60) };

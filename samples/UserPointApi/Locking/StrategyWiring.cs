@@ -1,7 +1,6 @@
 using DualLock;
 using DualLock.MySql;
 using DualLock.Redis;
-using Microsoft.Extensions.Options;
 using MySqlConnector;
 using UserPointApi.Data;
 using UserPointApi.Points;
@@ -10,22 +9,14 @@ namespace UserPointApi.Locking;
 
 /// <summary>
 /// Registers the lock strategy of each operation with DualLock's presets, and gives the work the
-/// transaction a stage opened. The one place that knows the MySQL and Redis packages.
+/// transaction a stage opened and the write mode the strategy calls for. The one place that knows the
+/// MySQL and Redis packages; the domain code calls every strategy the same way.
 /// </summary>
-public sealed class StrategyWiring
+public static class StrategyWiring
 {
     private const string PointTable = "user_points";
     private const string LockedColumn = "user_id";
     private const string SharedLocalPipeline = "local";
-    private readonly MySqlOptimisticExecutor _optimistic;
-
-    public StrategyWiring(Database database, IOptions<LockingOptions> options, TimeProvider timeProvider, ILoggerFactory loggerFactory)
-    {
-        _optimistic = new MySqlOptimisticExecutor(
-            new MySqlOptimisticOptions { ConnectionString = database.ConnectionString, MaxAttempts = options.Value.OptimisticMaxAttempts },
-            timeProvider,
-            loggerFactory);
-    }
 
     /// <summary>
     /// Registers the strategy of one operation under its name: one preset per strategy, so this is the one
@@ -44,10 +35,18 @@ public sealed class StrategyWiring
 
         _ = strategy switch
         {
-            // Negative controls and lock-free writes: a no-lock stage only puts them in the same metrics.
+            // The negative control: a no-lock stage only puts it in the same metrics.
             LockStrategy.None => dualLock.AddPipeline(operation, b => b.AddNoLock()),
-            LockStrategy.Atomic => dualLock.AddPipeline(operation, b => b.AddNoLock("atomic")),
-            LockStrategy.Optimistic => dualLock.AddPipeline(operation, b => b.AddNoLock("optimistic")),
+
+            // No lock either: a stage that locks nothing tells the work to write with one conditional relative update.
+            LockStrategy.Atomic => dualLock.AddPipeline(operation, b => b.AddStage(new WriteModeStage("atomic", WriteMode.Atomic))),
+
+            // No lock: each attempt is a transaction of its own; a lost compare-and-set is rolled back and re-run.
+            LockStrategy.Optimistic => dualLock.AddOptimisticStrategy(operation, o =>
+            {
+                o.ConnectionString = MySql();
+                o.MaxAttempts = options.OptimisticMaxAttempts;
+            }),
             LockStrategy.Local => SharedInProcess(dualLock, operation, options),
             LockStrategy.Pessimistic => dualLock.AddPessimisticStrategy(operation, o =>
             {
@@ -119,23 +118,13 @@ public sealed class StrategyWiring
     public static OpenTransaction? StageTransaction(LockContext context)
         => context.GetFeature<MySqlTransactionFeature>() is { } feature ? new OpenTransaction(feature.Connection, feature.Transaction) : null;
 
-    /// <summary>Runs the work with compare-and-set retries; a lost compare-and-set is reported, rolled back and re-run.</summary>
-    public async ValueTask<TResult> ExecuteOptimisticAsync<TResult>(LockKey key, Func<MySqlConnection, MySqlTransaction, CancellationToken, Task<TResult>> work, CancellationToken cancellationToken)
-        => await _optimistic.ExecuteAsync(
-            key,
-            async (attempt, ct) =>
-            {
-                try
-                {
-                    return await work(attempt.Connection, attempt.Transaction, ct);
-                }
-                catch (VersionConflictException)
-                {
-                    attempt.ReportConflict();
-                    return default!;
-                }
-            },
-            cancellationToken);
+    /// <summary>
+    /// How the work must write under the strategy that runs it, read from the context rather than the configured
+    /// strategy: a compare-and-set when the strategy re-runs the work after a conflict (optimistic), the atomic update
+    /// when a stage asks for it, else read-modify-write (the lock makes it safe; none does not, on purpose).
+    /// </summary>
+    public static WriteMode WriteModeOf(LockContext context)
+        => context.GetFeature<WriteModeFeature>()?.Mode ?? (context.RerunsOnConflict ? WriteMode.CompareAndSet : WriteMode.ReadModifyWrite);
 
     private static LockPipelineBuilder FencedTransaction(LockPipelineBuilder builder, string connectionString)
         => builder.AddMySqlTransaction(connectionString, o => o.EnforceFencing = true);

@@ -25,22 +25,3 @@ public enum WriteMode
     /// <summary>One conditional relative update; no read before it.</summary>
     Atomic,
 }
-
-/// <summary>Thrown inside a transaction when a compare-and-set lost the race; the transaction is rolled back and retried.</summary>
-public sealed class VersionConflictException : Exception
-{
-    public VersionConflictException()
-        : base("The point row changed since it was read.")
-    {
-    }
-
-    public VersionConflictException(string message)
-        : base(message)
-    {
-    }
-
-    public VersionConflictException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-}

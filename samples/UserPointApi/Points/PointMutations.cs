@@ -1,3 +1,4 @@
+using DualLock;
 using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
@@ -78,7 +79,7 @@ public sealed class PointMutations(IOptions<PointOptions> pointOptions, Idempote
             cancellationToken: cancellationToken));
         if (affected != 2)
         {
-            throw new VersionConflictException();
+            throw new OptimisticConflictException("The point row changed since it was read.");
         }
 
         point.Amount = balance;

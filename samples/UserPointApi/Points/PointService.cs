@@ -13,7 +13,6 @@ public sealed class PointService(
     IOptions<LockingOptions> lockingOptions,
     Database database,
     PointMutations mutations,
-    StrategyWiring wiring,
     CombinedPointWrites combined)
 {
     private readonly LockingOptions _locking = lockingOptions.Value;
@@ -33,17 +32,9 @@ public sealed class PointService(
 
     private async Task<PointWriteDto> RunAsync(PointCommand command, WriteProgress progress, CancellationToken cancellationToken)
     {
-        var strategy = _locking.StrategyFor(command.Operation);
         var pipeline = services.GetRequiredKeyedService<ILockStrategy>(command.Operation);
         var key = new LockKey("user-point", command.UserId, _locking.ScopeByOperation ? command.Operation : null);
         var raceWindow = TimeSpan.FromMilliseconds(_locking.RaceWindowMs);
-        var mode = strategy switch
-        {
-            LockStrategy.Atomic => WriteMode.Atomic,
-            LockStrategy.Optimistic => WriteMode.CompareAndSet,
-            _ => WriteMode.ReadModifyWrite,
-        };
-
         if (combined.Handles(command.Operation))
         {
             // Queued with the other writes of this user in this instance; the leader runs them in one transaction.
@@ -61,25 +52,13 @@ public sealed class PointService(
             }
         }
 
-        if (strategy == LockStrategy.Optimistic)
-        {
-            // Optimistic takes no lock: the executor re-runs the transaction after a lost compare-and-set. The
-            // pipeline (one no-lock stage) only makes the operation visible in the same metrics as the others.
-            return await pipeline.ExecuteAsync(
-                key,
-                (_, ct) => wiring.ExecuteOptimisticAsync(
-                    key,
-                    async (connection, transaction, token) => progress.Done(await mutations.RunAsync(connection, transaction, command, mode, raceWindow, token)),
-                    ct),
-                cancellationToken: cancellationToken);
-        }
-
+        // Every strategy the same call: the context says how to write (and an optimistic one re-runs a lost compare-and-set).
         return await pipeline.ExecuteAsync(
             key,
             (context, ct) => StrategyWiring.InTransactionAsync(
                 context,
                 database,
-                async (connection, transaction, token) => progress.Done(await mutations.RunAsync(connection, transaction, command, mode, raceWindow, token)),
+                async (connection, transaction, token) => progress.Done(await mutations.RunAsync(connection, transaction, command, StrategyWiring.WriteModeOf(context), raceWindow, token)),
                 ct),
             cancellationToken: cancellationToken);
     }

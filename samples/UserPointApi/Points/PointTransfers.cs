@@ -16,8 +16,7 @@ public sealed class PointTransfers(
     IServiceProvider services,
     IOptions<LockingOptions> lockingOptions,
     Database database,
-    TransferMutations mutations,
-    StrategyWiring wiring)
+    TransferMutations mutations)
 {
     private readonly LockingOptions _locking = lockingOptions.Value;
 
@@ -41,36 +40,18 @@ public sealed class PointTransfers(
 
     private async Task<TransferDto> RunAsync(TransferCommand command, WriteProgress progress, CancellationToken cancellationToken)
     {
-        var strategy = _locking.StrategyFor(TransferCommand.Operation);
         var pipeline = services.GetRequiredKeyedService<ILockStrategy>(TransferCommand.Operation);
         var scope = _locking.ScopeByOperation ? TransferCommand.Operation : null;
-        LockKey[] keys = [new("user-point", command.FromUserId, scope), new("user-point", command.ToUserId, scope)];
+        LockKeySet keys = [new("user-point", command.FromUserId, scope), new("user-point", command.ToUserId, scope)];
         var raceWindow = TimeSpan.FromMilliseconds(_locking.RaceWindowMs);
-        var mode = strategy switch
-        {
-            LockStrategy.Atomic => WriteMode.Atomic,
-            LockStrategy.Optimistic => WriteMode.CompareAndSet,
-            _ => WriteMode.ReadModifyWrite,
-        };
 
-        if (strategy == LockStrategy.Optimistic)
-        {
-            // No lock: both rows' versions are compared and set; a conflict on either rolls both back and re-runs.
-            return await pipeline.ExecuteAsync(
-                keys,
-                (_, ct) => wiring.ExecuteOptimisticAsync(
-                    keys[0],
-                    async (connection, transaction, token) => progress.Done(await mutations.RunAsync(connection, transaction, command, mode, raceWindow, token)),
-                    ct),
-                cancellationToken: cancellationToken);
-        }
-
+        // Optimistic compares and sets both rows' versions; a conflict on either rolls both back and re-runs.
         return await pipeline.ExecuteAsync(
             keys,
             (context, ct) => StrategyWiring.InTransactionAsync(
                 context,
                 database,
-                async (connection, transaction, token) => progress.Done(await mutations.RunAsync(connection, transaction, command, mode, raceWindow, token)),
+                async (connection, transaction, token) => progress.Done(await mutations.RunAsync(connection, transaction, command, StrategyWiring.WriteModeOf(context), raceWindow, token)),
                 ct),
             cancellationToken: cancellationToken);
     }

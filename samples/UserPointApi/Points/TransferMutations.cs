@@ -1,3 +1,4 @@
+using DualLock;
 using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
@@ -81,7 +82,7 @@ public sealed class TransferMutations(IOptions<PointOptions> pointOptions, Idemp
             cancellationToken: cancellationToken));
         if (affected != 4)
         {
-            throw new VersionConflictException();
+            throw new OptimisticConflictException("The point row changed since it was read.");
         }
 
         var now = DateTime.SpecifyKind(sender.ReadAt, DateTimeKind.Utc);

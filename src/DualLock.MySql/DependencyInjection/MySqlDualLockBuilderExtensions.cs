@@ -1,7 +1,6 @@
 using DualLock;
 using DualLock.MySql;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
+using MySqlConnector;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -50,34 +49,43 @@ public static class MySqlDualLockBuilderExtensions
     }
 
     /// <summary>
-    /// Registers a keyed singleton <see cref="MySqlOptimisticExecutor"/> under <paramref name="name"/>:
-    /// no lock, a compare-and-set on a version column, the work re-run after a conflict.
+    /// Registers an optimistic strategy: no lock; each attempt runs the work in a MySQL transaction of its own, and
+    /// the work writes with a compare-and-set on a version column. A lost compare-and-set
+    /// (<see cref="OptimisticConflictException"/>, or a deadlock or lock-wait timeout of the server) rolls the attempt
+    /// back and runs the work again after a jittered backoff, up to <see cref="MySqlOptimisticOptions.MaxAttempts"/>.
     /// </summary>
     /// <param name="builder">The DualLock builder.</param>
-    /// <param name="name">The DI key.</param>
+    /// <param name="name">The strategy name and DI key.</param>
     /// <param name="configure">Sets the connection string and the retry bounds.</param>
     /// <returns>The builder.</returns>
     /// <remarks>
-    /// Not an <see cref="ILockStrategy"/>: a lock strategy runs the work once under a lock, while the
-    /// optimistic executor runs it again after each lost compare-and-set, and hands it a
-    /// <see cref="MySqlOptimisticAttempt"/> instead of a <see cref="LockContext"/>. Resolve it with
-    /// <c>[FromKeyedServices(name)] MySqlOptimisticExecutor</c>. Invalid options fail at first resolve.
+    /// An <see cref="ILockStrategy"/> like the others, called the same way. The work finds the attempt's transaction in
+    /// <see cref="MySqlTransactionFeature"/>, the attempt number in <see cref="LockContext.Attempt"/>, and
+    /// <see cref="LockContext.RerunsOnConflict"/> set. Every attempt conflicting throws <see cref="LockConflictException"/>;
+    /// each attempt's stages get what is left of the wait timeout. Invalid options fail when the strategy is first
+    /// resolved, with an <see cref="ArgumentException"/> naming the strategy and the option.
     /// </remarks>
     public static DualLockBuilder AddOptimisticStrategy(this DualLockBuilder builder, string name, Action<MySqlOptimisticOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(configure);
-        builder.Services.AddKeyedSingleton(name, (services, _) =>
+        return builder.AddPipeline(name, (pipeline, _) =>
         {
-            var options = new MySqlOptimisticOptions { Name = name };
+            var options = new MySqlOptimisticOptions();
             configure(options);
-            return new MySqlOptimisticExecutor(
-                options,
-                services.GetService<TimeProvider>() ?? TimeProvider.System,
-                services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance);
+            OptionChecks.ThrowIfAny(options.Validate, $"Strategy '{name}'");
+            pipeline.ConflictRetry = new ConflictRetryOptions
+            {
+                MaxAttempts = options.MaxAttempts,
+                RetryDelay = options.RetryDelay,
+                MaxRetryDelay = options.MaxRetryDelay,
+
+                // Two compare-and-sets colliding in the server: the same outcome as a lost version check.
+                IsConflict = static ex => ex is MySqlException mysql && (MySqlErrors.IsDeadlock(mysql) || MySqlErrors.IsLockWait(mysql)),
+            };
+            pipeline.AddMySqlTransaction(options.ConnectionString!, o => o.IsolationLevel = options.IsolationLevel);
         });
-        return builder;
     }
 
     private static MySqlStrategyOptions Configured(Action<MySqlStrategyOptions> configure)

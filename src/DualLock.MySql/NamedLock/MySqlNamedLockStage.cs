@@ -50,12 +50,16 @@ internal sealed class MySqlNamedLockStage : LockStage
     protected internal override LockStageTraits Traits => LockStageTraits.Excludes;
 
     /// <inheritdoc />
-    public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(context);
+    public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+        => AcquireEachKeyAsync(context, waitTimeout, _acquireKey ??= AcquireKeyAsync, cancellationToken);
 
+    // Made once (a race makes it twice, harmlessly): a method group would be a new delegate per call.
+    private Func<LockContext, LockKey, TimeSpan, CancellationToken, ValueTask<LockStageHandle?>>? _acquireKey;
+
+    private async ValueTask<LockStageHandle?> AcquireKeyAsync(LockContext context, LockKey key, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    {
         // Never inside a transaction stage: LockPipelineBuilder.Build() refuses that order (see Traits).
-        var name = NamedLockName.For(_prefix, context.Key);
+        var name = NamedLockName.For(_prefix, key);
         var started = _timeProvider.GetTimestamp();
         var connection = new MySqlConnection(_connectionString);
         var acquired = false;
@@ -70,7 +74,7 @@ internal sealed class MySqlNamedLockStage : LockStage
                 }
                 catch (Exception) when (deadline.Expired)
                 {
-                    Log.OpenTimedOut(Logger, Name, context.Key.Resource);
+                    Log.OpenTimedOut(Logger, Name, key.Resource);
                     return null;
                 }
             }
@@ -99,7 +103,7 @@ internal sealed class MySqlNamedLockStage : LockStage
                     }
                     catch (Exception) when (roundTrip.Expired)
                     {
-                        Log.GetLockUnanswered(Logger, Name, context.Key.Resource, _timeProvider.GetElapsedTime(started).TotalMilliseconds);
+                        Log.GetLockUnanswered(Logger, Name, key.Resource, _timeProvider.GetElapsedTime(started).TotalMilliseconds);
                         return null;
                     }
 
@@ -115,14 +119,14 @@ internal sealed class MySqlNamedLockStage : LockStage
                     acquired = true;
                     var guard = new NamedLockGuard(this, context, connection, name, context.GetFeature<NamedLockGuard>());
                     context.SetFeature(guard);
-                    return new Handle(this, context.Key.Resource, connection, name, guard, attempt > 0);
+                    return new Handle(this, key.Resource, connection, name, guard, attempt > 0);
                 }
 
                 if (result is null)
                 {
                     // A cancelled GET_LOCK is ended with KILL QUERY, which MariaDB answers with NULL, not an error.
                     cancellationToken.ThrowIfCancellationRequested();
-                    throw new InvalidOperationException($"GET_LOCK returned NULL for the '{Name}' lock on resource '{context.Key.Resource}' (the server ran out of memory or the query was killed).");
+                    throw new InvalidOperationException($"GET_LOCK returned NULL for the '{Name}' lock on resource '{key.Resource}' (the server ran out of memory or the query was killed).");
                 }
 
                 remaining = waitTimeout - _timeProvider.GetElapsedTime(started);
@@ -137,12 +141,12 @@ internal sealed class MySqlNamedLockStage : LockStage
         }
         catch (MySqlException ex) when (MySqlErrors.IsDeadlock(ex))
         {
-            Log.LockFailed(Logger, Name, context.Key.Resource, (int)ex.ErrorCode);
-            throw new LockTimeoutException(context.Key.Resource, Name, _timeProvider.GetElapsedTime(started), waitTimeout, ex);
+            Log.LockFailed(Logger, Name, key.Resource, (int)ex.ErrorCode);
+            throw new LockTimeoutException(key.Resource, Name, _timeProvider.GetElapsedTime(started), waitTimeout, ex);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && MySqlErrors.IsUnavailable(ex))
         {
-            throw new LockUnavailableException(context.Key.Resource, Name, _timeProvider.GetElapsedTime(started), ex);
+            throw new LockUnavailableException(key.Resource, Name, _timeProvider.GetElapsedTime(started), ex);
         }
         finally
         {

@@ -79,7 +79,7 @@ internal sealed class NamedLockGuard : IDisposable
             1,
             new(DualLock.Telemetry.DualLockTelemetry.PipelineTag, _context.PipelineName),
             new(DualLock.Telemetry.DualLockTelemetry.StageTag, _stage.Name));
-        Log.NamedLockLost(_stage.Logger, _stage.Name, _context.Key.Resource, how);
+        Log.NamedLockLost(_stage.Logger, _stage.Name, _context.Keys.First.Resource, how);
         try
         {
             _lost.Cancel();

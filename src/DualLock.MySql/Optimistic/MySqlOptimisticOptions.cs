@@ -2,13 +2,9 @@ using System.Data;
 
 namespace DualLock.MySql;
 
-/// <summary>Options of <see cref="MySqlOptimisticExecutor"/>.</summary>
+/// <summary>Options of the optimistic strategy <c>AddOptimisticStrategy</c> registers: a MySQL transaction per attempt, re-run after a conflict.</summary>
 public sealed class MySqlOptimisticOptions
 {
-    /// <summary>Gets or sets the name used in exceptions, metrics and logs.</summary>
-    /// <value>Default: <c>mysql-optimistic</c>.</value>
-    public string Name { get; set; } = "mysql-optimistic";
-
     /// <summary>Gets or sets the MySqlConnector connection string.</summary>
     /// <value>Required. Default: <see langword="null"/>.</value>
     public string? ConnectionString { get; set; }
@@ -17,7 +13,7 @@ public sealed class MySqlOptimisticOptions
     /// <value>Default: <see cref="IsolationLevel.ReadCommitted"/>: each attempt reads the latest committed version.</value>
     public IsolationLevel IsolationLevel { get; set; } = IsolationLevel.ReadCommitted;
 
-    /// <summary>Gets or sets how many times the work may run before the executor gives up.</summary>
+    /// <summary>Gets or sets how many times the work may run before <see cref="LockConflictException"/> is thrown.</summary>
     /// <value>Default: 10. Between 1 and 10,000.</value>
     public int MaxAttempts { get; set; } = 10;
 
@@ -29,16 +25,12 @@ public sealed class MySqlOptimisticOptions
     /// <value>Default: 200 ms.</value>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>A shallow copy; options hold only values.</summary>
-    internal MySqlOptimisticOptions Copy() => (MySqlOptimisticOptions)MemberwiseClone();
-
     /// <summary>Adds every problem with these options to <paramref name="problems"/>.</summary>
     internal void Validate(ICollection<string> problems)
     {
         var check = OptionChecks.For(this, problems);
-        check.NotEmpty(nameof(Name), Name);
         check.NotEmpty(nameof(ConnectionString), ConnectionString);
         check.Between(nameof(MaxAttempts), MaxAttempts, 1, 10_000);
-        MySqlRowLockOptions.RetryDelays(check, RetryDelay, MaxRetryDelay);
+        check.RetryDelays(RetryDelay, MaxRetryDelay);
     }
 }

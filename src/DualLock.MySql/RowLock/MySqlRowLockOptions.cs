@@ -72,11 +72,5 @@ public sealed class MySqlRowLockOptions : LockStageOptions
     }
 
     /// <summary>The rule of a first and a longest backoff, shared by the MySQL options that retry.</summary>
-    internal static void RetryDelays(OptionChecks check, TimeSpan retryDelay, TimeSpan maxRetryDelay)
-    {
-        if (check.Between(nameof(MaxRetryDelay), maxRetryDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10)))
-        {
-            check.Between(nameof(RetryDelay), retryDelay, TimeSpan.FromMilliseconds(1), maxRetryDelay, "the upper bound is MaxRetryDelay");
-        }
-    }
+    internal static void RetryDelays(OptionChecks check, TimeSpan retryDelay, TimeSpan maxRetryDelay) => check.RetryDelays(retryDelay, maxRetryDelay);
 }

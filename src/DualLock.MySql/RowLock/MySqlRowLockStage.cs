@@ -60,21 +60,17 @@ internal sealed class MySqlRowLockStage : LockStage
     /// <summary>The row stays locked until the transaction of the outer transaction stage ends.</summary>
     protected internal override LockStageTraits Traits => LockStageTraits.Excludes | LockStageTraits.HeldByTransaction;
 
+    /// <summary>
+    /// The key's row; a set's rows in one <c>SELECT ... WHERE key IN (...) ORDER BY key FOR UPDATE</c> within one wait
+    /// for the set (or row by row, in canonical order, when the table has no set statement).
+    /// </summary>
     /// <inheritdoc />
     public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return LockRowsAsync(context, null, waitTimeout, cancellationToken);
-    }
-
-    /// <summary>Every key's row in one <c>SELECT ... WHERE key IN (...) ORDER BY key FOR UPDATE</c>, within one wait for the set.</summary>
-    /// <inheritdoc />
-    public override ValueTask<LockStageHandle?> TryAcquireAllAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        if (_manyPrefix is null)
+        if (context.Keys.Count == 1 || _manyPrefix is null)
         {
-            return base.TryAcquireAllAsync(context, waitTimeout, cancellationToken);
+            return AcquireEachKeyAsync(context, waitTimeout, _acquireKey ??= LockRowAsync, cancellationToken);
         }
 
         // Keys of other resources or scopes may name the same row: it is locked (and counted) once.
@@ -87,11 +83,17 @@ internal sealed class MySqlRowLockStage : LockStage
             }
         }
 
-        return LockRowsAsync(context, [.. ids], waitTimeout, cancellationToken);
+        return LockRowsAsync(context, context.Keys.First, [.. ids], waitTimeout, cancellationToken);
     }
 
+    // Made once (a race makes it twice, harmlessly): a method group would be a new delegate per call.
+    private Func<LockContext, LockKey, TimeSpan, CancellationToken, ValueTask<LockStageHandle?>>? _acquireKey;
+
+    private ValueTask<LockStageHandle?> LockRowAsync(LockContext context, LockKey key, TimeSpan waitTimeout, CancellationToken cancellationToken)
+        => LockRowsAsync(context, key, null, waitTimeout, cancellationToken);
+
     /// <summary>Locks the key's row, or with <paramref name="ids"/> every row of the set in one statement; retries or waits within the wait.</summary>
-    private async ValueTask<LockStageHandle?> LockRowsAsync(LockContext context, string[]? ids, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    private async ValueTask<LockStageHandle?> LockRowsAsync(LockContext context, LockKey key, string[]? ids, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         var transaction = context.GetRequiredFeature<MySqlTransactionFeature>();
         var started = _timeProvider.GetTimestamp();
@@ -107,11 +109,11 @@ internal sealed class MySqlRowLockStage : LockStage
             try
             {
                 var found = ids is null
-                    ? await LockAsync(transaction, CommandText(remaining), context.Key, deadline?.Token ?? cancellationToken).ConfigureAwait(false)
+                    ? await LockAsync(transaction, CommandText(remaining), key, deadline?.Token ?? cancellationToken).ConfigureAwait(false)
                     : await LockAllAsync(transaction, CommandText(remaining, ids.Length), ids, deadline?.Token ?? cancellationToken).ConfigureAwait(false);
                 if (!found)
                 {
-                    throw new MySqlRowNotFoundException(context.Key.Resource, Name, _timeProvider.GetElapsedTime(started), _target);
+                    throw new MySqlRowNotFoundException(key.Resource, Name, _timeProvider.GetElapsedTime(started), _target);
                 }
 
                 return contended ? ContendedHandle : UncontendedHandle;
@@ -132,7 +134,7 @@ internal sealed class MySqlRowLockStage : LockStage
             }
             catch (Exception ex) when (ex is not OperationCanceledException && MySqlErrors.IsUnavailable(ex))
             {
-                throw new LockUnavailableException(context.Key.Resource, Name, _timeProvider.GetElapsedTime(started), ex);
+                throw new LockUnavailableException(context.Keys.First.Resource, Name, _timeProvider.GetElapsedTime(started), ex);
             }
 
             // A lock-wait error rolls back the statement only, so the transaction can try again, unless the server
@@ -248,8 +250,8 @@ internal sealed class MySqlRowLockStage : LockStage
 
     private LockTimeoutException Timeout(LockContext context, TimeSpan waitTimeout, long started, Exception ex)
     {
-        Log.LockFailed(_logger, Name, context.Key.Resource, ex is MySqlException mysql ? (int)mysql.ErrorCode : (int)MySqlErrorCode.QueryInterrupted);
-        return new LockTimeoutException(context.Key.Resource, Name, _timeProvider.GetElapsedTime(started), waitTimeout, ex);
+        Log.LockFailed(_logger, Name, context.Keys.First.Resource, ex is MySqlException mysql ? (int)mysql.ErrorCode : (int)MySqlErrorCode.QueryInterrupted);
+        return new LockTimeoutException(context.Keys.First.Resource, Name, _timeProvider.GetElapsedTime(started), waitTimeout, ex);
     }
 
     private static readonly Handle UncontendedHandle = new(false);

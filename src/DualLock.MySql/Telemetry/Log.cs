@@ -14,11 +14,7 @@ internal static partial class Log
     [LoggerMessage(3002, LogLevel.Warning, "The '{Stage}' lock on resource '{Resource}' failed on the server ({ErrorCode}); the transaction will be rolled back")]
     public static partial void LockFailed(ILogger logger, string stage, string resource, int errorCode);
 
-    [LoggerMessage(3003, LogLevel.Debug, "Optimistic attempt {Attempt} on {Key} lost its compare-and-set; retrying after {DelayMs:0} ms")]
-    public static partial void OptimisticConflict(ILogger logger, LockKey key, int attempt, double delayMs);
 
-    [LoggerMessage(3004, LogLevel.Warning, "Optimistic execution on resource '{Resource}' gave up after {Attempts} conflicting attempts")]
-    public static partial void OptimisticExhausted(ILogger logger, string resource, int attempts);
 
     [LoggerMessage(3005, LogLevel.Error, "Releasing the '{Stage}' named lock on resource '{Resource}' failed; the server releases it when the session ends")]
     public static partial void NamedLockReleaseFailed(ILogger logger, string stage, string resource, Exception exception);

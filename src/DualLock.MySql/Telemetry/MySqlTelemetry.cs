@@ -14,7 +14,6 @@ internal sealed class MySqlTelemetry
         Meter = meter;
         FenceRejected = meter.CreateCounter<long>("duallock.mysql.fence.rejected", "{event}", "Transactions refused when they began because a newer fencing token was already recorded for the key.");
         NamedLockLost = meter.CreateCounter<long>("duallock.mysql.named_lock.lost", "{event}", "Named locks found lost while held (their session dropped, or RELEASE_LOCK found them gone).");
-        OptimisticConflicts = meter.CreateCounter<long>("duallock.mysql.optimistic.conflicts", "{event}", "Optimistic attempts whose compare-and-set found the version changed.");
     }
 
     public Meter Meter { get; }
@@ -22,8 +21,6 @@ internal sealed class MySqlTelemetry
     public Counter<long> FenceRejected { get; }
 
     public Counter<long> NamedLockLost { get; }
-
-    public Counter<long> OptimisticConflicts { get; }
 
     /// <summary>
     /// The counters on <paramref name="meter"/>, created once per meter; what is created outside a pipeline

@@ -48,28 +48,21 @@ internal sealed class MySqlTransactionStage : LockStage
     /// <summary>Opens the transaction; with EnforceFencing it also enforces the outer stage's token.</summary>
     protected internal override LockStageTraits Traits => _fenceTable is null ? LockStageTraits.OpensTransaction : LockStageTraits.OpensTransaction | LockStageTraits.EnforcesFencingToken;
 
+    /// <summary>One transaction for the whole key set; with EnforceFencing each key's token is fenced, in the set's canonical order.</summary>
     /// <inheritdoc />
     public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return AcquireAsync(context, waitTimeout, allKeys: false, cancellationToken);
+        return AcquireAsync(context, waitTimeout, cancellationToken);
     }
 
-    /// <summary>One transaction for the whole key set; with EnforceFencing each key's token is fenced, in the set's canonical order.</summary>
-    /// <inheritdoc />
-    public override ValueTask<LockStageHandle?> TryAcquireAllAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        return AcquireAsync(context, waitTimeout, allKeys: true, cancellationToken);
-    }
-
-    private async ValueTask<LockStageHandle?> AcquireAsync(LockContext context, TimeSpan waitTimeout, bool allKeys, CancellationToken cancellationToken)
+    private async ValueTask<LockStageHandle?> AcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         var started = _timeProvider.GetTimestamp();
 
         // The keys whose outer token this transaction fences: the fence rows are taken in the keys' canonical
         // order, so two transactions over overlapping sets cannot each hold a fence row the other waits for.
-        var fenced = _fenceTable is null ? [] : FencedKeys(context, allKeys);
+        var fenced = _fenceTable is null ? [] : FencedKeys(context);
         var bound = waitTimeout > WaitDeadline.MinimumRoundTrip ? waitTimeout : WaitDeadline.MinimumRoundTrip;
         using var deadline = WaitDeadline.After(bound, _timeProvider, cancellationToken);
         var connection = new MySqlConnection(_connectionString);
@@ -127,37 +120,32 @@ internal sealed class MySqlTransactionStage : LockStage
                 // holder of the key (with an older token, still in its transaction) was in the way.
                 if (fencing)
                 {
-                    Log.LockFailed(_logger, Name, context.Key.Resource, (int)MySqlErrorCode.QueryInterrupted);
+                    Log.LockFailed(_logger, Name, context.Keys.First.Resource, (int)MySqlErrorCode.QueryInterrupted);
                     throw new LockTimeoutException(
-                        context.Key.Resource, Name, _timeProvider.GetElapsedTime(started), waitTimeout, ex is OperationCanceledException { InnerException: MySqlException interrupted } ? interrupted : ex);
+                        context.Keys.First.Resource, Name, _timeProvider.GetElapsedTime(started), waitTimeout, ex is OperationCanceledException { InnerException: MySqlException interrupted } ? interrupted : ex);
                 }
 
-                Log.OpenTimedOut(_logger, Name, context.Key.Resource);
+                Log.OpenTimedOut(_logger, Name, context.Keys.First.Resource);
                 return null;
             }
 
             if (ex is MySqlException mysql && (MySqlErrors.IsLockWait(mysql) || MySqlErrors.IsDeadlock(mysql)))
             {
-                Log.LockFailed(_logger, Name, context.Key.Resource, (int)mysql.ErrorCode);
-                throw new LockTimeoutException(context.Key.Resource, Name, _timeProvider.GetElapsedTime(started), waitTimeout, ex);
+                Log.LockFailed(_logger, Name, context.Keys.First.Resource, (int)mysql.ErrorCode);
+                throw new LockTimeoutException(context.Keys.First.Resource, Name, _timeProvider.GetElapsedTime(started), waitTimeout, ex);
             }
 
             if (ex is not OperationCanceledException && MySqlErrors.IsUnavailable(ex))
             {
-                throw new LockUnavailableException(context.Key.Resource, Name, _timeProvider.GetElapsedTime(started), ex);
+                throw new LockUnavailableException(context.Keys.First.Resource, Name, _timeProvider.GetElapsedTime(started), ex);
             }
 
             throw;
         }
     }
 
-    private static (LockKey Key, long Token)[] FencedKeys(LockContext context, bool allKeys)
+    private static (LockKey Key, long Token)[] FencedKeys(LockContext context)
     {
-        if (!allKeys)
-        {
-            return context.FencingToken is { } token ? [(context.Key, token)] : [];
-        }
-
         var keys = context.Keys;
         var fenced = new List<(LockKey, long)>(keys.Count);
         foreach (var key in keys)
@@ -229,7 +217,7 @@ internal sealed class MySqlTransactionStage : LockStage
                     }
                 }
 
-                await MySqlErrors.CommitAsync(transaction, context.Key.Resource, stage.Name, () => stage._timeProvider.GetElapsedTime(started)).ConfigureAwait(false);
+                await MySqlErrors.CommitAsync(transaction, context.Keys.First.Resource, stage.Name, () => stage._timeProvider.GetElapsedTime(started)).ConfigureAwait(false);
             }
             finally
             {
@@ -242,9 +230,9 @@ internal sealed class MySqlTransactionStage : LockStage
         private async ValueTask RefuseAsync(string lostStage, string reason)
         {
             await transaction.RollbackAsync().ConfigureAwait(false);
-            Log.CommitRefusedLeaseLost(stage._logger, stage.Name, context.Key.Resource, lostStage);
+            Log.CommitRefusedLeaseLost(stage._logger, stage.Name, context.Keys.First.Resource, lostStage);
             throw new LockLeaseLostException(
-                context.Key.Resource,
+                context.Keys.First.Resource,
                 lostStage,
                 stage._timeProvider.GetElapsedTime(started),
                 reason + "; the transaction was rolled back instead of committed.");

@@ -22,13 +22,17 @@ internal sealed partial class RedisGateStage(string name, RedisGateShared shared
     /// <summary>Gets the number of keys this process currently holds or waits for (for tests).</summary>
     internal int ActiveKeyCount => shared.Gates.Count;
 
-    public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+        => AcquireEachKeyAsync(context, waitTimeout, _acquireKey ??= AcquireKeyAsync, cancellationToken);
+
+    // Made once (a race makes it twice, harmlessly): a method group would be a new delegate per call.
+    private Func<LockContext, LockKey, TimeSpan, CancellationToken, ValueTask<LockStageHandle?>>? _acquireKey;
+
+    private async ValueTask<LockStageHandle?> AcquireKeyAsync(LockContext context, LockKey key, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
         cancellationToken.ThrowIfCancellationRequested();
         var time = shared.Time;
         var start = time.GetTimestamp();
-        var key = context.Key;
         var gate = shared.Gates.Enter(key.ToString(), shared.Options.MaxQueueLength);
         if (gate is null)
         {

@@ -19,14 +19,9 @@ internal sealed class ConnectingRedisLockStage(RedisConnectionSource source, Red
     public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
         => Volatile.Read(ref _stage) is { } stage
             ? stage.TryAcquireAsync(context, waitTimeout, cancellationToken)
-            : ConnectThenAcquireAsync(context, waitTimeout, all: false, cancellationToken);
+            : ConnectThenAcquireAsync(context, waitTimeout, cancellationToken);
 
-    public override ValueTask<LockStageHandle?> TryAcquireAllAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
-        => Volatile.Read(ref _stage) is { } stage
-            ? stage.TryAcquireAllAsync(context, waitTimeout, cancellationToken)
-            : ConnectThenAcquireAsync(context, waitTimeout, all: true, cancellationToken);
-
-    private async ValueTask<LockStageHandle?> ConnectThenAcquireAsync(LockContext lockContext, TimeSpan waitTimeout, bool all, CancellationToken cancellationToken)
+    private async ValueTask<LockStageHandle?> ConnectThenAcquireAsync(LockContext lockContext, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lockContext);
         var time = build.TimeProvider;
@@ -42,14 +37,14 @@ internal sealed class ConnectingRedisLockStage(RedisConnectionSource source, Red
         catch (TimeoutException ex)
         {
             var connecting = TimeProvider.System.GetElapsedTime(source.ConnectStarted);
-            throw new LockUnavailableException(lockContext.Key.Resource, Name, time.GetElapsedTime(start), new RedisConnectionException(
+            throw new LockUnavailableException(lockContext.Keys.First.Resource, Name, time.GetElapsedTime(start), new RedisConnectionException(
                 ConnectionFailureType.UnableToConnect,
                 $"The connection to Redis {source.Endpoints} is not made yet (connecting for {connecting.TotalMilliseconds:0} ms, connect timeout {source.ConnectTimeout.TotalMilliseconds:0} ms).",
                 ex));
         }
         catch (Exception ex) when (RedisCall.IsUnavailable(ex))
         {
-            throw new LockUnavailableException(lockContext.Key.Resource, Name, time.GetElapsedTime(start), ex);
+            throw new LockUnavailableException(lockContext.Keys.First.Resource, Name, time.GetElapsedTime(start), ex);
         }
 
         var stage = Stage(redis);
@@ -57,9 +52,7 @@ internal sealed class ConnectingRedisLockStage(RedisConnectionSource source, Red
         var remaining = waitTimeout > waited ? waitTimeout - waited : TimeSpan.Zero;
         try
         {
-            return all
-                ? await stage.TryAcquireAllAsync(lockContext, remaining, cancellationToken).ConfigureAwait(false)
-                : await stage.TryAcquireAsync(lockContext, remaining, cancellationToken).ConfigureAwait(false);
+            return await stage.TryAcquireAsync(lockContext, remaining, cancellationToken).ConfigureAwait(false);
         }
         catch (LockUnavailableException ex)
         {

@@ -68,24 +68,28 @@ internal sealed partial class RedisLockStage : LockStage
 
     /// <inheritdoc />
     public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+        => AcquireEachKeyAsync(context, waitTimeout, _acquireKey ??= AcquireKeyAsync, cancellationToken);
+
+    // Made once (a race makes it twice, harmlessly): a method group would be a new delegate per call.
+    private Func<LockContext, LockKey, TimeSpan, CancellationToken, ValueTask<LockStageHandle?>>? _acquireKey;
+
+    private ValueTask<LockStageHandle?> AcquireKeyAsync(LockContext context, LockKey key, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        if (_outages.Count > 0 && _outages.Find(_redis.HashSlot(Entry(context.Key).Names.Lock)) is { } outage)
+        if (_outages.Count > 0 && _outages.Find(_redis.HashSlot(Entry(key).Names.Lock)) is { } outage)
         {
             // A known outage fails before the key's local turn and without a throw: in a retry storm every
             // caller lands here, and an exception thrown through the turn's frames and failing its queued
             // waiters was most of the CPU of each 503 (the p99 of the fail-fast answers rose with it).
-            return ValueTask.FromException<LockStageHandle?>(KnownUnavailable(context.Key, outage, TimeSpan.Zero));
+            return ValueTask.FromException<LockStageHandle?>(KnownUnavailable(key, outage, TimeSpan.Zero));
         }
 
-        return AcquireAsync(context, waitTimeout, cancellationToken);
+        return AcquireAsync(context, key, waitTimeout, cancellationToken);
     }
 
-    private async ValueTask<LockStageHandle?> AcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    private async ValueTask<LockStageHandle?> AcquireAsync(LockContext context, LockKey key, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var start = _time.GetTimestamp();
-        var key = context.Key;
         var entry = Entry(key);
         var turn = _turns.Enter(entry.Text, NewTurn, (this, entry), _options.MaxQueueLength);
         if (turn is null)

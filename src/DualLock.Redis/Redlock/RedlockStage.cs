@@ -55,10 +55,14 @@ internal sealed partial class RedlockStage : LockStage
     protected internal override LockStageTraits Traits => LockStageTraits.Excludes | LockStageTraits.IssuesFencingToken;
 
     /// <inheritdoc />
-    public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+        => AcquireEachKeyAsync(context, waitTimeout, _acquireKey ??= AcquireKeyAsync, cancellationToken);
+
+    // Made once (a race makes it twice, harmlessly): a method group would be a new delegate per call.
+    private Func<LockContext, LockKey, TimeSpan, CancellationToken, ValueTask<LockStageHandle?>>? _acquireKey;
+
+    private async ValueTask<LockStageHandle?> AcquireKeyAsync(LockContext context, LockKey key, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var key = context.Key;
         var names = new RedisKeyNames(_options.KeyPrefix, key);
         var start = _time.GetTimestamp();
         var contended = false;

@@ -6,16 +6,21 @@ namespace DualLock;
 /// </summary>
 internal sealed class InProcessGateStage(string name, KeyedRegistry<FairGate> gates, bool exclusive, int maxQueueLength, TimeProvider time) : LockStage(name)
 {
+    // Made once (a race makes it twice, harmlessly): a method group would be a new delegate per call.
+    private Func<LockContext, LockKey, TimeSpan, CancellationToken, ValueTask<LockStageHandle?>>? _acquireKey;
+
     /// <summary>Gets the number of keys currently held or waited for (idle keys are forgotten).</summary>
     internal int ActiveKeyCount => gates.Count;
 
     /// <summary>The write side excludes every other holder; the read side and a semaphore's permit do not.</summary>
     protected internal override LockStageTraits Traits => exclusive ? LockStageTraits.Excludes : LockStageTraits.None;
 
-    public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+        => AcquireEachKeyAsync(context, waitTimeout, _acquireKey ??= AcquireKeyAsync, cancellationToken);
+
+    private async ValueTask<LockStageHandle?> AcquireKeyAsync(LockContext context, LockKey key, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var gate = gates.Enter(context.Key.ToString(), maxQueueLength);
+        var gate = gates.Enter(key.ToString(), maxQueueLength);
         if (gate is null)
         {
             return null;

@@ -113,4 +113,13 @@ internal readonly struct OptionChecks(ICollection<string> problems, string path)
 
         return value.ToString("c", CultureInfo.InvariantCulture);
     }
+
+    /// <summary>The rule of a first and a longest backoff (properties <c>RetryDelay</c> and <c>MaxRetryDelay</c>), shared by every options class that retries.</summary>
+    public void RetryDelays(TimeSpan retryDelay, TimeSpan maxRetryDelay)
+    {
+        if (Between("MaxRetryDelay", maxRetryDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10)))
+        {
+            Between("RetryDelay", retryDelay, TimeSpan.FromMilliseconds(1), maxRetryDelay, "the upper bound is MaxRetryDelay");
+        }
+    }
 }

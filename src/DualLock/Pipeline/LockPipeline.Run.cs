@@ -10,26 +10,21 @@ public sealed partial class LockPipeline
     public static readonly TimeSpan MaxWaitTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>The one execution path; the work comes with a state so the public overloads need no closure per call.</summary>
-    private async ValueTask<LockAttempt<TResult>> RunAsync<TState, TResult>(
-        LockKey key,
-        LockKey[]? keys,
+    private async ValueTask<LockAttempt<TResult>> RunAsync<TResult, TState>(
+        LockKeySet keySet,
         TimeSpan waitTimeout,
         Func<LockContext, TState, CancellationToken, ValueTask<TResult>> work,
         TState state,
         bool throwOnTimeout,
+        int attempt,
         CancellationToken cancellationToken)
     {
-        if (key.IsDefault)
-        {
-            throw new ArgumentException("The lock key is default(LockKey); create it with new LockKey(resource, id).", nameof(key));
-        }
-
-        ArgumentNullException.ThrowIfNull(work);
         ValidateWaitTimeout(waitTimeout, nameof(waitTimeout));
         cancellationToken.ThrowIfCancellationRequested();
 
-        // Several keys: every stage locks the whole set (in canonical order) before the next stage starts.
-        var context = keys is null ? new LockContext(key, Name, waitTimeout, _timeProvider) : new LockContext(keys, Name, waitTimeout, _timeProvider);
+        // Every stage locks the whole set (in canonical order) before the next stage starts.
+        var context = new LockContext(keySet, Name, waitTimeout, _timeProvider, attempt, _conflictRetry is not null);
+        var resource = keySet.First.Resource;
         context.Logger = _logger;
         var held = new HeldStage[_stages.Length];
         var acquiredCount = 0;
@@ -67,16 +62,13 @@ public sealed partial class LockPipeline
                 var index = acquiredCount++;
                 held[index] = new HeldStage(handle, _timeProvider.GetTimestamp(), default);
                 held[index] = held[index] with { LeaseWatch = WatchLease(context, stage, handle) };
-                if (keys is not null)
+                if (handle.FencingTokens is { } tokens)
                 {
-                    if (handle.FencingTokens is { } tokens)
-                    {
-                        context.SetFencingTokens(tokens);
-                    }
+                    context.SetFencingTokens(tokens);
                 }
-                else if (handle.FencingToken is { } token)
+                else if (handle.FencingToken is { } token && keySet.Count == 1)
                 {
-                    context.FencingToken = token;
+                    context.SetFencingToken(0, token);
                 }
             }
         }
@@ -107,7 +99,7 @@ public sealed partial class LockPipeline
                     ExceptionDispatchInfo.Throw(stageTimeout);
                 }
 
-                throw new LockTimeoutException(context.Key.Resource, timedOut.Name, _timeProvider.GetElapsedTime(start), waitTimeout);
+                throw new LockTimeoutException(resource, timedOut.Name, _timeProvider.GetElapsedTime(start), waitTimeout);
             }
 
             return default;
@@ -128,7 +120,7 @@ public sealed partial class LockPipeline
             if (ex is OperationCanceledException && context.LeaseLostStage is { } lostStage && !cancellationToken.IsCancellationRequested)
             {
                 throw new LockLeaseLostException(
-                    key.Resource, lostStage, _timeProvider.GetElapsedTime(start), "the work was cancelled because the lock was lost.", ex);
+                    resource, lostStage, _timeProvider.GetElapsedTime(start), "the work was cancelled because the lock was lost.", ex);
             }
 
             throw;
@@ -140,7 +132,7 @@ public sealed partial class LockPipeline
             // The work returned, but not under the lock all along: another holder may have been inside too.
             // Its transaction rolls back; a caller that ignored its token must not be told it succeeded.
             await ReleaseAsync(context, held, acquiredCount, workSucceeded: false, failing: true).ConfigureAwait(false);
-            throw new LockLeaseLostException(key.Resource, lost, _timeProvider.GetElapsedTime(start), OpensTransaction(acquiredCount)
+            throw new LockLeaseLostException(resource, lost, _timeProvider.GetElapsedTime(start), OpensTransaction(acquiredCount)
                 ? "the lock was lost while the work ran, so its transaction was rolled back."
                 : "the lock was lost while the work ran; the pipeline has no transaction, so what the work wrote was not protected by the lock.");
         }
@@ -197,14 +189,14 @@ public sealed partial class LockPipeline
         using var activity = DualLockTelemetry.ActivitySource.StartActivity("duallock.acquire", ActivityKind.Internal);
         activity?.SetTag(DualLockTelemetry.PipelineTag, Name);
         activity?.SetTag(DualLockTelemetry.StageTag, stage.Name);
-        activity?.SetTag(DualLockTelemetry.ResourceTag, context.Key.Resource);
+        activity?.SetTag(DualLockTelemetry.ResourceTag, context.Keys.First.Resource);
 
         var started = _timeProvider.GetTimestamp();
         var outcome = AcquireOutcome.Error;
         LockStageHandle? handle = null;
         try
         {
-            handle = await stage.AcquireForAsync(context, waitTimeout, cancellationToken).ConfigureAwait(false);
+            handle = await stage.TryAcquireAsync(context, waitTimeout, cancellationToken).ConfigureAwait(false);
             outcome = handle is null ? AcquireOutcome.Timeout : AcquireOutcome.Acquired;
             return handle;
         }
@@ -213,7 +205,7 @@ public sealed partial class LockPipeline
             outcome = AcquireOutcome.Unavailable;
             if (_unavailableLogThrottle.TryEnter(out var suppressed))
             {
-                Log.Unavailable(_logger, stage.Name, context.Key.Resource, Name, suppressed, ex);
+                Log.Unavailable(_logger, stage.Name, context.Keys.First.Resource, Name, suppressed, ex);
             }
 
             throw;
@@ -246,11 +238,11 @@ public sealed partial class LockPipeline
 
             if (outcome == AcquireOutcome.Timeout)
             {
-                Log.AcquireTimedOut(_logger, stage.Name, context.Key.Resource, Name, elapsed.TotalMilliseconds);
+                Log.AcquireTimedOut(_logger, stage.Name, context.Keys.First.Resource, Name, elapsed.TotalMilliseconds);
             }
             else if (outcome == AcquireOutcome.Acquired)
             {
-                Log.Acquired(_logger, stage.Name, context.Key, Name, elapsed.TotalMilliseconds);
+                Log.Acquired(_logger, stage.Name, context.Keys, Name, elapsed.TotalMilliseconds);
             }
 
             activity?.SetTag(DualLockTelemetry.OutcomeTag, outcome);
@@ -272,7 +264,7 @@ public sealed partial class LockPipeline
         return context.WatchLease(stage.Name, (ctx, stageName) =>
         {
             DualLockTelemetry.RecordLeaseLost(Name, stageName);
-            Log.LeaseLost(_logger, stageName, ctx.Key.Resource, Name);
+            Log.LeaseLost(_logger, stageName, ctx.Keys.First.Resource, Name);
         }, leaseLost);
     }
 
@@ -304,7 +296,7 @@ public sealed partial class LockPipeline
             }
             catch (Exception ex) when (failing)
             {
-                Log.ReleaseFailedAfterWorkFailed(_logger, stage.Name, context.Key.Resource, Name, ex);
+                Log.ReleaseFailedAfterWorkFailed(_logger, stage.Name, context.Keys.First.Resource, Name, ex);
             }
             catch (Exception ex) when ((stage.Traits & LockStageTraits.OpensTransaction) == 0)
             {
@@ -312,7 +304,7 @@ public sealed partial class LockPipeline
                 // the transaction inside it has committed. Thrown, it would tell the caller "not applied" and invite a
                 // retry that applies twice; the lock is left to its lease, the failure logged and counted.
                 DualLockTelemetry.ReleaseFailed.Add(1, new(DualLockTelemetry.PipelineTag, Name), new(DualLockTelemetry.StageTag, stage.Name));
-                Log.ReleaseFailedAfterWorkReturned(_logger, stage.Name, context.Key.Resource, Name, ex);
+                Log.ReleaseFailedAfterWorkReturned(_logger, stage.Name, context.Keys.First.Resource, Name, ex);
             }
             catch (Exception ex)
             {
@@ -325,7 +317,7 @@ public sealed partial class LockPipeline
                     heldFor.TotalSeconds,
                     new(DualLockTelemetry.PipelineTag, Name),
                     new(DualLockTelemetry.StageTag, stage.Name));
-                Log.Released(_logger, stage.Name, context.Key, Name, heldFor.TotalMilliseconds);
+                Log.Released(_logger, stage.Name, context.Keys, Name, heldFor.TotalMilliseconds);
             }
         }
 

@@ -15,9 +15,12 @@ public sealed partial class LockPipeline : ILockStrategy
     private readonly ILogger _logger;
     private readonly LogThrottle _unavailableLogThrottle;
 
-    internal LockPipeline(string name, LockStage[] stages, TimeSpan waitTimeout, TimeProvider timeProvider, ILogger logger)
+    private readonly ConflictRetryOptions? _conflictRetry;
+
+    internal LockPipeline(string name, LockStage[] stages, TimeSpan waitTimeout, ConflictRetryOptions? conflictRetry, TimeProvider timeProvider, ILogger logger)
     {
         Name = name;
+        _conflictRetry = conflictRetry;
         _stages = stages;
         WaitTimeout = waitTimeout;
         _timeProvider = timeProvider;
@@ -36,118 +39,23 @@ public sealed partial class LockPipeline : ILockStrategy
     public IReadOnlyList<string> StageNames { get; }
 
     /// <inheritdoc />
-    public async ValueTask<TResult> ExecuteAsync<TResult>(
-        LockKey key,
-        Func<LockContext, CancellationToken, ValueTask<TResult>> work,
-        TimeSpan? waitTimeout = null,
-        CancellationToken cancellationToken = default)
+    public ValueTask<LockAttempt<TResult>> ExecuteCoreAsync<TResult, TState>(
+        LockKeySet keys,
+        Func<LockContext, TState, CancellationToken, ValueTask<TResult>> work,
+        TState state,
+        TimeSpan? waitTimeout,
+        bool throwOnTimeout,
+        CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(work);
-        var attempt = await RunAsync(key, null, waitTimeout ?? WaitTimeout, Invoke, work, throwOnTimeout: true, cancellationToken).ConfigureAwait(false);
-        return attempt.Result!;
-    }
-
-    /// <inheritdoc />
-    public async ValueTask ExecuteAsync(
-        LockKey key,
-        Func<LockContext, CancellationToken, ValueTask> work,
-        TimeSpan? waitTimeout = null,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(work);
-        await RunAsync(key, null, waitTimeout ?? WaitTimeout, InvokeVoid, work, throwOnTimeout: true, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <inheritdoc />
-    public ValueTask<LockAttempt<TResult>> TryExecuteAsync<TResult>(
-        LockKey key,
-        Func<LockContext, CancellationToken, ValueTask<TResult>> work,
-        TimeSpan? waitTimeout = null,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(work);
-        return RunAsync(key, null, waitTimeout ?? WaitTimeout, Invoke, work, throwOnTimeout: false, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public async ValueTask<bool> TryExecuteAsync(
-        LockKey key,
-        Func<LockContext, CancellationToken, ValueTask> work,
-        TimeSpan? waitTimeout = null,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(work);
-        var attempt = await RunAsync(key, null, waitTimeout ?? WaitTimeout, InvokeVoid, work, throwOnTimeout: false, cancellationToken).ConfigureAwait(false);
-        return attempt.Acquired;
-    }
-
-    /// <inheritdoc />
-    public async ValueTask<TResult> ExecuteAsync<TResult>(
-        IReadOnlyList<LockKey> keys,
-        Func<LockContext, CancellationToken, ValueTask<TResult>> work,
-        TimeSpan? waitTimeout = null,
-        CancellationToken cancellationToken = default)
-    {
-        var set = LockKeySet.Canonical(keys, nameof(keys));
-        ArgumentNullException.ThrowIfNull(work);
-        var attempt = await RunAsync(set[0], Many(set), waitTimeout ?? WaitTimeout, Invoke, work, throwOnTimeout: true, cancellationToken).ConfigureAwait(false);
-        return attempt.Result!;
-    }
-
-    /// <inheritdoc />
-    public async ValueTask ExecuteAsync(
-        IReadOnlyList<LockKey> keys,
-        Func<LockContext, CancellationToken, ValueTask> work,
-        TimeSpan? waitTimeout = null,
-        CancellationToken cancellationToken = default)
-    {
-        var set = LockKeySet.Canonical(keys, nameof(keys));
-        ArgumentNullException.ThrowIfNull(work);
-        await RunAsync(set[0], Many(set), waitTimeout ?? WaitTimeout, InvokeVoid, work, throwOnTimeout: true, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <inheritdoc />
-    public ValueTask<LockAttempt<TResult>> TryExecuteAsync<TResult>(
-        IReadOnlyList<LockKey> keys,
-        Func<LockContext, CancellationToken, ValueTask<TResult>> work,
-        TimeSpan? waitTimeout = null,
-        CancellationToken cancellationToken = default)
-    {
-        var set = LockKeySet.Canonical(keys, nameof(keys));
-        ArgumentNullException.ThrowIfNull(work);
-        return RunAsync(set[0], Many(set), waitTimeout ?? WaitTimeout, Invoke, work, throwOnTimeout: false, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public async ValueTask<bool> TryExecuteAsync(
-        IReadOnlyList<LockKey> keys,
-        Func<LockContext, CancellationToken, ValueTask> work,
-        TimeSpan? waitTimeout = null,
-        CancellationToken cancellationToken = default)
-    {
-        var set = LockKeySet.Canonical(keys, nameof(keys));
-        ArgumentNullException.ThrowIfNull(work);
-        var attempt = await RunAsync(set[0], Many(set), waitTimeout ?? WaitTimeout, InvokeVoid, work, throwOnTimeout: false, cancellationToken).ConfigureAwait(false);
-        return attempt.Acquired;
-    }
-
-    /// <summary>A set that is one key after removing duplicates runs as the single-key execution it is.</summary>
-    private static LockKey[]? Many(LockKey[] set) => set.Length > 1 ? set : null;
-
-    private static ValueTask<TResult> Invoke<TResult>(LockContext context, Func<LockContext, CancellationToken, ValueTask<TResult>> work, CancellationToken token)
-        => work(context, token);
-
-    private static ValueTask<bool> InvokeVoid(LockContext context, Func<LockContext, CancellationToken, ValueTask> work, CancellationToken token)
-    {
-        var task = work(context, token);
-
-        // The common case, work that completed synchronously, costs no state machine.
-        return task.IsCompletedSuccessfully ? new ValueTask<bool>(true) : AwaitAsync(task);
-
-        static async ValueTask<bool> AwaitAsync(ValueTask pending)
+        if (keys.IsDefault)
         {
-            await pending.ConfigureAwait(false);
-            return true;
+            throw new ArgumentException("The lock key set is default(LockKeySet); pass a LockKey or create the set from keys.", nameof(keys));
         }
+
+        ArgumentNullException.ThrowIfNull(work);
+        var wait = waitTimeout ?? WaitTimeout;
+        return _conflictRetry is null
+            ? RunAsync(keys, wait, work, state, throwOnTimeout, attempt: 1, cancellationToken)
+            : RerunOnConflictAsync(keys, wait, work, state, throwOnTimeout, cancellationToken);
     }
 }

@@ -48,6 +48,15 @@ public sealed class LockPipelineBuilder
     /// <value>Default: <see langword="false"/> (a custom pipeline may fence some other way, or deliberately not).</value>
     public bool RequireFencedTransactions { get; set; }
 
+    /// <summary>
+    /// Gets or sets how the pipeline re-runs the work after a lost compare-and-set: the optimistic strategy. Each
+    /// attempt acquires every stage again, and the work sees <see cref="LockContext.Attempt"/> and
+    /// <see cref="LockContext.RerunsOnConflict"/>. Each attempt's stages get what is left of the wait timeout; the attempts
+    /// themselves are bounded by <see cref="ConflictRetryOptions.MaxAttempts"/>.
+    /// </summary>
+    /// <value>Default: <see langword="null"/>: the work runs once, and an <see cref="OptimisticConflictException"/> reaches the caller.</value>
+    public ConflictRetryOptions? ConflictRetry { get; set; }
+
     /// <summary>Gets the number of stages added so far.</summary>
     internal int StageCount => _factories.Count;
 
@@ -187,6 +196,6 @@ public sealed class LockPipelineBuilder
         }
 
         CompositionRules.Check(Name, stages, RequireFencedTransactions);
-        return new LockPipeline(Name, stages, WaitTimeout, TimeProvider, LoggerFactory.CreateLogger(DualLockTelemetry.Name));
+        return new LockPipeline(Name, stages, WaitTimeout, ConflictRetry?.ValidatedCopy(Name), TimeProvider, LoggerFactory.CreateLogger(DualLockTelemetry.Name));
     }
 }

@@ -44,7 +44,12 @@ internal sealed class KeySetHandle : LockStageHandle
     public override bool Contended => _contended;
 
     /// <summary>Acquires <paramref name="stage"/> for each key of the context in order, within one wait for the set.</summary>
-    public static async ValueTask<LockStageHandle?> AcquireEachAsync(LockStage stage, LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    public static async ValueTask<LockStageHandle?> AcquireEachAsync(
+        LockStage stage,
+        LockContext context,
+        TimeSpan waitTimeout,
+        Func<LockContext, LockKey, TimeSpan, CancellationToken, ValueTask<LockStageHandle?>> acquireKey,
+        CancellationToken cancellationToken)
     {
         var keys = context.Keys;
         var handles = new LockStageHandle[keys.Count];
@@ -55,9 +60,8 @@ internal sealed class KeySetHandle : LockStageHandle
         {
             for (; held < handles.Length; held++)
             {
-                context.SelectKey(held);
                 var remaining = waitTimeout - time.GetElapsedTime(started);
-                var handle = await stage.TryAcquireAsync(context, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+                var handle = await acquireKey(context, keys[held], remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
                 if (handle is null)
                 {
                     // This key is still someone else's: give back the ones before it so that holder (or anyone) can go on.
@@ -72,10 +76,6 @@ internal sealed class KeySetHandle : LockStageHandle
         {
             await GiveBackAsync(stage, context, handles, held).ConfigureAwait(false);
             throw;
-        }
-        finally
-        {
-            context.SelectKey(0);
         }
 
         return new KeySetHandle(handles);
@@ -110,7 +110,7 @@ internal sealed class KeySetHandle : LockStageHandle
     /// thrown: the caller must see the timeout or the acquire failure, and the key stays held only until its lease ends.
     /// </summary>
     private static async ValueTask GiveBackAsync(LockStage stage, LockContext context, LockStageHandle[] handles, int count)
-        => await ReleaseAsync(handles, count, workSucceeded: false, ex => Log.GiveBackFailed(context.Logger, stage.Name, context.Key.Resource, context.PipelineName, ex))
+        => await ReleaseAsync(handles, count, workSucceeded: false, ex => Log.GiveBackFailed(context.Logger, stage.Name, context.Keys.First.Resource, context.PipelineName, ex))
             .ConfigureAwait(false);
 
     /// <summary>

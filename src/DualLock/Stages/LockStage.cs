@@ -31,17 +31,26 @@ public abstract class LockStage
     /// </value>
     protected internal virtual LockStageTraits Traits => LockStageTraits.None;
 
-    /// <summary>Acquires this stage's lock for <see cref="LockContext.Key"/>.</summary>
-    /// <param name="context">The execution context; outer stages have already acquired theirs.</param>
+    /// <summary>
+    /// Acquires this stage's lock for every key of <see cref="LockContext.Keys"/>, which come distinct and in canonical
+    /// order; a single-key execution is a set of one.
+    /// </summary>
+    /// <param name="context">The execution context; outer stages have already acquired all their keys.</param>
     /// <param name="waitTimeout">
-    /// How long the stage may wait for another holder to release: what is left of the pipeline's wait.
-    /// <see cref="TimeSpan.Zero"/> means try once without waiting.
+    /// How long the stage may wait for other holders to release, for the whole set: what is left of the pipeline's
+    /// wait. <see cref="TimeSpan.Zero"/> means try once without waiting.
     /// </param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>
-    /// A handle that releases the lock, or <see langword="null"/> when the lock was still held by
-    /// someone else when the wait ran out.
+    /// One handle that releases every key, or <see langword="null"/> when a key was still held by someone else when
+    /// the wait ran out; then no key of this stage is left held.
     /// </returns>
+    /// <remarks>
+    /// A stage that locks key by key implements this with <see cref="AcquireEachKeyAsync"/>. A stage that can lock the
+    /// set in one step (one statement, one script) acquires in the same canonical order and reports each key's token
+    /// through <see cref="LockStageHandle.FencingTokens"/>; a stage that acquires once per execution whatever the keys
+    /// (a transaction) ignores them.
+    /// </remarks>
     /// <exception cref="LockUnavailableException">The lock service cannot be reached.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
     public abstract ValueTask<LockStageHandle?> TryAcquireAsync(
@@ -50,36 +59,26 @@ public abstract class LockStage
         CancellationToken cancellationToken);
 
     /// <summary>
-    /// Acquires this stage's lock for every key of a multi-key execution, <see cref="LockContext.Keys"/>, which
-    /// come distinct and in canonical order.
+    /// Acquires the keys of <see cref="LockContext.Keys"/> one after another in their canonical order with
+    /// <paramref name="acquireKey"/>, sharing the wait among them, and releases what it holds when a later key times out
+    /// or fails. A set of one is <paramref name="acquireKey"/>'s own handle, with nothing added.
     /// </summary>
-    /// <param name="context">The execution context; outer stages have already acquired all their keys.</param>
+    /// <param name="context">The execution context.</param>
     /// <param name="waitTimeout">What is left of the pipeline's wait, for the whole set.</param>
+    /// <param name="acquireKey">Acquires one key: the context, the key, what is left of the wait, the token; <see langword="null"/> on a timeout.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
-    /// <returns>
-    /// One handle that releases every key, or <see langword="null"/> when a key was still held by someone else
-    /// when the wait ran out; then no key of this stage is left held.
-    /// </returns>
-    /// <remarks>
-    /// The default acquires the keys one after another in that order with <see cref="TryAcquireAsync"/>
-    /// (<see cref="LockContext.Key"/> is each key in turn), shares the wait among them, and releases what it
-    /// holds when a later key times out or fails. A stage that can lock the set in one step (one statement, one
-    /// script) overrides this, acquiring in the same canonical order, and reports each key's token through
-    /// <see cref="LockStageHandle.FencingTokens"/>. A stage that acquires once per execution whatever the keys
-    /// (a transaction) overrides it too.
-    /// </remarks>
-    /// <exception cref="LockUnavailableException">The lock service cannot be reached.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
-    public virtual ValueTask<LockStageHandle?> TryAcquireAllAsync(
+    /// <returns>One handle over every key's handle (its <see cref="LockStageHandle.FencingTokens"/> are theirs), or <see langword="null"/> on a timeout.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="context"/> or <paramref name="acquireKey"/> is <see langword="null"/>.</exception>
+    protected ValueTask<LockStageHandle?> AcquireEachKeyAsync(
         LockContext context,
         TimeSpan waitTimeout,
+        Func<LockContext, LockKey, TimeSpan, CancellationToken, ValueTask<LockStageHandle?>> acquireKey,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return KeySetHandle.AcquireEachAsync(this, context, waitTimeout, cancellationToken);
+        ArgumentNullException.ThrowIfNull(acquireKey);
+        return context.Keys.Count == 1
+            ? acquireKey(context, context.Keys.First, waitTimeout, cancellationToken)
+            : KeySetHandle.AcquireEachAsync(this, context, waitTimeout, acquireKey, cancellationToken);
     }
-
-    /// <summary>The pipeline's call: the whole key set in a multi-key execution, else the one key.</summary>
-    internal ValueTask<LockStageHandle?> AcquireForAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
-        => context.IsMultiKey ? TryAcquireAllAsync(context, waitTimeout, cancellationToken) : TryAcquireAsync(context, waitTimeout, cancellationToken);
 }

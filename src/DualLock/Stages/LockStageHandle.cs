@@ -3,14 +3,15 @@ namespace DualLock;
 /// <summary>What a stage holds while the work runs; released exactly once by the pipeline.</summary>
 public abstract class LockStageHandle
 {
-    /// <summary>Gets the fencing token this acquisition was issued, or <see langword="null"/> when the stage issues none.</summary>
+    /// <summary>Gets the fencing token this acquisition of one key was issued, or <see langword="null"/> when the stage issues none.</summary>
     /// <value>A number that strictly increases with every acquisition of the same key. Default: <see langword="null"/>.</value>
     public virtual long? FencingToken => null;
 
     /// <summary>Gets the fencing token of each key a multi-key acquisition locked, in <see cref="LockContext.Keys"/> order.</summary>
     /// <value>
     /// Default: <see langword="null"/> (the stage issues none, or this handle holds one key and reports
-    /// <see cref="FencingToken"/>). Only a stage overriding <see cref="LockStage.TryAcquireAllAsync"/> returns it.
+    /// <see cref="FencingToken"/>). A stage that locks a set in one step returns it, as does the handle of
+    /// <see cref="LockStage.AcquireEachKeyAsync"/> from its keys' own tokens.
     /// </value>
     public virtual IReadOnlyList<long?>? FencingTokens => null;
 

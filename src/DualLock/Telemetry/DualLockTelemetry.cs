@@ -40,6 +40,11 @@ public static class DualLockTelemetry
     internal static readonly Counter<long> ReleaseFailed = Meter.CreateCounter<long>(
         "duallock.release.failed", "{release}", "Lock releases that failed after the work had returned (the call still succeeded; the lock ends with its lease).");
 
+    internal static readonly Counter<long> Conflicts = Meter.CreateCounter<long>(
+        "duallock.conflicts",
+        unit: "{conflict}",
+        description: "Attempts of the work that lost their compare-and-set and were rolled back (re-run, or the last one).");
+
     internal static readonly Counter<long> Fallbacks = Meter.CreateCounter<long>(
         "duallock.fallback", "{event}", "Acquires that continued without a stage because its lock service was unavailable.");
 

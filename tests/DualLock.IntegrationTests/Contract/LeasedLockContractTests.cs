@@ -53,7 +53,7 @@ public abstract partial class LeasedLockContractTests<TProvider> : ExclusiveLock
         var b = await Provider.NewKeyAsync();
         var pipeline = Provider.CreatePipeline();
 
-        async Task<(long A, long B)> SetTokensAsync(IReadOnlyList<LockKey> keys) => await pipeline.ExecuteAsync(keys, async (ctx, _) =>
+        async Task<(long A, long B)> SetTokensAsync(LockKeySet keys) => await pipeline.ExecuteAsync(keys, async (ctx, _) =>
         {
             await Provider.WriteMarkAsync(ctx, "set");
             return (ctx.GetFencingToken(a) ?? throw new InvalidOperationException("no token for the first key"),

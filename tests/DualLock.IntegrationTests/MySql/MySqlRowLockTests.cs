@@ -24,7 +24,7 @@ public sealed class MySqlRowLockTests
     private static Task<int> SetValueAsync(LockContext context, string table, long value)
     {
         var tx = context.GetRequiredFeature<MySqlTransactionFeature>();
-        return tx.Connection.ExecuteAsync($"UPDATE `{table}` SET value = @value WHERE id = @id", new { value, id = context.Key.Id }, tx.Transaction);
+        return tx.Connection.ExecuteAsync($"UPDATE `{table}` SET value = @value WHERE id = @id", new { value, id = context.Keys.First.Id }, tx.Transaction);
     }
 
     [Theory]

@@ -129,7 +129,7 @@ public sealed class StrategyPresetTests
     }
 
     [Fact]
-    public void AddOptimisticStrategy_RegistersKeyedExecutor_AndBadOptionsFailAtResolve()
+    public void AddOptimisticStrategy_RegistersALockStrategyThatRerunsOnConflict_AndBadOptionsFailAtResolve()
     {
         using var services = Build(b => b
             .AddOptimisticStrategy("optimistic", o => o.ConnectionString = ConnectionString)
@@ -138,9 +138,9 @@ public sealed class StrategyPresetTests
                 o.ConnectionString = ConnectionString;
                 o.MaxAttempts = 0;
             }));
-        Assert.NotNull(services.GetRequiredKeyedService<MySqlOptimisticExecutor>("optimistic"));
-        var ex = Assert.Throws<ArgumentException>(() => services.GetRequiredKeyedService<MySqlOptimisticExecutor>("broken"));
-        Assert.StartsWith("Optimistic executor 'broken': 1 invalid option problem:", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("optimistic", services.GetRequiredKeyedService<ILockStrategy>("optimistic").Name);
+        var ex = Assert.Throws<ArgumentException>(() => services.GetRequiredKeyedService<ILockStrategy>("broken"));
+        Assert.StartsWith("Strategy 'broken': 1 invalid option problem:", ex.Message, StringComparison.Ordinal);
         Assert.Contains("- MySqlOptimisticOptions.MaxAttempts must be between 1 and 10000 (was 0).", ex.Message, StringComparison.Ordinal);
     }
 

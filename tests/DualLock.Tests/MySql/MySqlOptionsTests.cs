@@ -70,8 +70,8 @@ public sealed class MySqlOptionsTests
     [Theory]
     [InlineData(0)]
     [InlineData(10_001)]
-    public void MySqlOptimisticExecutor_MaxAttemptsOutOfRange_Throws(int attempts)
-        => Assert.Throws<ArgumentException>(() => new MySqlOptimisticExecutor(new MySqlOptimisticOptions { ConnectionString = ConnectionString, MaxAttempts = attempts }));
+    public void ConflictRetry_MaxAttemptsOutOfRange_ThrowsAtBuild(int attempts)
+        => Assert.Throws<ArgumentException>(() => new LockPipelineBuilder { ConflictRetry = new ConflictRetryOptions { MaxAttempts = attempts } }.AddMySqlTransaction(ConnectionString).Build());
 
     [Fact]
     public void AddMySqlNamedLock_LongPrefix_Throws()

@@ -90,9 +90,11 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
-    public void MySqlOptimisticExecutor_InvalidOptions_ListsEveryProblem()
+    public void MySqlOptimisticOptions_InvalidOptions_ListsEveryProblem()
     {
-        var ex = Assert.Throws<ArgumentException>(() => new MySqlOptimisticExecutor(new MySqlOptimisticOptions { MaxAttempts = 0 }));
+        var problems = new List<string>();
+        new MySqlOptimisticOptions { MaxAttempts = 0 }.Validate(problems);
+        var ex = Assert.Throws<ArgumentException>(() => OptionChecks.ThrowIfAny(problems, "Strategy 'x'"));
 
         Assert.Contains("- MySqlOptimisticOptions.ConnectionString must not be empty (was null).", ex.Message, StringComparison.Ordinal);
         Assert.Contains("- MySqlOptimisticOptions.MaxAttempts must be between 1 and 10000 (was 0).", ex.Message, StringComparison.Ordinal);

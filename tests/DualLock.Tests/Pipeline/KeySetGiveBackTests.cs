@@ -45,7 +45,7 @@ public sealed class KeySetGiveBackTests
         public List<string> Superseded { get; } = [];
 
         public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
-            => ValueTask.FromResult<LockStageHandle?>(context.Key.Id == busyId ? null : new Handle(this, context.Key.Id));
+            => AcquireEachKeyAsync(context, waitTimeout, (_, key, _, _) => ValueTask.FromResult<LockStageHandle?>(key.Id == busyId ? null : new Handle(this, key.Id)), cancellationToken);
 
         private sealed class Handle(PerKeyStage stage, string id) : LockStageHandle
         {

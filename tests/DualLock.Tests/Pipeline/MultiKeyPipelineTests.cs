@@ -47,10 +47,10 @@ public sealed class MultiKeyPipelineTests
         var pipeline = Build(new KeyStage("s", _log));
 
         var multi = await pipeline.ExecuteAsync([B, A, B, A], (ctx, _) => ValueTask.FromResult(ctx.Keys.Count), cancellationToken: Ct);
-        var single = await pipeline.ExecuteAsync([A, A], (ctx, _) => ValueTask.FromResult(ctx.IsMultiKey), cancellationToken: Ct);
+        var single = await pipeline.ExecuteAsync([A, A], (ctx, _) => ValueTask.FromResult(ctx.Keys.Count), cancellationToken: Ct);
 
         Assert.Equal(2, multi);
-        Assert.False(single);
+        Assert.Equal(1, single);
         Assert.Equal(3, _log.Count(l => l.StartsWith("acquire", StringComparison.Ordinal)));
     }
 
@@ -60,7 +60,7 @@ public sealed class MultiKeyPipelineTests
         var pipeline = Build(new KeyStage("s", _log));
         ValueTask Work(LockContext c, CancellationToken t) => ValueTask.CompletedTask;
 
-        await Assert.ThrowsAsync<ArgumentNullException>(async () => await pipeline.ExecuteAsync((IReadOnlyList<LockKey>)null!, Work, cancellationToken: Ct));
+        await Assert.ThrowsAsync<ArgumentNullException>(async () => await pipeline.ExecuteAsync((LockKey[])null!, Work, cancellationToken: Ct));
         var empty = await Assert.ThrowsAsync<ArgumentException>(async () => await pipeline.ExecuteAsync([], Work, cancellationToken: Ct));
         var defaulted = await Assert.ThrowsAsync<ArgumentException>(async () => await pipeline.ExecuteAsync([A, default], Work, cancellationToken: Ct));
         var many = Enumerable.Range(0, 65).Select(i => new LockKey("account", i)).ToArray();
@@ -123,11 +123,11 @@ public sealed class MultiKeyPipelineTests
     {
         var pipeline = Build(new KeyStage("redis", _log) { Tokens = new() { ["a"] = 11, ["b"] = 22 } }, new KeyStage("fence", _log) { LogToken = true });
 
-        var (tokenA, tokenB, first) = await pipeline.ExecuteAsync([B, A], (ctx, _) => ValueTask.FromResult((ctx.GetFencingToken(A), ctx.GetFencingToken(B), ctx.FencingToken)), cancellationToken: Ct);
+        var (tokenA, tokenB, single) = await pipeline.ExecuteAsync([B, A], (ctx, _) => ValueTask.FromResult((ctx.GetFencingToken(A), ctx.GetFencingToken(B), Record.Exception(() => ctx.FencingToken))), cancellationToken: Ct);
 
         Assert.Equal(11, tokenA);
         Assert.Equal(22, tokenB);
-        Assert.Equal(11, first);
+        Assert.IsType<InvalidOperationException>(single);
         Assert.Contains("acquire fence a (token 11)", _log);
         Assert.Contains("acquire fence b (token 22)", _log);
         var outsider = await Assert.ThrowsAsync<ArgumentException>(async () =>
@@ -180,11 +180,14 @@ public sealed class MultiKeyPipelineTests
         protected internal override LockStageTraits Traits => Declared;
 
         public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+            => AcquireEachKeyAsync(context, waitTimeout, AcquireKeyAsync, cancellationToken);
+
+        private ValueTask<LockStageHandle?> AcquireKeyAsync(LockContext context, LockKey key, TimeSpan waitTimeout, CancellationToken cancellationToken)
         {
-            var id = context.Key.Id;
+            var id = key.Id;
             Waits.Add(waitTimeout);
             Time?.Advance(TakesPerKey);
-            log.Add(LogToken ? $"acquire {Name} {id} (token {context.FencingToken?.ToString(CultureInfo.InvariantCulture) ?? "none"})" : $"acquire {Name} {id}");
+            log.Add(LogToken ? $"acquire {Name} {id} (token {context.GetFencingToken(key)?.ToString(CultureInfo.InvariantCulture) ?? "none"})" : $"acquire {Name} {id}");
             if (FailOn is { } fail && fail.Id == id)
             {
                 return ValueTask.FromException<LockStageHandle?>(fail.Failure);

@@ -23,7 +23,7 @@ internal sealed class RecordingStage(string name, List<string> log) : LockStage(
     public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         LastWait = waitTimeout;
-        log.Add($"acquire {Name} (token seen: {context.FencingToken?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"})");
+        log.Add($"acquire {Name} (token seen: {context.GetFencingToken(context.Keys.First)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"})");
         if (AcquireFailure is not null)
         {
             throw AcquireFailure;

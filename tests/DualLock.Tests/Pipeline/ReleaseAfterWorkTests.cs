@@ -131,9 +131,6 @@ public sealed class ReleaseAfterWorkTests
         public List<string> Calls { get; } = [];
 
         public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
-            => throw new InvalidOperationException("Only the key set is acquired here.");
-
-        public override ValueTask<LockStageHandle?> TryAcquireAllAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
             => ValueTask.FromResult<LockStageHandle?>(new Handle(Calls));
 
         private sealed class Handle(List<string> calls) : LockStageHandle

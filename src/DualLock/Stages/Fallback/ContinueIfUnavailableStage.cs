@@ -26,28 +26,20 @@ internal sealed class ContinueIfUnavailableStage : LockStage
     /// <summary>Gets the wrapped stage's traits: what it does when its service is up.</summary>
     protected internal override LockStageTraits Traits => _inner.Traits;
 
-    public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
-        => AcquireOrSkipAsync(context, waitTimeout, allKeys: false, cancellationToken);
-
     /// <summary>The whole set or none of it: the inner stage has released any key it held when it reports unavailable.</summary>
-    public override ValueTask<LockStageHandle?> TryAcquireAllAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
-        => AcquireOrSkipAsync(context, waitTimeout, allKeys: true, cancellationToken);
-
-    private async ValueTask<LockStageHandle?> AcquireOrSkipAsync(LockContext context, TimeSpan waitTimeout, bool allKeys, CancellationToken cancellationToken)
+    public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         try
         {
             // Called inside the try: a stage may also throw before it returns its task.
-            return allKeys
-                ? await _inner.TryAcquireAllAsync(context, waitTimeout, cancellationToken).ConfigureAwait(false)
-                : await _inner.TryAcquireAsync(context, waitTimeout, cancellationToken).ConfigureAwait(false);
+            return await _inner.TryAcquireAsync(context, waitTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (LockUnavailableException ex)
         {
             DualLockTelemetry.Fallbacks.Add(1, new(DualLockTelemetry.PipelineTag, context.PipelineName), new(DualLockTelemetry.StageTag, Name));
             if (_logThrottle.TryEnter(out var suppressed))
             {
-                Log.ContinuedWithoutStage(_logger, Name, context.Key.Resource, context.PipelineName, suppressed, ex);
+                Log.ContinuedWithoutStage(_logger, Name, context.Keys.First.Resource, context.PipelineName, suppressed, ex);
             }
 
             context.SetFeature(new SkippedStages(Name, context.GetFeature<SkippedStages>()));

@@ -11,6 +11,7 @@ internal sealed class InProcessLockStage : LockStage
 {
     private readonly KeyedRegistry<KeyedSemaphore> _semaphores = new(KeyedSemaphore.Create);
     private readonly int _maxQueueLength;
+    private readonly Func<LockContext, LockKey, TimeSpan, CancellationToken, ValueTask<LockStageHandle?>> _acquireKey;
 
     /// <summary>Initializes a new instance of the <see cref="InProcessLockStage"/> class.</summary>
     /// <param name="options">The options, already validated (<see cref="LockPipelineBuilder.AddStage{TOptions}"/>). Default: <see cref="InProcessLockOptions"/> defaults.</param>
@@ -19,6 +20,7 @@ internal sealed class InProcessLockStage : LockStage
     {
         Debug.Assert(options.Validate().Count == 0, "The builder validates the options when the stage is added.");
         _maxQueueLength = options.MaxQueueLength;
+        _acquireKey = AcquireKeyAsync;
     }
 
     /// <summary>Gets the number of keys currently held or waited for (idle keys are forgotten).</summary>
@@ -28,10 +30,12 @@ internal sealed class InProcessLockStage : LockStage
     protected internal override LockStageTraits Traits => LockStageTraits.Excludes;
 
     /// <inheritdoc />
-    public override async ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+        => AcquireEachKeyAsync(context, waitTimeout, _acquireKey, cancellationToken);
+
+    private async ValueTask<LockStageHandle?> AcquireKeyAsync(LockContext context, LockKey key, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var entry = _semaphores.Enter(context.Key.ToString(), _maxQueueLength);
+        var entry = _semaphores.Enter(key.ToString(), _maxQueueLength);
         if (entry is null)
         {
             return null;
