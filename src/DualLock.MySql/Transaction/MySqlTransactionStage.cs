@@ -217,7 +217,7 @@ internal sealed class MySqlTransactionStage : LockStage
                     }
                 }
 
-                await MySqlErrors.CommitAsync(transaction, context.Keys.First.Resource, stage.Name, () => stage._timeProvider.GetElapsedTime(started)).ConfigureAwait(false);
+                await MySqlErrors.CommitAsync(transaction, context.Keys.First.Resource, stage.Name, stage._timeProvider, started).ConfigureAwait(false);
             }
             finally
             {
