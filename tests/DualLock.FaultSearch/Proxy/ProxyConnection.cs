@@ -7,7 +7,9 @@ namespace DualLock.FaultSearch.Proxy;
 /// <summary>
 /// One client connection through the proxy. Replies go back in command order: each command queues
 /// what its reply will be (the server's, maybe delayed or lost, or an error the proxy answers itself)
-/// and one writer delivers them in that order, as a real server would.
+/// and one writer delivers them in that order, as a real server would. A delay is counted from the
+/// command's arrival, as network latency is: pipelined commands are delayed together, not one after the
+/// other (a delay per reply in turn would queue a backlog that outlives the fault by tens of seconds).
 /// </summary>
 internal sealed class ProxyConnection(TcpClient client, TcpClient server, ProxyRules rules, Action<string> log) : IAsyncDisposable
 {
@@ -75,7 +77,7 @@ internal sealed class ProxyConnection(TcpClient client, TcpClient server, ProxyR
             {
                 // A subscription connection carries pushed messages with no command to match them to:
                 // from here on it is forwarded as is (faults reach it only by a reset).
-                await _pending.Writer.WriteAsync(new Pending(PendingKind.Passthrough, null, TimeSpan.Zero), _closed.Token);
+                await _pending.Writer.WriteAsync(new Pending(PendingKind.Passthrough, null, 0), _closed.Token);
                 await upstream.WriteAsync(command.Raw, _closed.Token);
                 await client.GetStream().CopyToAsync(upstream, _closed.Token);
                 return;
@@ -95,7 +97,7 @@ internal sealed class ProxyConnection(TcpClient client, TcpClient server, ProxyR
             {
                 case ProxyAction.Error:
                     log($"{role}: -{rule!.Error.Split(' ')[0]}");
-                    await _pending.Writer.WriteAsync(new Pending(PendingKind.Answer, Encoding.UTF8.GetBytes("-" + rule.Error + "\r\n"), TimeSpan.Zero), _closed.Token);
+                    await _pending.Writer.WriteAsync(new Pending(PendingKind.Answer, Encoding.UTF8.GetBytes("-" + rule.Error + "\r\n"), 0), _closed.Token);
                     break;
                 case ProxyAction.Reset:
                     log($"{role}: reset before forwarding");
@@ -108,7 +110,8 @@ internal sealed class ProxyConnection(TcpClient client, TcpClient server, ProxyR
                         log($"{role}: {rule.Action} {rule.Delay.TotalMilliseconds:0} ms");
                     }
 
-                    await _pending.Writer.WriteAsync(new Pending(kind, null, rule?.Delay ?? TimeSpan.Zero), _closed.Token);
+                    var due = rule is null ? 0 : Environment.TickCount64 + (long)rule.Delay.TotalMilliseconds;
+                    await _pending.Writer.WriteAsync(new Pending(kind, null, due), _closed.Token);
                     await upstream.WriteAsync(command.Raw, _closed.Token);
                     break;
             }
@@ -139,9 +142,10 @@ internal sealed class ProxyConnection(TcpClient client, TcpClient server, ProxyR
                 break;
             }
 
-            if (pending.Delay > TimeSpan.Zero)
+            var wait = pending.DueTicks - Environment.TickCount64;
+            if (wait > 0)
             {
-                await Task.Delay(pending.Delay, _closed.Token);
+                await Task.Delay(TimeSpan.FromMilliseconds(wait), _closed.Token);
             }
 
             if (pending.Kind == PendingKind.Drop)
@@ -164,5 +168,6 @@ internal sealed class ProxyConnection(TcpClient client, TcpClient server, ProxyR
         Passthrough,
     }
 
-    private sealed record Pending(PendingKind Kind, byte[]? Answer, TimeSpan Delay);
+    /// <param name="DueTicks">When the reply may go back (<see cref="Environment.TickCount64"/>): the command's arrival plus its delay; 0 for at once.</param>
+    private sealed record Pending(PendingKind Kind, byte[]? Answer, long DueTicks);
 }
