@@ -150,7 +150,7 @@ public sealed class LockContext
                     callback(context, stage);
                 }
 
-                context._leaseLost!.Cancel();
+                context._leaseLost!.CancelQuietly(); // the stage's watchdog must not be thrown at by the work's callbacks
             },
             (this, stageName, onLost));
     }

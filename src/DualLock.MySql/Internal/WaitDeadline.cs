@@ -15,15 +15,26 @@ internal sealed class WaitDeadline : IDisposable
     /// </summary>
     public static readonly TimeSpan MinimumRoundTrip = TimeSpan.FromMilliseconds(250);
 
-    private readonly CancellationTokenSource _source;
+    private readonly CancellationTokenSource _source = new();
+    private readonly ITimer? _timer;
     private readonly CancellationTokenRegistration _caller;
     private readonly CancellationToken _callerToken;
 
     private WaitDeadline(TimeSpan after, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
-        _source = new CancellationTokenSource(after > TimeSpan.Zero ? after : TimeSpan.Zero, timeProvider);
+        // Not new CancellationTokenSource(after, timeProvider): its timer cancels unguarded, and MySqlConnector's
+        // cancel callback throws on a session the server reset, which ended the process (QuietCancellation).
+        if (after > TimeSpan.Zero)
+        {
+            _timer = timeProvider.CreateTimer(QuietCancellation.CancelQuietlyOnTimer, _source, after, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            _source.Cancel(); // nothing is registered yet
+        }
+
         _callerToken = cancellationToken;
-        _caller = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _source);
+        _caller = cancellationToken.UnsafeRegister(QuietCancellation.CancelQuietlyCallback, _source);
     }
 
     /// <summary>Gets the token to pass to MySqlConnector.</summary>
@@ -40,6 +51,7 @@ internal sealed class WaitDeadline : IDisposable
 
     public void Dispose()
     {
+        _timer?.Dispose();
         _caller.Dispose();
         _source.Dispose();
     }

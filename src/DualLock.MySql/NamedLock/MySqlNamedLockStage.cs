@@ -126,7 +126,13 @@ internal sealed class MySqlNamedLockStage : LockStage
                 {
                     // A cancelled GET_LOCK is ended with KILL QUERY, which MariaDB answers with NULL, not an error.
                     cancellationToken.ThrowIfCancellationRequested();
-                    throw new InvalidOperationException($"GET_LOCK returned NULL for the '{Name}' lock on resource '{key.Resource}' (the server ran out of memory or the query was killed).");
+                    // Killed by someone else (an operator, a server-side limit) or out of memory: the server did not
+                    // take the lock and said nothing more; a LockException, so callers mapping lock failures see it.
+                    throw new LockUnavailableException(
+                        key.Resource,
+                        Name,
+                        _timeProvider.GetElapsedTime(started),
+                        new InvalidOperationException("GET_LOCK returned NULL: the server killed the query or ran out of memory, and did not take the lock."));
                 }
 
                 remaining = waitTimeout - _timeProvider.GetElapsedTime(started);

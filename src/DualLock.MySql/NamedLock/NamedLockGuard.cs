@@ -80,15 +80,7 @@ internal sealed class NamedLockGuard : IDisposable
             new(DualLock.Telemetry.DualLockTelemetry.PipelineTag, _context.PipelineName),
             new(DualLock.Telemetry.DualLockTelemetry.StageTag, _stage.Name));
         Log.NamedLockLost(_stage.Logger, _stage.Name, _context.Keys.First.Resource, how);
-        try
-        {
-            _lost.Cancel();
-        }
-#pragma warning disable CA1031 // a throwing lease-lost callback must not hide the loss itself
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-        }
+        _lost.CancelQuietly(); // a throwing lease-lost callback must not hide the loss itself
     }
 
     /// <summary>Gets a value indicating whether the lock was released (given back) before the transaction ended.</summary>

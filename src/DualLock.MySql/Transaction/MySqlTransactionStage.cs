@@ -167,7 +167,11 @@ internal sealed class MySqlTransactionStage : LockStage
             key.Resource,
             Name,
             _timeProvider.GetElapsedTime(started),
-            $"a holder with the newer fencing token {stored} has already been through (this holder's token is {token}); the transaction was rolled back before the work ran.");
+            $"a holder with the newer fencing token {stored} has already been through (this holder's token is {token}); the transaction was rolled back before the work ran.")
+        {
+            RefusedFencingToken = token,
+            NewerFencingToken = stored,
+        };
     }
 
     private static async ValueTask DisposeAsync(MySqlConnection connection, MySqlTransaction? transaction)

@@ -249,7 +249,7 @@ internal sealed class RedisLease
         timer?.Dispose();
         _settings.Telemetry.LeaseLost.Add(1, RedisLockTelemetry.Stage(_settings.StageName));
         Log.LeaseLost(_settings.Logger, _settings.StageName, _settings.Key.Resource, reason);
-        _lost.Cancel();
+        _lost.CancelQuietly(); // from the renewal timer: a throwing callback of the work's must not end the process
     }
 }
 

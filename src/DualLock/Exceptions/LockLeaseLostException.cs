@@ -21,4 +21,14 @@ public sealed class LockLeaseLostException : LockException
             innerException)
     {
     }
+
+    /// <summary>
+    /// Gets the fencing token this holder was refused with, when a fence refused it (a newer holder's token had
+    /// already been stored); <see langword="null"/> for a loss found any other way.
+    /// </summary>
+    /// <value>Set by the stage that enforces the fence; lets a caller or a checker tell which holder was refused without reading <see cref="Exception.Message"/>.</value>
+    public long? RefusedFencingToken { get; init; }
+
+    /// <summary>Gets the newer fencing token that was already stored when the fence refused this holder, or <see langword="null"/>.</summary>
+    public long? NewerFencingToken { get; init; }
 }

@@ -107,7 +107,7 @@ public sealed partial class LockPipeline
 
         TResult result;
         var linked = context.LeaseLost.CanBeCanceled
-            ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.LeaseLost)
+            ? new QuietLinkedCancellation(cancellationToken, context.LeaseLost)
             : null;
         try
         {

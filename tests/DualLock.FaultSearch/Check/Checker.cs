@@ -166,7 +166,7 @@ internal static class Checker
 
             foreach (var call in strategy)
             {
-                var token = call.Token ?? RefusedToken(call);
+                var token = call.Token ?? call.RefusedToken;
                 if (token is { } t && losses.TryGetValue(t / LeaseTokens, out var loss) && t % LeaseTokens > loss.Index)
                 {
                     findings.Add(Finding.HandedOnAfterLoss, strategy.Key, $"{call.Id} got token {t} (hand-off {t % LeaseTokens} of lease {t / LeaseTokens}) after {loss.CallId}, hand-off {loss.Index} of that lease, lost it");
@@ -180,32 +180,7 @@ internal static class Checker
 
     /// <summary>The token of a holder whose own Redis lease was known lost to its process: refused by the fence, or the Redis stage reported the loss.</summary>
     private static long? LostAt(CallRecord call)
-        => RefusedToken(call) ?? (call.LeaseLostSeen && call.LeaseLostStage == "redis" ? call.Token : null);
-
-    /// <summary>The token a fence refusal at BEGIN names ("this holder's token is N").</summary>
-    private static long? RefusedToken(CallRecord call)
-    {
-        const string marker = "this holder's token is ";
-        if (call.Error?.EndsWith("LockLeaseLostException", StringComparison.Ordinal) != true || call.Message is not { } message)
-        {
-            return null;
-        }
-
-        var at = message.IndexOf(marker, StringComparison.Ordinal);
-        if (at < 0)
-        {
-            return null;
-        }
-
-        var digits = message.AsSpan(at + marker.Length);
-        var length = 0;
-        while (length < digits.Length && char.IsAsciiDigit(digits[length]))
-        {
-            length++;
-        }
-
-        return long.TryParse(digits[..length], NumberStyles.None, CultureInfo.InvariantCulture, out var token) ? token : null;
-    }
+        => call.RefusedToken ?? (call.LeaseLostSeen && call.LeaseLostStage == "redis" ? call.Token : null);
 
     private static void Counters(RunEvidence evidence, FindingSet findings)
     {

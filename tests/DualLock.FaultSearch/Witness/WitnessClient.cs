@@ -25,7 +25,14 @@ internal sealed class WitnessClient : IAsyncDisposable
         return new WitnessClient(client);
     }
 
-    public Task EnterAsync(string key, string callId, string kind) => SendAsync($"E {key} {callId} {kind}\n");
+    /// <summary>Tells the witness a call is inside <paramref name="key"/> since <paramref name="enteredAt"/>.</summary>
+    /// <param name="enteredAt">
+    /// <see cref="Environment.TickCount64"/> when the work began (a system-wide monotonic clock, the witness's too): on a
+    /// loaded machine this line can arrive long after, and whether the holder entered inside a fault's window is a
+    /// matter of when it entered, not of when the witness heard of it.
+    /// </param>
+    public Task EnterAsync(string key, string callId, string kind, long enteredAt)
+        => SendAsync(FormattableString.Invariant($"E {key} {callId} {kind} {enteredAt}\n"));
 
     public Task ExitAsync(string key, string callId) => SendAsync($"X {key} {callId}\n");
 

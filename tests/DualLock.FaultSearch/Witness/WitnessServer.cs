@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -19,6 +20,8 @@ internal sealed class WitnessServer : IAsyncDisposable
     private readonly List<WitnessSnapshot> _crowds = [];
     /// <summary>How many faults are taking each key now: faults on one key overlap (a burst, a delete waiting for a long holder), and the first to end must not close the others' window.</summary>
     private readonly Dictionary<string, int> _revoking = [];
+    /// <summary>When the last fault's window on each key closed (<see cref="Environment.TickCount64"/>).</summary>
+    private readonly Dictionary<string, long> _revokeEnded = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _clients = [];
     private long _sequence;
@@ -66,6 +69,8 @@ internal sealed class WitnessServer : IAsyncDisposable
             {
                 _revoking.Remove(key);
             }
+
+            _revokeEnded[key] = Environment.TickCount64;
             if (_inside.TryGetValue(key, out var inside))
             {
                 foreach (var call in inside)
@@ -108,7 +113,7 @@ internal sealed class WitnessServer : IAsyncDisposable
 
     private string Handle(string line)
     {
-        // "E key callId kind" | "X key callId"; kind: x exclusive, w writer, r reader, s<permits>
+        // "E key callId kind enteredAt" | "X key callId"; kind: x exclusive, w writer, r reader, s<permits>
         var parts = line.Split(' ');
         lock (_gate)
         {
@@ -120,8 +125,10 @@ internal sealed class WitnessServer : IAsyncDisposable
 
             if (parts[0] == "E")
             {
-                var call = new WitnessCall(parts[2], key, parts[3], ++_sequence);
-                call.Revoked = _revoking.ContainsKey(key);
+                var enteredAt = long.Parse(parts[4], CultureInfo.InvariantCulture);
+                var call = new WitnessCall(parts[2], key, parts[3], ++_sequence, enteredAt);
+                // Inside a window now, or entered before the last one closed and heard of only now (a loaded machine).
+                call.Revoked = _revoking.ContainsKey(key) || enteredAt <= _revokeEnded.GetValueOrDefault(key, long.MinValue);
                 _calls[Id(call.CallId, key)] = call;
                 inside.Add(call);
                 var entitled = inside.Where(c => !c.Revoked).Select(c => c.CallId).ToArray();
@@ -183,7 +190,7 @@ internal sealed class WitnessServer : IAsyncDisposable
 }
 
 /// <summary>One call the witness saw inside a key.</summary>
-internal sealed class WitnessCall(string callId, string key, string kind, long enterSequence)
+internal sealed class WitnessCall(string callId, string key, string kind, long enterSequence, long enteredAt)
 {
     public string CallId { get; } = callId;
 
@@ -194,8 +201,8 @@ internal sealed class WitnessCall(string callId, string key, string kind, long e
 
     public long EnterSequence { get; } = enterSequence;
 
-    /// <summary>Gets when it entered (Environment.TickCount64).</summary>
-    public long EnteredAt { get; } = Environment.TickCount64;
+    /// <summary>Gets when it entered (Environment.TickCount64 in the worker, when its work began).</summary>
+    public long EnteredAt { get; } = enteredAt;
 
     public long? ExitSequence { get; set; }
 

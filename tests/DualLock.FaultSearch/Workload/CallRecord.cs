@@ -38,6 +38,9 @@ internal sealed class CallRecord
 
     public long? Token { get; set; }
 
+    /// <summary>Gets or sets the fencing token of each key, in <see cref="KeyIds"/> order (a key set has one token per key).</summary>
+    public long?[] KeyTokens { get; set; } = [];
+
     public string Outcome { get; set; } = string.Empty;
 
     public string? Error { get; set; }
@@ -49,6 +52,9 @@ internal sealed class CallRecord
     public string? LeaseLostStage { get; set; }
 
     public string? Message { get; set; }
+
+    /// <summary>Gets or sets the token a fence refused this call with (<see cref="LockLeaseLostException.RefusedFencingToken"/>), when one did.</summary>
+    public long? RefusedToken { get; set; }
 
     /// <summary>Gets or sets when the call started (Stopwatch timestamp of the worker; not serialized).</summary>
     [JsonIgnore]

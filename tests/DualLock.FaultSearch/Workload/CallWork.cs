@@ -19,13 +19,14 @@ internal sealed class CallWork(StrategySpec spec, string mySql, int witnessPort)
 
     public async ValueTask RunAsync(CallRecord call, LockContext context, CancellationToken cancellationToken)
     {
-        call.Token = context.FencingToken;
+        var enteredAt = Environment.TickCount64;
+        Tokens(call, context);
         var witness = await RentAsync();
         try
         {
             foreach (var key in call.KeyIds)
             {
-                await witness.EnterAsync(key, call.Holder, call.Kind == "s" ? "s" + spec.Permits : call.Kind);
+                await witness.EnterAsync(key, call.Holder, call.Kind == "s" ? "s" + spec.Permits : call.Kind, enteredAt);
             }
 
             call.EnteredMs = Since(call);
@@ -61,16 +62,17 @@ internal sealed class CallWork(StrategySpec spec, string mySql, int witnessPort)
     /// <summary>The combiner's batch: one holder in the witness, one ledger row per call, all in the batch's transaction.</summary>
     public async ValueTask RunBatchAsync(IReadOnlyList<CallRecord> batch, LockContext context, CancellationToken cancellationToken)
     {
+        var enteredAt = Environment.TickCount64;
         var holder = "b" + batch[0].Id;
         var first = batch[0];
         var witness = await RentAsync();
         try
         {
-            await witness.EnterAsync(first.KeyIds[0], holder, "x");
+            await witness.EnterAsync(first.KeyIds[0], holder, "x", enteredAt);
             foreach (var call in batch)
             {
                 call.Holder = holder;
-                call.Token = context.FencingToken;
+                Tokens(call, context);
                 call.EnteredMs = Since(call);
             }
 
@@ -104,6 +106,13 @@ internal sealed class CallWork(StrategySpec spec, string mySql, int witnessPort)
         {
             await witness.DisposeAsync();
         }
+    }
+
+    /// <summary>Each key's token; <see cref="CallRecord.Token"/> is the only key's (a key set has none: it throws there).</summary>
+    private static void Tokens(CallRecord call, LockContext context)
+    {
+        call.KeyTokens = [.. call.Keys.Select(context.GetFencingToken)];
+        call.Token = call.KeyTokens.Length == 1 ? call.KeyTokens[0] : null;
     }
 
     private static double Since(CallRecord call) => Stopwatch.GetElapsedTime(call.StartTimestamp).TotalMilliseconds;

@@ -39,11 +39,13 @@ internal static class Ledger
     /// <summary>Writes the call's rows (one per key) and, for a writer, bumps each key's counter with a read, a gap and a write.</summary>
     public static async Task WriteAsync(DbConnection connection, DbTransaction? transaction, CallRecord call, CancellationToken cancellationToken)
     {
-        foreach (var key in call.KeyIds)
+        for (var i = 0; i < call.KeyIds.Length; i++)
         {
+            var key = call.KeyIds[i];
+            var token = i < call.KeyTokens.Length ? call.KeyTokens[i] : call.Token;
             await connection.ExecuteAsync(new CommandDefinition(
-                $"INSERT INTO {Table} (call_id, holder, strategy, key_id, kind, token, pid) VALUES (@Id, @Holder, @Strategy, @key, @Kind, @Token, @Pid)",
-                new { call.Id, call.Holder, call.Strategy, key, call.Kind, call.Token, call.Pid },
+                $"INSERT INTO {Table} (call_id, holder, strategy, key_id, kind, token, pid) VALUES (@Id, @Holder, @Strategy, @key, @Kind, @token, @Pid)",
+                new { call.Id, call.Holder, call.Strategy, key, call.Kind, token, call.Pid },
                 transaction,
                 cancellationToken: cancellationToken));
             if (call.Kind is "x" or "w")

@@ -135,6 +135,7 @@ internal static class Worker
             call.Outcome = harness ? CallRecord.HarnessError : CallRecord.Failed;
             call.Error = ex.GetType().Name;
             call.Message = ex.Message.Length > 600 ? ex.Message[..600] : ex.Message;
+            call.RefusedToken = (ex as LockLeaseLostException)?.RefusedFencingToken;
         }
 
         call.EndMs = Stopwatch.GetElapsedTime(call.StartTimestamp).TotalMilliseconds;

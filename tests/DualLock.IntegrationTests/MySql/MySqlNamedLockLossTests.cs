@@ -71,6 +71,51 @@ public sealed class MySqlNamedLockLossTests
         Assert.Equal(1, Interlocked.Read(ref lost));
     }
 
+    /// <summary>
+    /// A GET_LOCK another session killed (KILL QUERY by an operator or the fault search) answers NULL: the
+    /// caller gets a <see cref="LockUnavailableException"/> (was InvalidOperationException, not a lock failure
+    /// for callers that map those) and the work does not run.
+    /// </summary>
+    [Fact]
+    public async Task Acquire_WaitingGetLockKilledByAnotherSession_ThrowsUnavailableAndTheWorkDoesNotRun()
+    {
+        var key = new LockKey("report", $"r{Guid.NewGuid():N}");
+        var name = NamedLockName.For("duallock:", key);
+        var pipeline = new LockPipelineBuilder { Name = $"named-{Guid.NewGuid():N}", WaitTimeout = TimeSpan.FromSeconds(20) }
+            .AddMySqlNamedLock(Servers.MySql)
+            .Build();
+        await using var holder = await Servers.OpenMySqlAsync(Ct);
+        Assert.Equal(1, await holder.ExecuteScalarAsync<long?>("SELECT GET_LOCK(@name, 0)", new { name }));
+        var ran = false;
+
+        var call = pipeline.ExecuteAsync(key, (_, _) =>
+        {
+            ran = true;
+            return ValueTask.CompletedTask;
+        }, cancellationToken: Ct).AsTask();
+        await using var admin = await Servers.OpenMySqlAsync(Ct);
+        long? waiter = null;
+        for (var i = 0; i < 100 && waiter is null; i++)
+        {
+            waiter = await admin.ExecuteScalarAsync<long?>(
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT GET_LOCK(%' AND ID <> CONNECTION_ID() AND INFO LIKE CONCAT('%', @name, '%') LIMIT 1",
+                new { name });
+            if (waiter is null)
+            {
+                await Task.Delay(50, Ct);
+            }
+        }
+
+        Assert.NotNull(waiter);
+        await admin.ExecuteAsync($"KILL QUERY {waiter.Value}");
+
+        var ex = await Assert.ThrowsAsync<LockUnavailableException>(() => call.WaitAsync(TimeSpan.FromSeconds(10), Ct));
+        Assert.Equal("mysql-named-lock", ex.Stage);
+        Assert.Contains("GET_LOCK returned NULL", ex.Message, StringComparison.Ordinal);
+        Assert.False(ran);
+        await holder.ExecuteScalarAsync<long?>("SELECT RELEASE_LOCK(@name)", new { name });
+    }
+
     /// <summary>Kills the session that holds the named lock, as a network drop or a server-side timeout would end it.</summary>
     private static async Task KillHolderSessionAsync(string name)
     {

@@ -112,6 +112,8 @@ public sealed class RedisHandoffSafetyTests
 
         var refused = await Assert.ThrowsAsync<LockLeaseLostException>(() => waiters[0].WaitAsync(Bound, Ct));
         Assert.Contains("fencing token", refused.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(written, refused.NewerFencingToken);
+        Assert.True(refused.RefusedFencingToken < written, $"The refused holder's token ({refused.RefusedFencingToken}) must be older than the stored one ({written}).");
         var second = await waiters[1].WaitAsync(Bound, Ct);
         var third = await waiters[2].WaitAsync(Bound, Ct);
         Assert.True(second > written, $"The second waiter must hold a newer lock than the other process's ({second} after {written}).");
