@@ -6,7 +6,7 @@
 #   - nothing is declared for a page: it declares what it uses, or starts with `<!-- page: continues other.md -->`
 #     and the other page's blocks come first; a block after `<!-- snippet: skip -->` is not part of the program;
 #   - each page is its own project (docs/snippets/DocPage.props: net10.0 console, ASP.NET Core referenced,
-#     project references to the three libraries, warnings as errors), so pages never see each other's names;
+#     project references to the four libraries, warnings as errors), so pages never see each other's names;
 #     #line directives make every error name the doc file and line;
 #   - a page whose C# uses a table (FROM / UPDATE / INTO <name>, AddMySqlRowLock("<name>"), Table = "<name>")
 #     has CREATE TABLE <name> in a ```sql block (on the page or one it continues); every page's sql runs on the

@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -49,6 +50,14 @@ builder.Services.AddSingleton<RedlockNodes>();
 builder.Services.AddSingleton<PointQueries>();
 builder.Services.AddSingleton<IdempotencyStore>();
 builder.Services.AddSingleton<PointMutations>();
+builder.Services.AddSingleton<EfPointMutations>();
+if (limits.UsesEf)
+{
+    // One pooled context per locked execution, on the connection string the raw path uses (UTC timestamps, text ids).
+    builder.Services.AddPooledDbContextFactory<PointsDb>((services, o) => o.UseMySql(
+        services.GetRequiredService<Database>().ConnectionString, ServerVersion.Parse(limits.EfServerVersion)));
+}
+
 builder.Services.AddSingleton<PointService>();
 builder.Services.AddSingleton<CombinedPointWrites>();
 builder.Services.AddSingleton<TransferMutations>();
@@ -60,7 +69,7 @@ foreach (var operation in LockingOptions.Operations)
 {
     var strategy = locking.StrategyFor(operation);
     builder.Services.Configure<DualLock.LockPipelineOptions>(operation, o => o.WaitTimeout = TimeSpan.FromMilliseconds(locking.WaitTimeoutMs));
-    StrategyWiring.Register(dualLock, builder.Configuration, operation, strategy, locking);
+    StrategyWiring.Register(dualLock, builder.Configuration, operation, strategy, locking, limits);
 }
 
 builder.Services.AddHealthChecks()

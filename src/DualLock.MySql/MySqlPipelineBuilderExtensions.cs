@@ -50,8 +50,12 @@ public static class MySqlPipelineBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
-        return builder.AddStage(options, static (context, o) => new MySqlTransactionStage(o, context.TimeProvider, context.LoggerFactory.CreateLogger(LoggerCategory), context.Meter));
+        return builder.AddStage(options, static (context, o) => TransactionStage(context, o));
     }
+
+    /// <summary>The transaction stage of validated options; the EF Core package wraps it instead of building its own.</summary>
+    internal static LockStage TransactionStage(LockStageBuildContext context, MySqlTransactionOptions options)
+        => new MySqlTransactionStage(options, context.TimeProvider, context.LoggerFactory.CreateLogger(LoggerCategory), context.Meter);
 
     /// <summary>Adds a row lock (<c>SELECT 1 FROM `table` WHERE `keyColumn` = @id FOR UPDATE</c>) inside the transaction stage added before it.</summary>
     /// <param name="builder">The pipeline builder.</param>

@@ -54,16 +54,19 @@ public sealed class ConcurrencyTests(SharedDatabaseFixture fixture) : IClassFixt
         Assert.Equal(run.Expected, run.LedgerSum);
     }
 
-    private async Task<RunResult> RunAsync(string strategy)
+    private Task<RunResult> RunAsync(string strategy) => RunAsync(fixture.Database, strategy);
+
+    /// <summary>One run of the oracle: two instances, <see cref="Operations"/> charges and uses on one user; <paramref name="extra"/> adds settings (the EF Core path).</summary>
+    internal static async Task<RunResult> RunAsync(TestDatabase database, string strategy, IReadOnlyDictionary<string, string>? extra = null)
     {
-        var settings = new Dictionary<string, string>
+        var settings = new Dictionary<string, string>(extra ?? new Dictionary<string, string>())
         {
             ["Locking__Strategy"] = strategy,
             ["Locking__RaceWindowMs"] = "10",
             ["Locking__WaitTimeoutMs"] = "30000",
             ["Locking__OptimisticMaxAttempts"] = "500",
         };
-        await using var cluster = await ApiCluster.StartAsync(fixture.Database.ConnectionString, 2, settings);
+        await using var cluster = await ApiCluster.StartAsync(database.ConnectionString, 2, settings);
         var clients = cluster.Clients;
         var userId = await clients[0].CreateUserAsync();
         Assert.Equal(HttpStatusCode.OK, (await clients[0].ChargeAsync(userId, Initial)).Status);
@@ -89,5 +92,5 @@ public sealed class ConcurrencyTests(SharedDatabaseFixture fixture) : IClassFixt
         return new RunResult(acknowledged.Count, expected, audit.Balance, audit.LedgerSum, audit.Entries, audit.Consistent, rejections);
     }
 
-    private sealed record RunResult(int Acknowledged, long Expected, long Balance, long LedgerSum, long Entries, bool Consistent, string Rejections);
+    internal sealed record RunResult(int Acknowledged, long Expected, long Balance, long LedgerSum, long Entries, bool Consistent, string Rejections);
 }

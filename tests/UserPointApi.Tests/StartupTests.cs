@@ -10,12 +10,26 @@ public sealed class StartupTests(SharedDatabaseFixture fixture) : IClassFixture<
     [InlineData("Locking__Endpoints__charge", "1", "Locking strategy '1'")]
     [InlineData("Locking__Endpoints__withdraw", "dual", "Locking:Endpoints:withdraw")]
     [InlineData("Points__MaxCharge", "0", "Points:MaxCharge")]
+    [InlineData("Points__DataAccess", "orm", "Points:DataAccess must be raw or ef (was 'orm')")]
     public async Task InvalidConfiguration_FailsAtStartWithMessage(string setting, string value, string message)
     {
         var (exitCode, output) = await ApiProcess.RunToExitAsync(fixture.Database.ConnectionString, new Dictionary<string, string> { [setting] = value });
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains(message, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EfDataAccess_WithAStrategyItDoesNotRun_FailsAtStartNamingTheSupportedOnes()
+    {
+        var (exitCode, output) = await ApiProcess.RunToExitAsync(fixture.Database.ConnectionString, new Dictionary<string, string>
+        {
+            ["Points__DataAccess"] = "ef",
+            ["Locking__Strategy"] = "named",
+        });
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Points:DataAccess=ef runs charge under none, pessimistic, distributed, dual only; Locking configures named for it.", output, StringComparison.Ordinal);
     }
 
     [Fact]

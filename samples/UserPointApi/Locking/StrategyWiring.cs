@@ -22,7 +22,7 @@ public static class StrategyWiring
     /// Registers the strategy of one operation under its name: one preset per strategy, so this is the one
     /// place that decides how each endpoint is locked.
     /// </summary>
-    public static void Register(DualLockBuilder dualLock, IConfiguration configuration, string operation, LockStrategy strategy, LockingOptions options)
+    public static void Register(DualLockBuilder dualLock, IConfiguration configuration, string operation, LockStrategy strategy, LockingOptions options, PointOptions points)
     {
         // Read when the strategy is first resolved (at start), with the settings the sample's reads rely on.
         string MySql() => new Database(configuration).ConnectionString;
@@ -31,6 +31,12 @@ public static class StrategyWiring
             o.KeyPrefix = "userpointapi";
             o.Lease = options.Lease;
             o.OperationTimeout = options.RedisOperationTimeout;
+        }
+
+        if (points.UsesEf && PointService.WritesThroughEf(operation))
+        {
+            EfStrategyWiring.Register(dualLock, operation, strategy, Redis);
+            return;
         }
 
         _ = strategy switch

@@ -150,7 +150,7 @@ public sealed class PointMutations(IOptions<PointOptions> pointOptions, Idempote
             : ApiException.Conflict(ErrorCodes.TransactionNotFound, $"Transaction {transactionId} is not a use of this user.");
     }
 
-    private void Check(long balance, long delta)
+    internal void Check(long balance, long delta)
     {
         if (balance < 0)
         {
@@ -163,7 +163,7 @@ public sealed class PointMutations(IOptions<PointOptions> pointOptions, Idempote
         }
     }
 
-    private static ApiException NotFound() => new(StatusCodes.Status404NotFound, ErrorCodes.UserPointNotFound, "No such user.");
+    internal static ApiException NotFound() => new(StatusCodes.Status404NotFound, ErrorCodes.UserPointNotFound, "No such user.");
 }
 
 /// <summary>The ledger entry of one write, inserted in the same round trip as the balance change.</summary>

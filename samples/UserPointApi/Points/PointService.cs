@@ -13,9 +13,15 @@ public sealed class PointService(
     IOptions<LockingOptions> lockingOptions,
     Database database,
     PointMutations mutations,
+    EfPointMutations efMutations,
+    IOptions<PointOptions> pointOptions,
     CombinedPointWrites combined)
 {
     private readonly LockingOptions _locking = lockingOptions.Value;
+    private readonly bool _ef = pointOptions.Value.UsesEf;
+
+    /// <summary>The operations that write through EF Core under <c>Points:DataAccess=ef</c>; refund and transfer stay raw.</summary>
+    public static bool WritesThroughEf(string operation) => operation is PointCommand.Charge or PointCommand.Use;
 
     public async Task<PointWriteDto> ExecuteAsync(PointCommand command, CancellationToken cancellationToken)
     {
@@ -50,6 +56,15 @@ public sealed class PointService(
                     progress.Done(true);
                 }
             }
+        }
+
+        if (_ef && WritesThroughEf(command.Operation))
+        {
+            // The stage enlisted a PointsDb in its transaction; it commits (and saves anything left) when this returns.
+            return await pipeline.ExecuteAsync(
+                key,
+                async (context, ct) => progress.Done(await efMutations.RunAsync(context, command, raceWindow, ct)),
+                cancellationToken: cancellationToken);
         }
 
         // Every strategy the same call: the context says how to write (and an optimistic one re-runs a lost compare-and-set).
