@@ -1,4 +1,6 @@
 using DualLock;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -26,6 +28,22 @@ public sealed class DualLockBuilder
 
     /// <summary>Gets the service collection.</summary>
     public IServiceCollection Services { get; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether every strategy registered on this service collection is built when the
+    /// host starts, so that invalid options, a malformed connection string or an unsafe composition fail
+    /// <c>host.StartAsync()</c> (one <see cref="InvalidOperationException"/> naming each strategy and its problem)
+    /// rather than the first request that resolves the strategy.
+    /// </summary>
+    /// <value>
+    /// Default: <see langword="true"/>. Building connects to nothing: a server that is down does not fail the start.
+    /// Without a host (a bare <c>ServiceProvider</c>) nothing runs at start and strategies are built at first use.
+    /// </value>
+    public bool ValidateOnStart
+    {
+        get => Registry.ValidateOnStart;
+        set => Registry.ValidateOnStart = value;
+    }
 
     private LockStrategyRegistry Registry { get; }
 
@@ -64,9 +82,9 @@ public sealed class DualLockBuilder
     /// The pipeline's <see cref="LockPipelineOptions"/> are the named options <paramref name="name"/>:
     /// bind them from configuration with <c>services.Configure&lt;LockPipelineOptions&gt;(name, section)</c>;
     /// they are validated when the host starts. Stage options are validated when <paramref name="configure"/>
-    /// adds each stage, that is when the pipeline is first resolved (one <see cref="ArgumentException"/>
-    /// naming the pipeline and the stage and listing every problem). Registering a name twice keeps the
-    /// first registration.
+    /// adds each stage, that is when the pipeline is built (one <see cref="ArgumentException"/>
+    /// naming the pipeline and the stage and listing every problem): at host start (<see cref="ValidateOnStart"/>),
+    /// else when it is first resolved. Registering a name twice keeps the first registration.
     /// </remarks>
     public DualLockBuilder AddPipeline(string name, Action<LockPipelineBuilder, IServiceProvider> configure)
     {
@@ -82,6 +100,7 @@ public sealed class DualLockBuilder
         Services.AddKeyedSingleton(name, (sp, _) => CreatePipeline(sp, name, configure));
         Services.AddKeyedSingleton<ILockStrategy>(name, static (sp, key) => sp.GetRequiredKeyedService<LockPipeline>(key));
         Registry.DefaultName ??= name;
+        Registry.Add(name);
         return this;
     }
 
@@ -146,6 +165,7 @@ public sealed class DualLockBuilder
 
         var registry = new LockStrategyRegistry();
         services.AddSingleton(registry);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LockStrategyStartup>());
         services.AddSingleton<ILockStrategy>(static sp => sp.GetRequiredService<LockStrategyRegistry>().ResolveDefault(sp));
         return registry;
     }

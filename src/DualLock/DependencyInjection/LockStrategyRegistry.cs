@@ -2,14 +2,24 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace DualLock;
 
-/// <summary>Which registered strategy the unkeyed <see cref="ILockStrategy"/> is; one per service collection.</summary>
+/// <summary>What one service collection registered through <c>AddDualLock</c>: the strategy names, the default, the start check.</summary>
 internal sealed class LockStrategyRegistry
 {
+    private readonly List<string> _names = [];
+
     /// <summary>Gets or sets the default strategy's name: the first registered, or the one <c>SetDefault</c> named.</summary>
     public string? DefaultName { get; set; }
 
     /// <summary>Gets or sets a value indicating whether <see cref="DefaultName"/> was set explicitly.</summary>
     public bool Explicit { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether every strategy is built when the host starts.</summary>
+    public bool ValidateOnStart { get; set; } = true;
+
+    /// <summary>Gets the registered strategy names, in registration order.</summary>
+    public IReadOnlyList<string> Names => _names;
+
+    public void Add(string name) => _names.Add(name);
 
     public ILockStrategy ResolveDefault(IServiceProvider services)
     {
