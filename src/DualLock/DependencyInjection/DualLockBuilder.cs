@@ -1,4 +1,5 @@
 using DualLock;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -45,7 +46,8 @@ public sealed class DualLockBuilder
         set => Registry.ValidateOnStart = value;
     }
 
-    private LockStrategyRegistry Registry { get; }
+    /// <summary>Gets the registry of this service collection (the packages add their configuration kinds to it).</summary>
+    internal LockStrategyRegistry Registry { get; }
 
     /// <summary>Makes <paramref name="name"/> the strategy resolved as the unkeyed <see cref="ILockStrategy"/>.</summary>
     /// <param name="name">The name of a strategy registered on this builder, before or after this call.</param>
@@ -56,6 +58,28 @@ public sealed class DualLockBuilder
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         Registry.DefaultName = name;
         Registry.Explicit = true;
+        return this;
+    }
+
+    /// <summary>
+    /// Registers the strategies and operations of a configuration section (for example <c>configuration.GetSection("DualLock")</c>):
+    /// each child of <c>Strategies</c> is a strategy of that name, its <c>Kind</c> (<c>in-process</c>, <c>pessimistic</c>,
+    /// <c>named-lock</c>, <c>optimistic</c>, <c>distributed</c>, <c>dual</c>) and that kind's settings; each child of
+    /// <c>Operations</c> (<c>charge = dual-hot</c>) registers the operation's name as a key resolving to that strategy
+    /// (<c>[FromKeyedServices("charge")] ILockStrategy</c>); <c>Default</c> names the unkeyed strategy.
+    /// </summary>
+    /// <param name="section">The section; read without reflection, so trimmed applications can use it.</param>
+    /// <returns>This builder.</returns>
+    /// <remarks>
+    /// The MySQL kinds need <c>AddMySql()</c>, the Redis kinds <c>AddRedis(...)</c> on this builder (in any order).
+    /// An unknown kind, an unknown key or an invalid value fails when the strategy is built, at host start
+    /// (<see cref="ValidateOnStart"/>), with an <see cref="ArgumentException"/> naming the section path
+    /// (<c>DualLock:Strategies:charge:WaitTimeout</c>) and every problem; so does an operation naming no registered strategy.
+    /// </remarks>
+    public DualLockBuilder AddStrategiesFrom(IConfiguration section)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        ConfiguredStrategies.Register(this, Registry, section);
         return this;
     }
 

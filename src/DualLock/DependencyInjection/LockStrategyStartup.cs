@@ -39,13 +39,22 @@ internal sealed class LockStrategyStartup(LockStrategyRegistry registry, IServic
             }
         }
 
+        foreach (var (name, target, path) in registry.Operations)
+        {
+            if (registry.OperationProblem(name, target, path) is { } problem)
+            {
+                failures.Add(new InvalidOperationException(problem));
+                lines.Add($"- {problem}");
+            }
+        }
+
         if (failures.Count == 0)
         {
             return Task.CompletedTask;
         }
 
         throw new InvalidOperationException(
-            $"DualLock: {failures.Count} of {registry.Names.Count} lock strategies cannot be built (checked at host start; DualLockBuilder.ValidateOnStart = false defers this to their first use):{Environment.NewLine}{string.Join(Environment.NewLine, lines)}",
+            $"DualLock: {failures.Count} of {registry.Names.Count + registry.Operations.Count} lock strategies and operations cannot be built (checked at host start; DualLockBuilder.ValidateOnStart = false defers this to their first use):{Environment.NewLine}{string.Join(Environment.NewLine, lines)}",
             new AggregateException(failures));
     }
 
