@@ -28,7 +28,7 @@ public sealed class StartupValidationTests
 
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(Ct));
 
-        Assert.Contains("2 of 3 lock strategies cannot be built", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("2 of 3 lock strategies and operations cannot be built", ex.Message, StringComparison.Ordinal);
         Assert.Contains("- 'queue': Pipeline 'queue', stage 'in-process'", ex.Message, StringComparison.Ordinal);
         Assert.Contains("InProcessLockOptions.MaxQueueLength must be at least 1", ex.Message, StringComparison.Ordinal);
         Assert.Contains("- 'row':", ex.Message, StringComparison.Ordinal);
