@@ -75,17 +75,39 @@ public static class MySqlDualLockBuilderExtensions
             var options = new MySqlOptimisticOptions();
             configure(options);
             OptionChecks.ThrowIfAny(options.Validate, $"Strategy '{name}'");
-            pipeline.ConflictRetry = new ConflictRetryOptions
-            {
-                MaxAttempts = options.MaxAttempts,
-                RetryDelay = options.RetryDelay,
-                MaxRetryDelay = options.MaxRetryDelay,
-
-                // Two compare-and-sets colliding in the server: the same outcome as a lost version check.
-                IsConflict = static ex => ex is MySqlException mysql && (MySqlErrors.IsDeadlock(mysql) || MySqlErrors.IsLockWait(mysql)),
-            };
-            pipeline.AddMySqlTransaction(options.ConnectionString!, o => o.IsolationLevel = options.IsolationLevel);
+            Optimistic(pipeline, options);
         });
+    }
+
+    /// <summary>
+    /// Lets <c>AddStrategiesFrom(section)</c> bind the MySQL kinds: <c>pessimistic</c> (<c>ConnectionString</c>, <c>Table</c>,
+    /// <c>KeyColumn</c>, <c>IsolationLevel</c>), <c>named-lock</c> (<c>ConnectionString</c>, <c>IsolationLevel</c>) and
+    /// <c>optimistic</c> (<c>ConnectionString</c>, <c>IsolationLevel</c>, <c>MaxAttempts</c>, <c>RetryDelay</c>,
+    /// <c>MaxRetryDelay</c>), and the database part of the Redis kinds <c>dual</c> and <c>distributed</c>.
+    /// </summary>
+    /// <param name="builder">The DualLock builder.</param>
+    /// <returns>The builder.</returns>
+    /// <remarks>Registers no strategy by itself; calling it again is harmless.</remarks>
+    public static DualLockBuilder AddMySql(this DualLockBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        MySqlStrategyKinds.AddTo(builder.Registry.Kinds);
+        return builder;
+    }
+
+    /// <summary>The optimistic strategy's pipeline from validated options.</summary>
+    internal static void Optimistic(LockPipelineBuilder pipeline, MySqlOptimisticOptions options)
+    {
+        pipeline.ConflictRetry = new ConflictRetryOptions
+        {
+            MaxAttempts = options.MaxAttempts,
+            RetryDelay = options.RetryDelay,
+            MaxRetryDelay = options.MaxRetryDelay,
+
+            // Two compare-and-sets colliding in the server: the same outcome as a lost version check.
+            IsConflict = static ex => ex is MySqlException mysql && (MySqlErrors.IsDeadlock(mysql) || MySqlErrors.IsLockWait(mysql)),
+        };
+        pipeline.AddMySqlTransaction(options.ConnectionString!, o => o.IsolationLevel = options.IsolationLevel);
     }
 
     private static MySqlStrategyOptions Configured(Action<MySqlStrategyOptions> configure)

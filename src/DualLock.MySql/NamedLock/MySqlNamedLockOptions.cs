@@ -38,7 +38,7 @@ public sealed class MySqlNamedLockOptions : LockStageOptions
     {
         base.Validate(problems);
         var check = OptionChecks.For(this, problems);
-        check.NotEmpty(nameof(ConnectionString), ConnectionString);
+        check.ConnectionString(nameof(ConnectionString), ConnectionString);
         check.That(Prefix is { Length: <= MaxPrefixLength }, nameof(Prefix), Prefix, $"must be set and at most {MaxPrefixLength} characters long");
         MySqlRowLockOptions.RetryDelays(check, RetryDelay, MaxRetryDelay);
     }

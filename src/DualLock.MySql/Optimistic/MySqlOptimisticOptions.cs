@@ -29,7 +29,7 @@ public sealed class MySqlOptimisticOptions
     internal void Validate(ICollection<string> problems)
     {
         var check = OptionChecks.For(this, problems);
-        check.NotEmpty(nameof(ConnectionString), ConnectionString);
+        check.ConnectionString(nameof(ConnectionString), ConnectionString);
         check.Between(nameof(MaxAttempts), MaxAttempts, 1, 10_000);
         check.RetryDelays(RetryDelay, MaxRetryDelay);
     }

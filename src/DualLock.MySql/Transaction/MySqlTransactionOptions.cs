@@ -63,7 +63,7 @@ public sealed class MySqlTransactionOptions : LockStageOptions
     {
         base.Validate(problems);
         var check = OptionChecks.For(this, problems);
-        check.NotEmpty(nameof(ConnectionString), ConnectionString);
+        check.ConnectionString(nameof(ConnectionString), ConnectionString);
         check.That(
             IsolationLevel is IsolationLevel.ReadUncommitted or IsolationLevel.ReadCommitted or IsolationLevel.RepeatableRead or IsolationLevel.Serializable,
             nameof(IsolationLevel),

@@ -50,7 +50,10 @@ public static class RedisDualLockBuilderExtensions
         return builder.AddRedis(configure);
     }
 
-    /// <summary>Registers the <see cref="RedisLockOptions"/>, validated when the host starts, for an <see cref="IConnectionMultiplexer"/> registered elsewhere.</summary>
+    /// <summary>
+    /// Registers the <see cref="RedisLockOptions"/>, validated when the host starts, for an <see cref="IConnectionMultiplexer"/>
+    /// registered elsewhere; also lets <c>AddStrategiesFrom(section)</c> bind the kinds <c>dual</c> and <c>distributed</c>.
+    /// </summary>
     /// <param name="builder">The DualLock builder.</param>
     /// <param name="configure">Configures the options.</param>
     /// <returns>The builder.</returns>
@@ -65,6 +68,9 @@ public static class RedisDualLockBuilderExtensions
 
         options.ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisLockOptions>, RedisLockOptionsValidator>());
+
+        // The kinds dual and distributed of AddStrategiesFrom(section); their database part comes from AddMySql().
+        RedisStrategyKinds.AddTo(builder.Registry.Kinds);
         return builder;
     }
 

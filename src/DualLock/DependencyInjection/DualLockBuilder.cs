@@ -1,4 +1,7 @@
 using DualLock;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -27,7 +30,24 @@ public sealed class DualLockBuilder
     /// <summary>Gets the service collection.</summary>
     public IServiceCollection Services { get; }
 
-    private LockStrategyRegistry Registry { get; }
+    /// <summary>
+    /// Gets or sets a value indicating whether every strategy registered on this service collection is built when the
+    /// host starts, so that invalid options, a malformed connection string or an unsafe composition fail
+    /// <c>host.StartAsync()</c> (one <see cref="InvalidOperationException"/> naming each strategy and its problem)
+    /// rather than the first request that resolves the strategy.
+    /// </summary>
+    /// <value>
+    /// Default: <see langword="true"/>. Building connects to nothing: a server that is down does not fail the start.
+    /// Without a host (a bare <c>ServiceProvider</c>) nothing runs at start and strategies are built at first use.
+    /// </value>
+    public bool ValidateOnStart
+    {
+        get => Registry.ValidateOnStart;
+        set => Registry.ValidateOnStart = value;
+    }
+
+    /// <summary>Gets the registry of this service collection (the packages add their configuration kinds to it).</summary>
+    internal LockStrategyRegistry Registry { get; }
 
     /// <summary>Makes <paramref name="name"/> the strategy resolved as the unkeyed <see cref="ILockStrategy"/>.</summary>
     /// <param name="name">The name of a strategy registered on this builder, before or after this call.</param>
@@ -38,6 +58,28 @@ public sealed class DualLockBuilder
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         Registry.DefaultName = name;
         Registry.Explicit = true;
+        return this;
+    }
+
+    /// <summary>
+    /// Registers the strategies and operations of a configuration section (for example <c>configuration.GetSection("DualLock")</c>):
+    /// each child of <c>Strategies</c> is a strategy of that name, its <c>Kind</c> (<c>in-process</c>, <c>pessimistic</c>,
+    /// <c>named-lock</c>, <c>optimistic</c>, <c>distributed</c>, <c>dual</c>) and that kind's settings; each child of
+    /// <c>Operations</c> (<c>charge = dual-hot</c>) registers the operation's name as a key resolving to that strategy
+    /// (<c>[FromKeyedServices("charge")] ILockStrategy</c>); <c>Default</c> names the unkeyed strategy.
+    /// </summary>
+    /// <param name="section">The section; read without reflection, so trimmed applications can use it.</param>
+    /// <returns>This builder.</returns>
+    /// <remarks>
+    /// The MySQL kinds need <c>AddMySql()</c>, the Redis kinds <c>AddRedis(...)</c> on this builder (in any order).
+    /// An unknown kind, an unknown key or an invalid value fails when the strategy is built, at host start
+    /// (<see cref="ValidateOnStart"/>), with an <see cref="ArgumentException"/> naming the section path
+    /// (<c>DualLock:Strategies:charge:WaitTimeout</c>) and every problem; so does an operation naming no registered strategy.
+    /// </remarks>
+    public DualLockBuilder AddStrategiesFrom(IConfiguration section)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        ConfiguredStrategies.Register(this, Registry, section);
         return this;
     }
 
@@ -64,9 +106,9 @@ public sealed class DualLockBuilder
     /// The pipeline's <see cref="LockPipelineOptions"/> are the named options <paramref name="name"/>:
     /// bind them from configuration with <c>services.Configure&lt;LockPipelineOptions&gt;(name, section)</c>;
     /// they are validated when the host starts. Stage options are validated when <paramref name="configure"/>
-    /// adds each stage, that is when the pipeline is first resolved (one <see cref="ArgumentException"/>
-    /// naming the pipeline and the stage and listing every problem). Registering a name twice keeps the
-    /// first registration.
+    /// adds each stage, that is when the pipeline is built (one <see cref="ArgumentException"/>
+    /// naming the pipeline and the stage and listing every problem): at host start (<see cref="ValidateOnStart"/>),
+    /// else when it is first resolved. Registering a name twice keeps the first registration.
     /// </remarks>
     public DualLockBuilder AddPipeline(string name, Action<LockPipelineBuilder, IServiceProvider> configure)
     {
@@ -82,6 +124,7 @@ public sealed class DualLockBuilder
         Services.AddKeyedSingleton(name, (sp, _) => CreatePipeline(sp, name, configure));
         Services.AddKeyedSingleton<ILockStrategy>(name, static (sp, key) => sp.GetRequiredKeyedService<LockPipeline>(key));
         Registry.DefaultName ??= name;
+        Registry.Add(name);
         return this;
     }
 
@@ -146,6 +189,7 @@ public sealed class DualLockBuilder
 
         var registry = new LockStrategyRegistry();
         services.AddSingleton(registry);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LockStrategyStartup>());
         services.AddSingleton<ILockStrategy>(static sp => sp.GetRequiredService<LockStrategyRegistry>().ResolveDefault(sp));
         return registry;
     }

@@ -18,6 +18,13 @@ public static class DualLockServiceCollectionExtensions
         return new DualLockBuilder(services);
     }
 
+    /// <summary>Registers DualLock and the strategies and operations of <paramref name="section"/> (see <see cref="DualLockBuilder.AddStrategiesFrom"/>).</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="section">The configuration section, for example <c>configuration.GetSection("DualLock")</c>.</param>
+    /// <returns>A builder to add the packages' kinds (<c>AddMySql()</c>, <c>AddRedis(...)</c>) and more strategies to.</returns>
+    public static DualLockBuilder AddDualLock(this IServiceCollection services, Microsoft.Extensions.Configuration.IConfiguration section)
+        => services.AddDualLock().AddStrategiesFrom(section);
+
     /// <summary>Registers DualLock and lets <paramref name="configure"/> add named pipelines.</summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Registers pipelines on the builder.</param>

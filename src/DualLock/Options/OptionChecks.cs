@@ -63,6 +63,17 @@ internal readonly struct OptionChecks(ICollection<string> problems, string path)
         return valid;
     }
 
+    /// <summary>As <see cref="That"/>, for a value that must not appear in a message (a connection string may hold a password).</summary>
+    public bool ThatHidden(bool valid, string property, string rule)
+    {
+        if (!valid)
+        {
+            problems.Add($"{path}.{property} {rule}; its value is not shown.");
+        }
+
+        return valid;
+    }
+
     /// <summary>A text that must have a character other than whitespace.</summary>
     public bool NotEmpty(string property, string? value) => That(!string.IsNullOrWhiteSpace(value), property, value, "must not be empty");
 

@@ -109,6 +109,9 @@ public sealed partial class LockPipeline
         var linked = context.LeaseLost.CanBeCanceled
             ? new QuietLinkedCancellation(cancellationToken, context.LeaseLost)
             : null;
+
+        // The held section: what the work traces (its database calls) becomes a child of this span.
+        var hold = DualLockTelemetry.StartSpan(DualLockTelemetry.HoldSpan, Name, resource);
         try
         {
             result = await work(context, state, linked?.Token ?? cancellationToken).ConfigureAwait(false);
@@ -116,6 +119,7 @@ public sealed partial class LockPipeline
         catch (Exception ex)
         {
             linked?.Dispose();
+            DualLockTelemetry.EndSpan(hold, context.LeaseLostStage is null ? HoldOutcome.Failed : HoldOutcome.LeaseLost, HoldOutcome.Returned);
             await ReleaseAsync(context, held, acquiredCount, workSucceeded: false, failing: true).ConfigureAwait(false);
             if (ex is OperationCanceledException && context.LeaseLostStage is { } lostStage && !cancellationToken.IsCancellationRequested)
             {
@@ -127,7 +131,9 @@ public sealed partial class LockPipeline
         }
 
         linked?.Dispose();
-        if (LostWhileHeld(context, held, acquiredCount) is { } lost)
+        var lostWhileHeld = LostWhileHeld(context, held, acquiredCount);
+        DualLockTelemetry.EndSpan(hold, lostWhileHeld is null ? HoldOutcome.Returned : HoldOutcome.LeaseLost, HoldOutcome.Returned);
+        if (lostWhileHeld is { } lost)
         {
             // The work returned, but not under the lock all along: another holder may have been inside too.
             // Its transaction rolls back; a caller that ignored its token must not be told it succeeded.
@@ -186,10 +192,7 @@ public sealed partial class LockPipeline
 
     private async ValueTask<LockStageHandle?> AcquireStageAsync(LockStage stage, LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
-        using var activity = DualLockTelemetry.ActivitySource.StartActivity("duallock.acquire", ActivityKind.Internal);
-        activity?.SetTag(DualLockTelemetry.PipelineTag, Name);
-        activity?.SetTag(DualLockTelemetry.StageTag, stage.Name);
-        activity?.SetTag(DualLockTelemetry.ResourceTag, context.Keys.First.Resource);
+        var activity = DualLockTelemetry.StartSpan(DualLockTelemetry.AcquireSpan, Name, context.Keys.First.Resource, stage.Name);
 
         var started = _timeProvider.GetTimestamp();
         var outcome = AcquireOutcome.Error;
@@ -245,11 +248,7 @@ public sealed partial class LockPipeline
                 Log.Acquired(_logger, stage.Name, context.Keys, Name, elapsed.TotalMilliseconds);
             }
 
-            activity?.SetTag(DualLockTelemetry.OutcomeTag, outcome);
-            if (outcome != AcquireOutcome.Acquired)
-            {
-                activity?.SetStatus(ActivityStatusCode.Error, outcome);
-            }
+            DualLockTelemetry.EndSpan(activity, outcome, AcquireOutcome.Acquired);
         }
     }
 
@@ -289,10 +288,16 @@ public sealed partial class LockPipeline
         {
             var stage = _stages[i];
             var heldFor = _timeProvider.GetElapsedTime(held[i].AcquiredAt);
+
+            // An inner release that failed (a commit that threw) means the work did not succeed for the outer stages either.
+            var succeeded = workSucceeded && firstReleaseFailure is null;
+            var span = DualLockTelemetry.StartSpan(DualLockTelemetry.ReleaseSpan, Name, context.Keys.First.Resource, stage.Name);
+            span?.SetTag(DualLockTelemetry.WorkSucceededTag, succeeded);
+            var released = false;
             try
             {
-                // An inner release that failed (a commit that threw) means the work did not succeed for the outer stages either.
-                await held[i].Handle.ReleaseAsync(workSucceeded && firstReleaseFailure is null).ConfigureAwait(false);
+                await held[i].Handle.ReleaseAsync(succeeded).ConfigureAwait(false);
+                released = true;
             }
             catch (Exception ex) when (failing)
             {
@@ -313,6 +318,7 @@ public sealed partial class LockPipeline
             }
             finally
             {
+                DualLockTelemetry.EndSpan(span, released ? ReleaseOutcome.Released : ReleaseOutcome.Failed, ReleaseOutcome.Released);
                 DualLockTelemetry.HoldDuration.Record(
                     heldFor.TotalSeconds,
                     new(DualLockTelemetry.PipelineTag, Name),

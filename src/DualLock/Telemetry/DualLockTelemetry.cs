@@ -21,6 +21,18 @@ public static class DualLockTelemetry
     /// <summary>Tag: the resource type of the key (never the id).</summary>
     public const string ResourceTag = "duallock.resource";
 
+    /// <summary>Tag of a release span: whether the stage was released after work that succeeded (its transaction commits) or as failed (rolled back).</summary>
+    public const string WorkSucceededTag = "duallock.work.succeeded";
+
+    /// <summary>The span of one stage's acquire (tags pipeline, stage, resource, outcome: an <see cref="AcquireOutcome"/>).</summary>
+    public const string AcquireSpan = "duallock.acquire";
+
+    /// <summary>The span of the held section, around the work (tags pipeline, resource, outcome: a <see cref="HoldOutcome"/>); what the work traces is its child.</summary>
+    public const string HoldSpan = "duallock.hold";
+
+    /// <summary>The span of one stage's release (tags pipeline, stage, resource, work succeeded, outcome: a <see cref="ReleaseOutcome"/>).</summary>
+    public const string ReleaseSpan = "duallock.release";
+
     internal static readonly ActivitySource ActivitySource = new(Name);
 
     internal static readonly Meter Meter = new(Name);
@@ -47,6 +59,46 @@ public static class DualLockTelemetry
 
     internal static readonly Counter<long> Fallbacks = Meter.CreateCounter<long>(
         "duallock.fallback", "{event}", "Acquires that continued without a stage because its lock service was unavailable.");
+
+    /// <summary>Starts a span with the pipeline and resource tags; <see langword="null"/>, and nothing allocated, when nobody listens.</summary>
+    internal static Activity? StartSpan(string name, string pipeline, string resource, string? stage = null)
+    {
+        if (!ActivitySource.HasListeners())
+        {
+            return null;
+        }
+
+        var activity = ActivitySource.StartActivity(name, ActivityKind.Internal);
+        if (activity is not null)
+        {
+            activity.SetTag(PipelineTag, pipeline);
+            if (stage is not null)
+            {
+                activity.SetTag(StageTag, stage);
+            }
+
+            activity.SetTag(ResourceTag, resource);
+        }
+
+        return activity;
+    }
+
+    /// <summary>Ends a span with its outcome; an outcome other than <paramref name="success"/> marks it as an error.</summary>
+    internal static void EndSpan(Activity? activity, string outcome, string success)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag(OutcomeTag, outcome);
+        if (!string.Equals(outcome, success, StringComparison.Ordinal))
+        {
+            activity.SetStatus(ActivityStatusCode.Error, outcome);
+        }
+
+        activity.Dispose();
+    }
 
     /// <summary>Adds one to <c>duallock.lease.lost</c>; for stages that detect a loss outside the pipeline.</summary>
     /// <param name="pipeline">The pipeline name.</param>

@@ -69,7 +69,7 @@ public sealed class TelemetryTests
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = a =>
             {
-                if (Equals(a.GetTagItem(DualLockTelemetry.PipelineTag), pipelineName))
+                if (Equals(a.GetTagItem(DualLockTelemetry.PipelineTag), pipelineName) && a.OperationName == DualLockTelemetry.AcquireSpan)
                 {
                     lock (activities)
                     {
