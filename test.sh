@@ -71,9 +71,10 @@ check "packages (scripts/package-check.sh: pack, contents, consumer from the .nu
 [ -f artifacts/package-check/contents.txt ] && sed 's/^/  /' artifacts/package-check/contents.txt
 
 # A short smoke of the strategy comparison: two real API instances per strategy, the oracle must
-# see the negative control ("none") lose updates and the dual lock lose none (exit 0), else it fails.
-check "comparison smoke (none and dual, hot user, 2 instances)" \
-  dotnet "$bin/DualLock.Comparison/$conf_dir/DualLock.Comparison.dll" --strategies none,dual --duration 5s --hot --scale 0.5 \
+# see the negative controls ("none", and "none-ef" on the sample's EF Core path) lose updates and the dual
+# lock lose none on either path (exit 0), else it fails.
+check "comparison smoke (none and dual, raw and EF Core, hot user, 2 instances)" \
+  dotnet "$bin/DualLock.Comparison/$conf_dir/DualLock.Comparison.dll" --strategies none,dual,none-ef,dual-ef --duration 5s --hot --scale 0.5 \
   --api "$bin/UserPointApi/$conf_dir/UserPointApi.dll" --out "$results/comparison-smoke"
 
 # The chaos suite, short: faults one at a time (Redis killed and restarted empty, MariaDB killed, Redis

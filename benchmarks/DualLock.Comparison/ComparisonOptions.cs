@@ -8,10 +8,11 @@ internal sealed record ComparisonOptions
     public static readonly string[] AllStrategies = ["none", "local", "pessimistic", "distributed", "dual", "named", "optimistic", "atomic", "combined"];
 
     /// <summary>Every strategy the sample knows; <c>redlock</c> (three more Redis servers: <c>services.sh up redlock</c>) runs only when asked for.</summary>
-    public static readonly string[] KnownStrategies = [.. AllStrategies, "redlock"];
+    /// <remarks>The <c>-ef</c> names (<see cref="SampleStrategy.EfStrategies"/>) run the same strategy on the sample's EF Core data path; only when asked for.</remarks>
+    public static readonly string[] KnownStrategies = [.. AllStrategies, "redlock", .. SampleStrategy.EfStrategies];
 
     /// <summary>The strategies that must lose updates: they prove the oracle can see a loss.</summary>
-    public static readonly string[] NegativeControls = ["none", "local"];
+    public static readonly string[] NegativeControls = ["none", "local", "none-ef"];
 
     public IReadOnlyList<string> Strategies { get; init; } = AllStrategies;
 
@@ -83,7 +84,7 @@ internal sealed record ComparisonOptions
     }
 
     public const string Usage =
-        "Options: --strategies none,local,pessimistic,distributed,dual,named,optimistic,atomic,combined[,redlock] --duration 20s|2m "
+        "Options: --strategies none,local,pessimistic,distributed,dual,named,optimistic,atomic,combined[,redlock][,none-ef,pessimistic-ef,distributed-ef,dual-ef] --duration 20s|2m "
         + "--scale N --hot --warmup 0s|5s --instances N --runs N --race-window-ms N --max-in-flight N --api path/UserPointApi.dll --out dir "
         + "--sweep [--sweep-step 5s]";
 

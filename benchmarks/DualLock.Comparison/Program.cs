@@ -76,17 +76,17 @@ for (var run = 1; run <= options.Runs; run++)
 {
     foreach (var strategy in options.Strategies)
     {
-        await using var database = await FreshDatabase.CreateAsync(mySql, strategy, cancel.Token);
+        await using var database = await FreshDatabase.CreateAsync(mySql, SampleStrategy.DatabaseName(strategy), cancel.Token);
         var env = new Dictionary<string, string>
         {
             ["ConnectionStrings__MySql"] = database.ConnectionString,
             ["ConnectionStrings__Redis"] = redis,
-            ["Locking__Strategy"] = strategy,
             ["Locking__RaceWindowMs"] = options.RaceWindowMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Diagnostics__ServerTiming"] = "true", // the breakdown tells the app's own time from the rest of the round trip
         };
+        SampleStrategy.AddSettings(env, strategy);
         await using var instances = await ApiInstances.StartAsync(apiDll, options.Instances, env, http, cancel.Token);
         var load = new LoadRun(options, new PointApiClient(http, instances.Urls));
         var result = await RunWithProgressAsync(load, strategy, run, cancel.Token);

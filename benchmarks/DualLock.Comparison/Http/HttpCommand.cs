@@ -86,10 +86,14 @@ internal static class HttpCommand
             {
                 ["ConnectionStrings__MySql"] = database.ConnectionString,
                 ["ConnectionStrings__Redis"] = redis,
-                ["Locking__Strategy"] = target.Setting,
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["Logging__LogLevel__Default"] = "Warning",
             };
+        if (!target.Minimal)
+        {
+            SampleStrategy.AddSettings(env, target.Setting);
+        }
+
         await using var instance = await ApiInstances.StartAsync(dll, 1, env, http, cancellationToken);
         var client = new PointApiClient(http, instance.Urls);
         var users = new string[options.Users + 1];

@@ -12,7 +12,7 @@ internal sealed record HttpTarget(string Name, bool Minimal, string Setting)
     };
 
     /// <summary>The targets whose stored sums may fall short of the acknowledged charges (no lock).</summary>
-    public bool MayLoseUpdates => Setting is "none" or "plain" or "local";
+    public bool MayLoseUpdates => Setting is "none" or "plain" or "local" or "none-ef";
 
     public static IReadOnlyList<HttpTarget> For(HttpOptions options)
     {
