@@ -17,9 +17,14 @@ public static class LockedPoints
 
     /// <summary>A dual strategy <c>charge</c> on the real servers: Redis outside, transaction and row lock on <paramref name="table"/> inside.</summary>
     public static void AddDualCharge(IServiceCollection services, PointTable table)
-        => services.AddDualLock()
+    {
+        services.AddDualLock()
             .AddRedis(Servers.Redis)
             .AddDualStrategy("charge", (b, _) => b.AddMySqlTransaction(Servers.MySql).AddMySqlRowLock(table.Name, "id"));
+
+        // 16 callers queue on one key on a loaded 2-core machine: the 2 s default wait would time some out.
+        services.Configure<LockPipelineOptions>("charge", o => o.WaitTimeout = TimeSpan.FromSeconds(30));
+    }
 
     /// <summary>Adds <paramref name="delta"/> to the row inside the lock's transaction by read-modify-write (only the lock keeps it exact).</summary>
     public static async Task<long> AddAsync(HttpContext http, string table, long id, long delta)
