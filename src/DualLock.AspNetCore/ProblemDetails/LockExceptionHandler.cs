@@ -22,6 +22,8 @@ internal sealed class LockExceptionHandler(IProblemDetailsService problemDetails
         var details = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = error.Status, Title = error.Title };
         details.Extensions["code"] = error.Code;
         details.Extensions["outcome"] = error.OutcomeText;
-        return await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = details, Exception = exception }).ConfigureAwait(false);
+        // A client that accepts no problem details still gets the status and Retry-After, never the default 500.
+        await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = details, Exception = exception }).ConfigureAwait(false);
+        return true;
     }
 }

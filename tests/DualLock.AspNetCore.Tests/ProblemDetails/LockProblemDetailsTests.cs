@@ -25,6 +25,19 @@ public sealed class LockProblemDetailsTests
     }
 
     [Fact]
+    public async Task AddDualLockProblemDetails_ClientAcceptsNoJson_StillGets503AndRetryAfter()
+    {
+        await using var app = await StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/timeout");
+        request.Headers.Accept.ParseAdd("text/html");
+
+        var response = await app.Client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("1", response.Headers.GetValues("Retry-After").Single());
+    }
+
+    [Fact]
     public async Task AddDualLockProblemDetails_CommitOutcomeUnknown_AnswersThatTheWriteMayHaveHappened()
     {
         await using var app = await StartAsync();
