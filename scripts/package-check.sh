@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Packs DualLock, DualLock.Redis and DualLock.MySql as a consumer gets them and checks them:
-#   1. pack the three into artifacts/packages with a test version (0.1.0-check.<UTC time> unless
+# Packs DualLock, DualLock.Redis, DualLock.MySql and DualLock.AspNetCore as a consumer gets them and checks them:
+#   1. pack the four into artifacts/packages with a test version (0.1.0-check.<UTC time> unless
 #      PACKAGE_CHECK_VERSION is set), a CI build (ContinuousIntegrationBuild) in its own artifacts folder;
 #   2. check each package: its own README (not the repository's), lib/net8.0 + lib/net10.0, the dependency
 #      ranges (DualLock bounded within the minor version), the .snupkg with a source-linked PDB per framework,
 #      repository URL and commit; prints each package's contents (kept in artifacts/package-check/contents.txt);
-#   3. compile every C# example of the three package READMEs into the consumer, as written with its usings;
+#   3. compile every C# example of the three non-web package READMEs into the consumer, as written with its usings;
 #      restore tests/PackageConsumer from those .nupkg files through its nuget.config (a fresh packages folder:
 #      a cached package cannot stand in for the packed one; the restored .nupkg is compared byte for byte with the packed one);
 #   4. publish it trimmed with the DualLock assemblies as roots: no trim warning at all, from DualLock.* or from
@@ -16,7 +16,10 @@
 #      the README's `dotnet add package` lines (at the packed version, from the packed folder), the README's C#
 #      as Program.cs (docs/snippets/doc_pages.py program), built with warnings as errors; its ```sql run in a
 #      scratch database, one user row, the app on a loopback port, one POST /users/{id}/charge?amount=5: passes
-#      when it answers 1, the row lost 5 and the key's Redis fence counter exists (the dual lock's Redis part held).
+#      when it answers 1, the row lost 5 and the key's Redis fence counter exists (the dual lock's Redis part held);
+#   7. the same for src/DualLock.AspNetCore/README.md (`dotnet add package DualLock.AspNetCore` only): its endpoint
+#      filter takes the dual lock; POST charge?amount=5 answers 200 and commits, amount=5000 answers 400 and rolls
+#      the handler's UPDATE back, and the key's Redis fence counter exists.
 # Needs the servers' environment: eval "$(scripts/services.sh env)". Exit 0 only when every step passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +28,9 @@ version=${PACKAGE_CHECK_VERSION:-0.1.0-check.$(date -u +%Y%m%d%H%M%S)}
 packages="$root/artifacts/packages"
 work="$root/artifacts/package-check"
 consumer="$root/tests/PackageConsumer"
-ids=(DualLock DualLock.Redis DualLock.MySql)
+ids=(DualLock DualLock.Redis DualLock.MySql DualLock.AspNetCore)
+# The console consumer's packages; DualLock.AspNetCore is checked in a web project of its own (step 7).
+consumer_ids=(DualLock DualLock.Redis DualLock.MySql)
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 log() { echo "package-check: $*" >&2; }
@@ -148,12 +153,12 @@ for p in problems:
 sys.exit(1 if problems else 0)
 PY
 
-# Every C# block of the three package READMEs compiles into the consumer as written, with its own usings
+# Every C# block of the three console package READMEs compiles into the consumer as written, with its own usings
 # (one file each, inside a method, since they are top-level statements): a README example that does not
 # compile against the packed packages fails here.
 snippets="$work/readme-snippets"
 mkdir -p "$snippets"
-python3 - "$root" "$snippets" "${ids[@]}" <<'PY'
+python3 - "$root" "$snippets" "${consumer_ids[@]}" <<'PY'
 import re, sys
 root, out, ids = sys.argv[1], sys.argv[2], sys.argv[3:]
 count = 0
@@ -187,7 +192,7 @@ restore_props=(-p:DualLockVersion="$version" -p:RestorePackagesPath="$cache" -p:
 
 log "restoring and building tests/PackageConsumer from the packages"
 dotnet build "$consumer/PackageConsumer.csproj" -c Release -nologo -clp:ErrorsOnly "${restore_props[@]}"
-for id in "${ids[@]}"; do
+for id in "${consumer_ids[@]}"; do
   lower=$(tr '[:upper:]' '[:lower:]' <<<"$id")
   restored="$cache/$lower/$version/$lower.$version.nupkg"
   [ -f "$restored" ] || fail "$id $version was not restored into $cache (restored from somewhere else?)"
@@ -228,10 +233,14 @@ PY
 )
 sql() { MYSQL_PWD="$db_password" mariadb --protocol=tcp -h "$db_host" -P "$db_port" -u "$db_user" "$@"; }
 web_pid=""
+aspnet_pid="" aspnet_root="" aspnet_database="duallock_aspnet_$$"
 cleanup_web() {
   if [ -n "$web_pid" ]; then kill "$web_pid" 2>/dev/null || true; wait "$web_pid" 2>/dev/null || true; fi
   sql -e "DROP DATABASE IF EXISTS \`$database\`" || true
   rm -rf "$web_root"
+  if [ -n "$aspnet_pid" ]; then kill "$aspnet_pid" 2>/dev/null || true; wait "$aspnet_pid" 2>/dev/null || true; fi
+  sql -e "DROP DATABASE IF EXISTS \`$aspnet_database\`" || true
+  rm -rf "$aspnet_root"
 }
 trap cleanup_web EXIT
 dotnet new web -n ReadmeWeb -o "$web" --no-restore >"$work/readme-web-new.log" 2>&1 || fail "dotnet new web failed ($work/readme-web-new.log)"
@@ -279,4 +288,42 @@ fence=$(redis-cli -h "${redis_endpoint%:*}" -p "${redis_endpoint##*:}" GET "dual
 [ "$answer" = 1 ] && [ "$amount" = 95 ] && [ -n "$fence" ] \
   || fail "the README's web app: POST /users/$id/charge?amount=5 answered '$answer' (expected 1), amount $amount (expected 95), Redis fence '$fence' (expected a token) ($work/readme-web-run.log)"
 echo "readme web project: dotnet new web + $(tr '\n' ' ' <<<"$readme_packages")at $version + the README's example: POST /users/$id/charge?amount=5 answered 1, amount 100 -> 95, Redis fence token $fence"
+
+# 7. The DualLock.AspNetCore README the same way: a fresh web project with that one package, its example as
+# Program.cs, the endpoint filter taking the dual lock on the servers; a success commits, an error result rolls back.
+log "a new web project from src/DualLock.AspNetCore/README.md alone"
+aspnet_root=$(mktemp -d "${TMPDIR:-/tmp}/duallock-aspnet-web.XXXXXX")
+aspnet="$aspnet_root/AspNetWeb"
+dotnet new web -n AspNetWeb -o "$aspnet" --no-restore >"$work/aspnet-web-new.log" 2>&1 || fail "dotnet new web failed ($work/aspnet-web-new.log)"
+cp "$web_root/nuget.config" "$aspnet_root/nuget.config"
+dotnet add "$aspnet/AspNetWeb.csproj" package DualLock.AspNetCore --version "$version" >"$work/aspnet-web-add.log" 2>&1 \
+  || { tail -n 20 "$work/aspnet-web-add.log" >&2; fail "dotnet add package DualLock.AspNetCore --version $version failed"; }
+python3 docs/snippets/doc_pages.py program "$root" src/DualLock.AspNetCore/README.md >"$aspnet/Program.cs"
+cp "$aspnet/Program.cs" "$work/aspnet-web-Program.cs"
+dotnet build "$aspnet/AspNetWeb.csproj" -c Release -nologo -clp:ErrorsOnly -p:TreatWarningsAsErrors=true >"$work/aspnet-web-build.log" 2>&1 \
+  || { grep -E 'error|warning' "$work/aspnet-web-build.log" | sort -u >&2; fail "the DualLock.AspNetCore README's example does not build in a new web project ($work/aspnet-web-build.log)"; }
+grep -q '"type": "project"' "$aspnet/obj/project.assets.json" && fail "the DualLock.AspNetCore web project references a project, not the packages"
+sql -e "CREATE DATABASE \`$aspnet_database\`" || fail "cannot create the scratch database $aspnet_database"
+sed -n '/^```sql$/,/^```$/{/^```/d;p}' src/DualLock.AspNetCore/README.md | sql "$aspnet_database" || fail "the DualLock.AspNetCore README's sql does not run on MariaDB"
+aspnet_id=$(( (RANDOM << 30 | RANDOM << 15 | RANDOM) + 1000000 ))
+sql "$aspnet_database" -e "INSERT INTO user_points (user_id, amount) VALUES ($aspnet_id, 100)"
+aspnet_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+ConnectionStrings__MySql=$(sed -E "s/(^|;)[[:space:]]*Database=[^;]*/\1Database=$aspnet_database/I" <<<"$ConnectionStrings__MySql") \
+  ASPNETCORE_URLS="http://127.0.0.1:$aspnet_port" dotnet "$aspnet/bin/Release/net10.0/AspNetWeb.dll" >"$work/aspnet-web-run.log" 2>&1 &
+aspnet_pid=$!
+charge() { curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$aspnet_port/users/$aspnet_id/charge?amount=$1"; }
+tries=0
+until ok_status=$(charge 5 2>/dev/null); do
+  tries=$((tries + 1))
+  kill -0 "$aspnet_pid" 2>/dev/null || { tail -n 20 "$work/aspnet-web-run.log" >&2; fail "the DualLock.AspNetCore web app exited before answering"; }
+  [ "$tries" -lt 60 ] || fail "the DualLock.AspNetCore web app did not answer on port $aspnet_port within 30 s ($work/aspnet-web-run.log)"
+  sleep 0.5
+done
+refused_status=$(charge 5000)
+kill "$aspnet_pid"; wait "$aspnet_pid" 2>/dev/null || true; aspnet_pid=""
+aspnet_amount=$(sql "$aspnet_database" -N -e "SELECT amount FROM user_points WHERE user_id = $aspnet_id")
+aspnet_fence=$(redis-cli -h "${redis_endpoint%:*}" -p "${redis_endpoint##*:}" GET "duallock:{user-point:$aspnet_id}:fence")
+[ "$ok_status" = 200 ] && [ "$refused_status" = 400 ] && [ "$aspnet_amount" = 105 ] && [ -n "$aspnet_fence" ] \
+  || fail "the DualLock.AspNetCore web app: charge 5 answered $ok_status (expected 200), charge 5000 answered $refused_status (expected 400), amount $aspnet_amount (expected 105: the 5000 rolled back), Redis fence '$aspnet_fence' (expected a token) ($work/aspnet-web-run.log)"
+echo "aspnet web project: dotnet new web + DualLock.AspNetCore $version + its README's example: charge 5 answered 200, charge 5000 answered 400 and rolled back, amount 100 -> 105, Redis fence token $aspnet_fence"
 log "passed: ${ids[*]} $version"

@@ -72,9 +72,16 @@ foreach (var operation in LockingOptions.Operations)
     StrategyWiring.Register(dualLock, builder.Configuration, operation, strategy, locking, limits);
 }
 
-builder.Services.AddHealthChecks()
+var health = builder.Services.AddHealthChecks()
     .AddCheck<MySqlHealthCheck>("mysql", tags: ["ready"])
     .AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
+
+// One check per operation's strategy (duallock-charge ...): Degraded while a dual strategy runs on its row lock alone,
+// Unhealthy while a distributed one cannot lock (Redis known down). /health/ready lists them with the servers' checks.
+foreach (var operation in LockingOptions.Operations)
+{
+    health.AddDualLock(operation, tags: ["ready"]);
+}
 builder.Services.AddOpenApi();
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
     .AddMeter("DualLock", "DualLock.*", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")

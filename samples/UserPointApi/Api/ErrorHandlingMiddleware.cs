@@ -1,4 +1,4 @@
-using DualLock;
+using DualLock.AspNetCore;
 using MySqlConnector;
 using StackExchange.Redis;
 
@@ -48,22 +48,23 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
         BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge
             => (413, ErrorCodes.PayloadTooLarge, "The body is too large.", null),
         BadHttpRequestException bad => (bad.StatusCode is >= 400 and < 500 ? bad.StatusCode : 400, ErrorCodes.InvalidArgument, "The request is malformed.", null),
+
+        // The sample's own answers before DualLock's table: the row lock's missing row is the seed's "no such user",
+        // a duplicate ledger claim is a refund made twice.
         DualLock.MySql.MySqlRowNotFoundException => (404, ErrorCodes.UserPointNotFound, "No such user.", null),
-        LockTimeoutException => (503, ErrorCodes.LockTimeout, "The lock was not acquired in time; nothing was changed.", 1),
-        LockLeaseLostException => (503, ErrorCodes.LockLeaseLost, "The lock was lost while the write ran; nothing was committed.", 1),
-        LockCommitOutcomeUnknownException => (503, ErrorCodes.OutcomeUnknown, "The database connection was lost while the write was committing: it may or may not have been applied. Retry with the same Idempotency-Key to learn which.", 2),
-        LockUnavailableException => (503, ErrorCodes.LockUnavailable, "The lock service is unavailable; nothing was changed.", 2),
-        // The optimistic executor's exhausted retries, and any other lock failure.
-        LockException => (503, ErrorCodes.LockTimeout, "The write kept conflicting and gave up; nothing was changed.", 1),
-        MySqlException { ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout }
-            => (503, ErrorCodes.LockTimeout, "The database lock was not acquired in time; nothing was changed.", 1),
         MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry }
             => (409, ErrorCodes.AlreadyRefunded, "The transaction was already refunded.", null),
-        MySqlException mySql when IsUnavailable(mySql) => (503, ErrorCodes.DatabaseUnavailable, "The database is unavailable; nothing was changed.", 2),
-        RedisException => (503, ErrorCodes.LockUnavailable, "Redis is unavailable; nothing was changed.", 2),
+
+        // Every lock and lock-service failure: status, code and Retry-After from DualLock.AspNetCore's one table
+        // (docs/failures.md), written in the sample's envelope instead of problem details.
+        _ when LockHttpErrors.Find(ex) is { } error
+            => (error.Status, error.Code, error.Code == ErrorCodes.OutcomeUnknown ? OutcomeUnknownMessage : error.Title, error.RetryAfterSeconds),
         TimeoutException => (503, ErrorCodes.DatabaseUnavailable, "A backing service timed out; nothing was changed.", 2),
         _ => (500, ErrorCodes.ServerError, "Unexpected server error.", null),
     };
+
+    private const string OutcomeUnknownMessage
+        = "The database connection was lost while the write was committing: it may or may not have been applied. Retry with the same Idempotency-Key to learn which.";
 
     /// <summary>Whether the failure is the database connection breaking (as opposed to an answer from the server).</summary>
     internal static bool IsConnectionLoss(Exception ex) => ex switch
@@ -84,12 +85,6 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
         var next = NextLogAt.GetOrAdd(code, 0);
         return now >= next && NextLogAt.TryUpdate(code, now + 1000, next);
     }
-
-    private static bool IsUnavailable(MySqlException ex)
-        => ex.IsTransient
-           || ex.ErrorCode is MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.CommandTimeoutExpired or MySqlErrorCode.ConnectionCountError
-               or MySqlErrorCode.TooManyUserConnections or MySqlErrorCode.ServerShutdown or MySqlErrorCode.QueryInterrupted
-           || ex.InnerException is System.Net.Sockets.SocketException or IOException;
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Request failed with {Status} {Code} (a 503 code is logged at most once a second)")]
     private static partial void LogFailure(ILogger logger, int status, string code, Exception exception);

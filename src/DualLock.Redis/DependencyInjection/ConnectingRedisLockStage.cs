@@ -8,13 +8,35 @@ namespace DualLock.Redis;
 /// own wait), then fails with <see cref="LockUnavailableException"/>; once it exists, every call goes straight
 /// to the <see cref="RedisLockStage"/> on it. Building or resolving the pipeline never connects.
 /// </summary>
-internal sealed class ConnectingRedisLockStage(RedisConnectionSource source, RedisLockOptions options, LockStageBuildContext build) : LockStage(options.Name)
+internal sealed class ConnectingRedisLockStage(RedisConnectionSource source, RedisLockOptions options, LockStageBuildContext build) : LockStage(options.Name), ILockServiceMonitor
 {
     private readonly object _sync = new();
     private RedisLockStage? _stage;
 
     /// <summary>The traits of the <see cref="RedisLockStage"/> it becomes (the composition checks run before it exists).</summary>
     protected internal override LockStageTraits Traits => RedisLockStage.StageTraits;
+
+    /// <summary>The stage's state once it exists; before, the connection's (not made yet, or made and not connected).</summary>
+    public LockServiceOutage? CurrentOutage
+    {
+        get
+        {
+            if (Volatile.Read(ref _stage) is { } stage)
+            {
+                return stage.CurrentOutage;
+            }
+
+            var connect = source.Current;
+            if (connect is { IsCompletedSuccessfully: true })
+            {
+                return connect.Result.IsConnected ? null : RedisLockStage.Disconnected(build.TimeProvider);
+            }
+
+            return new LockServiceOutage(build.TimeProvider.GetUtcNow(), connect?.Exception?.GetBaseException().Message is { } failed
+                ? $"The connection to Redis {source.Endpoints} failed: {failed}"
+                : $"The connection to Redis {source.Endpoints} is not made yet.");
+        }
+    }
 
     public override ValueTask<LockStageHandle?> TryAcquireAsync(LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
         => Volatile.Read(ref _stage) is { } stage

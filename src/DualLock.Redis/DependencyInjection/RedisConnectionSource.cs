@@ -36,6 +36,9 @@ internal sealed class RedisConnectionSource : IAsyncDisposable, IDisposable
     /// <summary>Gets when the connect started (<see cref="TimeProvider.System"/> timestamp), or 0 before it did.</summary>
     public long ConnectStarted { get; private set; }
 
+    /// <summary>Gets the connect started last, or <see langword="null"/> before one started; reading it starts none.</summary>
+    public Task<ConnectionMultiplexer>? Current => Volatile.Read(ref _connect);
+
     /// <summary>Starts the connect once (again after one that failed) and returns it; the caller bounds its wait.</summary>
     public Task<ConnectionMultiplexer> ConnectAsync()
     {

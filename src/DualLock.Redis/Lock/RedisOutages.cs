@@ -30,6 +30,26 @@ internal sealed class RedisOutages
     /// <summary>Gets the number of outages known now (cheap: read on every acquire).</summary>
     public int Count => Volatile.Read(ref _count);
 
+    /// <summary>The outage known longest, or <see langword="null"/>: what the stage reports as its service state.</summary>
+    public RedisOutage? Oldest()
+    {
+        if (Count == 0)
+        {
+            return null;
+        }
+
+        RedisOutage? oldest = null;
+        foreach (var outage in _known.Values)
+        {
+            if (oldest is null || outage.Since < oldest.Since)
+            {
+                oldest = outage;
+            }
+        }
+
+        return oldest;
+    }
+
     public RedisOutage? Find(int slot) => Volatile.Read(ref _count) > 0 && _known.TryGetValue(slot, out var outage) ? outage : null;
 
     /// <summary>Records an outage; returns it when it is newly known (its caller starts the one probe), else <see langword="null"/>.</summary>

@@ -23,6 +23,9 @@ internal sealed class ContinueIfUnavailableStage : LockStage
         _logThrottle = new LogThrottle(timeProvider, LogThrottle.DefaultInterval);
     }
 
+    /// <summary>Gets the wrapped stage, whose service state the pipeline reports.</summary>
+    internal LockStage Inner => _inner;
+
     /// <summary>Gets the wrapped stage's traits: what it does when its service is up.</summary>
     protected internal override LockStageTraits Traits => _inner.Traits;
 
