@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Packs DualLock, DualLock.Redis, DualLock.MySql and DualLock.AspNetCore as a consumer gets them and checks them:
-#   1. pack the four into artifacts/packages with a test version (0.1.0-check.<UTC time> unless
+# Packs DualLock, DualLock.Redis, DualLock.MySql, DualLock.AspNetCore, DualLock.EntityFrameworkCore and DualLock.Testing
+# as a consumer gets them and checks them:
+#   1. pack the six into artifacts/packages with a test version (0.1.0-check.<UTC time> unless
 #      PACKAGE_CHECK_VERSION is set), a CI build (ContinuousIntegrationBuild) in its own artifacts folder;
 #   2. check each package: its own README (not the repository's), lib/net8.0 + lib/net10.0, the dependency
 #      ranges (DualLock bounded within the minor version), the .snupkg with a source-linked PDB per framework,
@@ -19,7 +20,11 @@
 #      when it answers 1, the row lost 5 and the key's Redis fence counter exists (the dual lock's Redis part held);
 #   7. the same for src/DualLock.AspNetCore/README.md (`dotnet add package DualLock.AspNetCore` only): its endpoint
 #      filter takes the dual lock; POST charge?amount=5 answers 200 and commits, amount=5000 answers 400 and rolls
-#      the handler's UPDATE back, and the key's Redis fence counter exists.
+#      the handler's UPDATE back, and the key's Redis fence counter exists;
+#   8. a new web project with DualLock.AspNetCore, DualLock.EntityFrameworkCore and Pomelo from the packed folder and
+#      scripts/package-web/EfDualWeb.cs as Program.cs: the endpoint filter takes a dual lock whose transaction and row
+#      lock come from the EF Core model, the handler writes with EF Core; 20 concurrent charges of 1 and a charge of 5
+#      commit exactly (a read-modify-write with a gap), a charge of 5000 answers 400 and rolls back, a fence exists.
 # Needs the servers' environment: eval "$(scripts/services.sh env)". Exit 0 only when every step passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,8 +33,9 @@ version=${PACKAGE_CHECK_VERSION:-0.1.0-check.$(date -u +%Y%m%d%H%M%S)}
 packages="$root/artifacts/packages"
 work="$root/artifacts/package-check"
 consumer="$root/tests/PackageConsumer"
-ids=(DualLock DualLock.Redis DualLock.MySql DualLock.AspNetCore)
-# The console consumer's packages; DualLock.AspNetCore is checked in a web project of its own (step 7).
+ids=(DualLock DualLock.Redis DualLock.MySql DualLock.AspNetCore DualLock.EntityFrameworkCore DualLock.Testing)
+# The console consumer's packages; DualLock.AspNetCore and DualLock.EntityFrameworkCore are checked in web projects
+# of their own (steps 7 and 8), DualLock.Testing by its contents (docs/testing.md runs its example).
 consumer_ids=(DualLock DualLock.Redis DualLock.MySql)
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -234,6 +240,7 @@ PY
 sql() { MYSQL_PWD="$db_password" mariadb --protocol=tcp -h "$db_host" -P "$db_port" -u "$db_user" "$@"; }
 web_pid=""
 aspnet_pid="" aspnet_root="" aspnet_database="duallock_aspnet_$$"
+ef_pid="" ef_root="" ef_database="duallock_efweb_$$"
 cleanup_web() {
   if [ -n "$web_pid" ]; then kill "$web_pid" 2>/dev/null || true; wait "$web_pid" 2>/dev/null || true; fi
   sql -e "DROP DATABASE IF EXISTS \`$database\`" || true
@@ -241,6 +248,9 @@ cleanup_web() {
   if [ -n "$aspnet_pid" ]; then kill "$aspnet_pid" 2>/dev/null || true; wait "$aspnet_pid" 2>/dev/null || true; fi
   sql -e "DROP DATABASE IF EXISTS \`$aspnet_database\`" || true
   rm -rf "$aspnet_root"
+  if [ -n "$ef_pid" ]; then kill "$ef_pid" 2>/dev/null || true; wait "$ef_pid" 2>/dev/null || true; fi
+  sql -e "DROP DATABASE IF EXISTS \`$ef_database\`" || true
+  rm -rf "$ef_root"
 }
 trap cleanup_web EXIT
 dotnet new web -n ReadmeWeb -o "$web" --no-restore >"$work/readme-web-new.log" 2>&1 || fail "dotnet new web failed ($work/readme-web-new.log)"
@@ -326,4 +336,48 @@ aspnet_fence=$(redis-cli -h "${redis_endpoint%:*}" -p "${redis_endpoint##*:}" GE
 [ "$ok_status" = 200 ] && [ "$refused_status" = 400 ] && [ "$aspnet_amount" = 105 ] && [ -n "$aspnet_fence" ] \
   || fail "the DualLock.AspNetCore web app: charge 5 answered $ok_status (expected 200), charge 5000 answered $refused_status (expected 400), amount $aspnet_amount (expected 105: the 5000 rolled back), Redis fence '$aspnet_fence' (expected a token) ($work/aspnet-web-run.log)"
 echo "aspnet web project: dotnet new web + DualLock.AspNetCore $version + its README's example: charge 5 answered 200, charge 5000 answered 400 and rolled back, amount 100 -> 105, Redis fence token $aspnet_fence"
+
+# 8. EF Core and the endpoint filter together, from the packed packages: the dual lock's transaction and row lock
+# from the EF model, the handler's read-modify-write through a DbContext in the lock's transaction.
+log "a new web project taking a dual lock with EF Core through the endpoint filter"
+ef_root=$(mktemp -d "${TMPDIR:-/tmp}/duallock-ef-web.XXXXXX")
+ef="$ef_root/EfWeb"
+dotnet new web -n EfWeb -o "$ef" --no-restore >"$work/ef-web-new.log" 2>&1 || fail "dotnet new web failed ($work/ef-web-new.log)"
+cp "$web_root/nuget.config" "$ef_root/nuget.config"
+pomelo=$(sed -n 's/.*PackageVersion Include="Pomelo.EntityFrameworkCore.MySql" Version="\([^"]*\)".*/\1/p' Directory.Packages.props)
+for package in "DualLock.AspNetCore $version" "DualLock.EntityFrameworkCore $version" "Pomelo.EntityFrameworkCore.MySql $pomelo"; do
+  dotnet add "$ef/EfWeb.csproj" package ${package% *} --version "${package#* }" >>"$work/ef-web-add.log" 2>&1 \
+    || { tail -n 20 "$work/ef-web-add.log" >&2; fail "dotnet add package $package failed"; }
+done
+cp scripts/package-web/EfDualWeb.cs "$ef/Program.cs"
+dotnet build "$ef/EfWeb.csproj" -c Release -nologo -clp:ErrorsOnly -p:TreatWarningsAsErrors=true >"$work/ef-web-build.log" 2>&1 \
+  || { grep -E 'error|warning' "$work/ef-web-build.log" | sort -u >&2; fail "the EF Core web project does not build against the packed packages ($work/ef-web-build.log)"; }
+grep -q '"type": "project"' "$ef/obj/project.assets.json" && fail "the EF Core web project references a project, not the packages"
+sql -e "CREATE DATABASE \`$ef_database\`" || fail "cannot create the scratch database $ef_database"
+sql "$ef_database" -e "CREATE TABLE user_points (user_id BIGINT NOT NULL PRIMARY KEY, amount BIGINT NOT NULL) ENGINE=InnoDB"
+ef_id=$(( (RANDOM << 30 | RANDOM << 15 | RANDOM) + 1000000 ))
+sql "$ef_database" -e "INSERT INTO user_points (user_id, amount) VALUES ($ef_id, 100)"
+ef_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+ConnectionStrings__MySql=$(sed -E "s/(^|;)[[:space:]]*Database=[^;]*/\1Database=$ef_database/I" <<<"$ConnectionStrings__MySql") \
+  ASPNETCORE_URLS="http://127.0.0.1:$ef_port" dotnet "$ef/bin/Release/net10.0/EfWeb.dll" >"$work/ef-web-run.log" 2>&1 &
+ef_pid=$!
+ef_charge() { curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$ef_port/users/$ef_id/charge?amount=$1"; }
+tries=0
+until ef_ok=$(ef_charge 5 2>/dev/null); do
+  tries=$((tries + 1))
+  kill -0 "$ef_pid" 2>/dev/null || { tail -n 20 "$work/ef-web-run.log" >&2; fail "the EF Core web app exited before answering"; }
+  [ "$tries" -lt 60 ] || fail "the EF Core web app did not answer on port $ef_port within 30 s ($work/ef-web-run.log)"
+  sleep 0.5
+done
+curls=()
+for _ in $(seq 1 20); do { ef_charge 1; echo; } >>"$work/ef-web-concurrent.txt" & curls+=($!); done
+for job in "${curls[@]}"; do wait "$job" || true; done
+ef_concurrent=$(grep -o 200 "$work/ef-web-concurrent.txt" | wc -l)
+ef_refused=$(ef_charge 5000)
+kill "$ef_pid"; wait "$ef_pid" 2>/dev/null || true; ef_pid=""
+ef_amount=$(sql "$ef_database" -N -e "SELECT amount FROM user_points WHERE user_id = $ef_id")
+ef_fence=$(redis-cli -h "${redis_endpoint%:*}" -p "${redis_endpoint##*:}" GET "duallock:{user-point:$ef_id}:fence")
+[ "$ef_ok" = 200 ] && [ "$ef_concurrent" = 20 ] && [ "$ef_refused" = 400 ] && [ "$ef_amount" = 125 ] && [ -n "$ef_fence" ] \
+  || fail "the EF Core web app: charge 5 answered $ef_ok (expected 200), $ef_concurrent of 20 concurrent charges of 1 answered 200, charge 5000 answered $ef_refused (expected 400), amount $ef_amount (expected 125: exact, the 5000 rolled back), Redis fence '$ef_fence' ($work/ef-web-run.log)"
+echo "ef web project: dotnet new web + DualLock.AspNetCore, DualLock.EntityFrameworkCore $version, Pomelo $pomelo + scripts/package-web/EfDualWeb.cs: 20 concurrent charges of 1 and one of 5 committed exactly (100 -> 125), charge 5000 answered 400 and rolled back, Redis fence token $ef_fence"
 log "passed: ${ids[*]} $version"
