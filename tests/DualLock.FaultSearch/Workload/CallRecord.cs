@@ -72,4 +72,5 @@ internal sealed partial class HistoryJson : JsonSerializerContext;
 
 /// <summary>The no-wedge probe of one key after the faults stopped.</summary>
 /// <param name="AcquiredLater">When the probe failed: whether a second probe 3 s later acquired the key (null when the first did).</param>
-internal sealed record ProbeRecord(string Strategy, string KeyId, int Pid, bool Acquired, double Ms, string? Error, bool? AcquiredLater = null);
+/// <summary>One no-wedge probe: when it started (Environment.TickCount64, comparable across the workers), and on a failure what Redis held for the key just after.</summary>
+internal sealed record ProbeRecord(string Strategy, string KeyId, int Pid, bool Acquired, double Ms, string? Error, bool? AcquiredLater = null, long StartedAt = 0, string? RedisState = null);

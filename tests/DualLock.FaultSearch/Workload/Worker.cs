@@ -83,7 +83,7 @@ internal static class Worker
         await Task.Delay(StrategyFactory.Lease + TimeSpan.FromMilliseconds(500), CancellationToken.None);
         await using (var probes = new StreamWriter(Path.Combine(args.RunDirectory, $"probe-{pid}.jsonl")))
         {
-            var results = await Task.WhenAll(strategies.Select((s, i) => ProbeAsync(s, runners[i], args.Keys, pid)));
+            var results = await Task.WhenAll(strategies.Select((s, i) => ProbeAsync(s, runners[i], args.Keys, pid, redis)));
             foreach (var probe in results.SelectMany(r => r))
             {
                 await probes.WriteLineAsync(JsonSerializer.Serialize(probe, HistoryJson.Default.ProbeRecord));
@@ -141,12 +141,13 @@ internal static class Worker
         call.EndMs = Stopwatch.GetElapsedTime(call.StartTimestamp).TotalMilliseconds;
     }
 
-    private static async Task<List<ProbeRecord>> ProbeAsync(StrategySpec spec, StrategyRunner runner, int keys, int pid)
+    private static async Task<List<ProbeRecord>> ProbeAsync(StrategySpec spec, StrategyRunner runner, int keys, int pid, IConnectionMultiplexer redis)
     {
         var results = new List<ProbeRecord>();
         for (var k = 0; k < keys; k++)
         {
             var key = spec.Key(k);
+            var startedAt = Environment.TickCount64;
             var started = Stopwatch.GetTimestamp();
             bool acquired;
             string? error = null;
@@ -162,8 +163,10 @@ internal static class Worker
 
             var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             bool? later = null;
+            string? state = null;
             if (!acquired)
             {
+                state = await RedisStateAsync(redis, StrategySpec.KeyName(key));
                 // Tells a key held for good (a turn or lock left behind) from one slow to get on a loaded machine:
                 // both break the invariant, only the first is a wedge for a user.
                 await Task.Delay(TimeSpan.FromSeconds(3), CancellationToken.None);
@@ -177,10 +180,33 @@ internal static class Worker
                 }
             }
 
-            results.Add(new ProbeRecord(spec.Name, StrategySpec.KeyName(key), pid, acquired, ms, error, later));
+            results.Add(new ProbeRecord(spec.Name, StrategySpec.KeyName(key), pid, acquired, ms, error, later, startedAt, state));
         }
 
         return results;
+    }
+
+    /// <summary>Every Redis key of one lock key (lock, turn, fence ...) with its value and PTTL: what a failed probe ran into.</summary>
+    private static async Task<string> RedisStateAsync(IConnectionMultiplexer redis, string keyName)
+    {
+        try
+        {
+            var server = redis.GetServers()[0];
+            var db = redis.GetDatabase();
+            var parts = new List<string>();
+            await foreach (var name in server.KeysAsync(pattern: $"{StrategyFactory.Prefix}:*{{*{keyName}}}*", pageSize: 100))
+            {
+                var type = await db.KeyTypeAsync(name);
+                var value = type == RedisType.String ? (string?)await db.StringGetAsync(name) : type.ToString();
+                parts.Add(FormattableString.Invariant($"{name}={value} pttl={(long)(await db.ExecuteAsync("PTTL", name))}"));
+            }
+
+            return parts.Count == 0 ? "no key" : string.Join("; ", parts);
+        }
+        catch (Exception ex)
+        {
+            return "state unreadable: " + ex.Message;
+        }
     }
 
     private static async Task<IConnectionMultiplexer> ConnectAsync(string endpoint)
