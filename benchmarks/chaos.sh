@@ -8,7 +8,8 @@
 #   faults: redis-kill mysql-kill redis-hang api-pause redlock-nodes redis-failover (default: all); the negative
 #   control (strategy none, no fault) always runs first.
 # Exit: 0 nothing lost and the control lost; 1 a locking strategy lost or invented points; 3 the
-# negative control lost nothing (oracle unproven); 2 usage; 4 the run itself failed.
+# negative control lost nothing (oracle unproven); 2 usage; 4 the run itself failed; 5 the lock health checks did
+# not say what happened (redis-kill: dual Degraded, distributed Unhealthy while Redis is down, Healthy after).
 #
 # It runs its OWN MariaDB, Redis, 3 Redlock nodes and a primary + replica + 3 Sentinels (scripts/services.sh with DUALLOCK_SERVICES_DIR
 # and other ports), so the faults never touch the shared servers, and stops them on exit, on failure too.

@@ -80,7 +80,7 @@ var health = builder.Services.AddHealthChecks()
 // Unhealthy while a distributed one cannot lock (Redis known down). /health/ready lists them with the servers' checks.
 foreach (var operation in LockingOptions.Operations)
 {
-    health.AddDualLock(operation, tags: ["ready"]);
+    health.AddDualLock(operation, tags: ["ready", "locks"]);
 }
 builder.Services.AddOpenApi();
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
@@ -122,6 +122,8 @@ app.MapOpenApi();
 app.MapScalarApiReference();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+// The lock strategies alone (what the chaos suite reads): Degraded while dual falls back, Unhealthy while distributed cannot lock.
+app.MapHealthChecks("/health/locks", new HealthCheckOptions { Predicate = check => check.Tags.Contains("locks") });
 app.MapPrometheusScrapingEndpoint();
 app.MapUserEndpoints();
 app.MapUserPointEndpoints();

@@ -190,8 +190,10 @@ internal static class ChaosCommand
             var target = new FaultTarget(script, pair.Instances.ProcessIds, redlockPorts, log);
             var load = new ChaosLoad(clients, users, options.Clients);
             await using var cpu = new CpuSampler(pair.Instances.ProcessIds, load);
+            var health = new HealthSampler(http, pair.Instances.Urls[0], load);
             var running = load.RunAsync();
             cpu.Start();
+            health.Start();
             var steps = new List<(double At, string Action)>();
             try
             {
@@ -222,12 +224,13 @@ internal static class ChaosCommand
                 }
 
                 load.Stop();
+                await health.DisposeAsync();
                 await running.WaitAsync(options.ClientTimeout + TimeSpan.FromSeconds(30));
             }
 
             var length = load.Elapsed.TotalSeconds;
             var checks = await OracleAsync(clients, users);
-            return Measure(fault, strategy, load.Records, steps, length, checks, cpu);
+            return Measure(fault, strategy, load.Records, steps, length, checks, cpu) with { Health = health.Samples };
         }
 
         private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

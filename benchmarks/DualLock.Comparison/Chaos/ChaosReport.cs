@@ -51,6 +51,18 @@ internal static class ChaosReport
                     $"{r.LeaseLostAfterFault} LOCK_LEASE_LOST, {r.LostPoints} lost, {r.InventedPoints} invented", r.LeaseLostAfterFault == 0 && !r.LostOrInvented));
         }
 
+        // The health checks (DualLock.AspNetCore, /health/locks) must tell an orchestrator what happened: asserted, not only reported.
+        foreach (var (strategy, expected) in new[] { ("dual", "Degraded"), ("distributed", "Unhealthy") })
+        {
+            var r = Find("redis-kill", strategy);
+            var target = $"{strategy}: lock health {expected} while Redis is down, Healthy after it is back";
+            targets.Add(r is null
+                ? new("redis-kill", target, "not run", null)
+                : new("redis-kill", target,
+                    $"during the fault: {string.Join(", ", r.HealthDuringFault.DefaultIfEmpty("no sample"))}; at the end: {r.HealthAtEnd ?? "no sample"}",
+                    r.HealthDuringFault.Contains(expected) && r.HealthAtEnd == "Healthy"));
+        }
+
         var mysql = Find("mysql-kill", "dual");
         targets.Add(mysql is null
             ? new("mysql-kill", "dual: 0 lost, recovered < 1 s after the restart", "not run", null)
@@ -84,6 +96,12 @@ internal static class ChaosReport
 
         var safety = new List<string>();
         var exit = 0;
+        foreach (var unhealthy in targets.Where(t => t.Target.Contains("lock health", StringComparison.Ordinal) && t.Met == false))
+        {
+            safety.Add($"{unhealthy.Fault}: the health checks did not say it: {unhealthy.Target}; measured {unhealthy.Measured}.");
+            exit = exit == 0 ? 5 : exit;
+        }
+
         foreach (var r in results)
         {
             if (r.Strategy == "none")

@@ -67,6 +67,17 @@ internal sealed record ChaosResult
 
     public IReadOnlyDictionary<string, int> ErrorsByCode { get; init; } = new Dictionary<string, int>();
 
+    /// <summary>Gets the first instance's lock health read every 200 ms during the load (<see cref="HealthSampler"/>).</summary>
+    public IReadOnlyList<HealthSample> Health { get; init; } = [];
+
+    /// <summary>Gets the distinct lock-health answers from 1 s into the fault to its end, in the order first seen.</summary>
+    public IReadOnlyList<string> HealthDuringFault => Steps.Count < 2
+        ? []
+        : [.. Health.Where(h => h.At >= Steps[0].AtSeconds + 1 && h.At <= Steps[^1].AtSeconds).Select(h => h.Status).Distinct()];
+
+    /// <summary>Gets the last lock-health answer of the load (the observation after the fault), or <see langword="null"/>.</summary>
+    public string? HealthAtEnd => Health.Count > 0 ? Health[^1].Status : null;
+
     public long LostPoints => Users.Sum(u => u.Lost);
 
     public long InventedPoints => Users.Sum(u => u.Invented);
