@@ -20,6 +20,12 @@ internal static class HttpReport
 
         yield return ("dual / pessimistic", "dual", "pessimistic", 0.9);
         yield return ("distributed / pessimistic", "distributed", "pessimistic", double.NaN);
+
+        // What EF Core costs: each strategy on the sample's EF Core data path over the same strategy on the raw one.
+        foreach (var strategy in new[] { "pessimistic", "distributed", "dual" })
+        {
+            yield return ($"{strategy}-ef / {strategy}", strategy + SampleStrategy.EfSuffix, strategy, double.NaN);
+        }
     }
 
     public static List<HttpResult> Medians(IEnumerable<HttpResult> results)
