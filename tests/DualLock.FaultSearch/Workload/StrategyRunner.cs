@@ -18,8 +18,12 @@ internal sealed class PipelineRunner(LockPipeline pipeline, CallWork work) : Str
             ? pipeline.ExecuteAsync(call.Keys[0], (context, ct) => Work.RunAsync(call, context, ct), cancellationToken: cancellationToken)
             : pipeline.ExecuteAsync(call.Keys, (context, ct) => Work.RunAsync(call, context, ct), cancellationToken: cancellationToken);
 
+    /// <summary>Throws on a timeout rather than answering false: the exception names the stage that did not get the key, so a wedge finding says which.</summary>
     public override async ValueTask<bool> ProbeAsync(LockKey key)
-        => await pipeline.TryExecuteAsync(key, static (_, _) => ValueTask.CompletedTask, TimeSpan.FromSeconds(1));
+    {
+        await pipeline.ExecuteAsync(key, static (_, _) => ValueTask.CompletedTask, TimeSpan.FromSeconds(1));
+        return true;
+    }
 }
 
 internal sealed class ReaderWriterRunner(ReaderWriterLockStrategy rw, CallWork work) : StrategyRunner(work)
