@@ -127,12 +127,7 @@ public sealed class FakeLockStrategy : ILockStrategy
         bool throwOnTimeout,
         CancellationToken cancellationToken)
     {
-        if (keys.IsDefault)
-        {
-            throw new ArgumentException("The lock key set is default(LockKeySet); pass a LockKey or create the set from keys.", nameof(keys));
-        }
-
-        ArgumentNullException.ThrowIfNull(work);
+        LockPipeline.ThrowIfInvalidCall(keys, work);
         var wait = waitTimeout ?? WaitTimeout;
         LockPipeline.ValidateWaitTimeout(wait, nameof(waitTimeout));
         var (call, context) = Start(keys, waitTimeout, wait, throwOnTimeout);

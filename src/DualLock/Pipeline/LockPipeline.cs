@@ -38,6 +38,17 @@ public sealed partial class LockPipeline : ILockStrategy
     /// <summary>Gets the stage names, outermost first.</summary>
     public IReadOnlyList<string> StageNames { get; }
 
+    /// <summary>The argument checks every <see cref="ILockStrategy.ExecuteCoreAsync"/> makes (the pipeline's and the test double's).</summary>
+    internal static void ThrowIfInvalidCall(LockKeySet keys, Delegate work)
+    {
+        if (keys.IsDefault)
+        {
+            throw new ArgumentException("The lock key set is default(LockKeySet); pass a LockKey or create the set from keys.", nameof(keys));
+        }
+
+        ArgumentNullException.ThrowIfNull(work);
+    }
+
     /// <inheritdoc />
     public ValueTask<LockAttempt<TResult>> ExecuteCoreAsync<TResult, TState>(
         LockKeySet keys,
@@ -47,12 +58,7 @@ public sealed partial class LockPipeline : ILockStrategy
         bool throwOnTimeout,
         CancellationToken cancellationToken)
     {
-        if (keys.IsDefault)
-        {
-            throw new ArgumentException("The lock key set is default(LockKeySet); pass a LockKey or create the set from keys.", nameof(keys));
-        }
-
-        ArgumentNullException.ThrowIfNull(work);
+        ThrowIfInvalidCall(keys, work);
         var wait = waitTimeout ?? WaitTimeout;
         return _conflictRetry is null
             ? RunAsync(keys, wait, work, state, throwOnTimeout, attempt: 1, cancellationToken)
