@@ -299,6 +299,34 @@ fence=$(redis-cli -h "${redis_endpoint%:*}" -p "${redis_endpoint##*:}" GET "dual
   || fail "the README's web app: POST /users/$id/charge?amount=5 answered '$answer' (expected 1), amount $amount (expected 95), Redis fence '$fence' (expected a token) ($work/readme-web-run.log)"
 echo "readme web project: dotnet new web + $(tr '\n' ' ' <<<"$readme_packages")at $version + the README's example: POST /users/$id/charge?amount=5 answered 1, amount 100 -> 95, Redis fence token $fence"
 
+# Steps 7 and 8 build a web project against the packed packages, start it on a free loopback port over its own
+# scratch database, and wait for its first answer; these three do that for both.
+build_web() { # <project dir> <project name> <what, for the messages> <log prefix>
+  dotnet build "$1/$2.csproj" -c Release -nologo -clp:ErrorsOnly -p:TreatWarningsAsErrors=true >"$work/$4-web-build.log" 2>&1 \
+    || { grep -E 'error|warning' "$work/$4-web-build.log" | sort -u >&2; fail "$3 does not build in a new web project ($work/$4-web-build.log)"; }
+  grep -q '"type": "project"' "$1/obj/project.assets.json" && fail "$3 references a project, not the packages"
+  return 0
+}
+start_web() { # <prefix: sets <prefix>_pid and <prefix>_port> <dll> <database>
+  local port
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  ConnectionStrings__MySql=$(sed -E "s/(^|;)[[:space:]]*Database=[^;]*/\1Database=$3/I" <<<"$ConnectionStrings__MySql") \
+    ASPNETCORE_URLS="http://127.0.0.1:$port" dotnet "$2" >"$work/$1-web-run.log" 2>&1 &
+  printf -v "$1_pid" '%s' "$!"
+  printf -v "$1_port" '%s' "$port"
+}
+first_answer() { # <prefix> <variable for the answer> <command...>: retried while the app starts, at most 30 s
+  local prefix=$1 into=$2 pid_var="$1_pid" tries=0 answer
+  shift 2
+  until answer=$("$@" 2>/dev/null); do
+    tries=$((tries + 1))
+    kill -0 "${!pid_var}" 2>/dev/null || { tail -n 20 "$work/$prefix-web-run.log" >&2; fail "the $prefix web app exited before answering"; }
+    [ "$tries" -lt 60 ] || fail "the $prefix web app did not answer within 30 s ($work/$prefix-web-run.log)"
+    sleep 0.5
+  done
+  printf -v "$into" '%s' "$answer"
+}
+
 # 7. The DualLock.AspNetCore README the same way: a fresh web project with that one package, its example as
 # Program.cs, the endpoint filter taking the dual lock on the servers; a success commits, an error result rolls back.
 log "a new web project from src/DualLock.AspNetCore/README.md alone"
@@ -310,25 +338,14 @@ dotnet add "$aspnet/AspNetWeb.csproj" package DualLock.AspNetCore --version "$ve
   || { tail -n 20 "$work/aspnet-web-add.log" >&2; fail "dotnet add package DualLock.AspNetCore --version $version failed"; }
 python3 docs/snippets/doc_pages.py program "$root" src/DualLock.AspNetCore/README.md >"$aspnet/Program.cs"
 cp "$aspnet/Program.cs" "$work/aspnet-web-Program.cs"
-dotnet build "$aspnet/AspNetWeb.csproj" -c Release -nologo -clp:ErrorsOnly -p:TreatWarningsAsErrors=true >"$work/aspnet-web-build.log" 2>&1 \
-  || { grep -E 'error|warning' "$work/aspnet-web-build.log" | sort -u >&2; fail "the DualLock.AspNetCore README's example does not build in a new web project ($work/aspnet-web-build.log)"; }
-grep -q '"type": "project"' "$aspnet/obj/project.assets.json" && fail "the DualLock.AspNetCore web project references a project, not the packages"
+build_web "$aspnet" AspNetWeb "the DualLock.AspNetCore README's example" aspnet
 sql -e "CREATE DATABASE \`$aspnet_database\`" || fail "cannot create the scratch database $aspnet_database"
 sed -n '/^```sql$/,/^```$/{/^```/d;p}' src/DualLock.AspNetCore/README.md | sql "$aspnet_database" || fail "the DualLock.AspNetCore README's sql does not run on MariaDB"
 aspnet_id=$(( (RANDOM << 30 | RANDOM << 15 | RANDOM) + 1000000 ))
 sql "$aspnet_database" -e "INSERT INTO user_points (user_id, amount) VALUES ($aspnet_id, 100)"
-aspnet_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-ConnectionStrings__MySql=$(sed -E "s/(^|;)[[:space:]]*Database=[^;]*/\1Database=$aspnet_database/I" <<<"$ConnectionStrings__MySql") \
-  ASPNETCORE_URLS="http://127.0.0.1:$aspnet_port" dotnet "$aspnet/bin/Release/net10.0/AspNetWeb.dll" >"$work/aspnet-web-run.log" 2>&1 &
-aspnet_pid=$!
+start_web aspnet "$aspnet/bin/Release/net10.0/AspNetWeb.dll" "$aspnet_database"
 charge() { curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$aspnet_port/users/$aspnet_id/charge?amount=$1"; }
-tries=0
-until ok_status=$(charge 5 2>/dev/null); do
-  tries=$((tries + 1))
-  kill -0 "$aspnet_pid" 2>/dev/null || { tail -n 20 "$work/aspnet-web-run.log" >&2; fail "the DualLock.AspNetCore web app exited before answering"; }
-  [ "$tries" -lt 60 ] || fail "the DualLock.AspNetCore web app did not answer on port $aspnet_port within 30 s ($work/aspnet-web-run.log)"
-  sleep 0.5
-done
+first_answer aspnet ok_status charge 5
 refused_status=$(charge 5000)
 kill "$aspnet_pid"; wait "$aspnet_pid" 2>/dev/null || true; aspnet_pid=""
 aspnet_amount=$(sql "$aspnet_database" -N -e "SELECT amount FROM user_points WHERE user_id = $aspnet_id")
@@ -350,25 +367,14 @@ for package in "DualLock.AspNetCore $version" "DualLock.EntityFrameworkCore $ver
     || { tail -n 20 "$work/ef-web-add.log" >&2; fail "dotnet add package $package failed"; }
 done
 cp scripts/package-web/EfDualWeb.cs "$ef/Program.cs"
-dotnet build "$ef/EfWeb.csproj" -c Release -nologo -clp:ErrorsOnly -p:TreatWarningsAsErrors=true >"$work/ef-web-build.log" 2>&1 \
-  || { grep -E 'error|warning' "$work/ef-web-build.log" | sort -u >&2; fail "the EF Core web project does not build against the packed packages ($work/ef-web-build.log)"; }
-grep -q '"type": "project"' "$ef/obj/project.assets.json" && fail "the EF Core web project references a project, not the packages"
+build_web "$ef" EfWeb "scripts/package-web/EfDualWeb.cs" ef
 sql -e "CREATE DATABASE \`$ef_database\`" || fail "cannot create the scratch database $ef_database"
 sql "$ef_database" -e "CREATE TABLE user_points (user_id BIGINT NOT NULL PRIMARY KEY, amount BIGINT NOT NULL) ENGINE=InnoDB"
 ef_id=$(( (RANDOM << 30 | RANDOM << 15 | RANDOM) + 1000000 ))
 sql "$ef_database" -e "INSERT INTO user_points (user_id, amount) VALUES ($ef_id, 100)"
-ef_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-ConnectionStrings__MySql=$(sed -E "s/(^|;)[[:space:]]*Database=[^;]*/\1Database=$ef_database/I" <<<"$ConnectionStrings__MySql") \
-  ASPNETCORE_URLS="http://127.0.0.1:$ef_port" dotnet "$ef/bin/Release/net10.0/EfWeb.dll" >"$work/ef-web-run.log" 2>&1 &
-ef_pid=$!
+start_web ef "$ef/bin/Release/net10.0/EfWeb.dll" "$ef_database"
 ef_charge() { curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$ef_port/users/$ef_id/charge?amount=$1"; }
-tries=0
-until ef_ok=$(ef_charge 5 2>/dev/null); do
-  tries=$((tries + 1))
-  kill -0 "$ef_pid" 2>/dev/null || { tail -n 20 "$work/ef-web-run.log" >&2; fail "the EF Core web app exited before answering"; }
-  [ "$tries" -lt 60 ] || fail "the EF Core web app did not answer on port $ef_port within 30 s ($work/ef-web-run.log)"
-  sleep 0.5
-done
+first_answer ef ef_ok ef_charge 5
 curls=()
 for _ in $(seq 1 20); do { ef_charge 1; echo; } >>"$work/ef-web-concurrent.txt" & curls+=($!); done
 for job in "${curls[@]}"; do wait "$job" || true; done
