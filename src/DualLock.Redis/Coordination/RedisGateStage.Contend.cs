@@ -41,9 +41,12 @@ internal sealed partial class RedisGateStage
                 waited = true;
                 if (gate.TryBeginSubscription())
                 {
-                    // Subscribe, then attempt again at once: a release between the attempt and the subscription sent no message we could see.
-                    await SubscribeAsync(gate, names, key).ConfigureAwait(false);
-                    continue;
+                    // Beside the rechecks (see ReleaseChannel); its confirmation wakes the wait below, a release
+                    // between the attempt and the subscription having sent no message we could see.
+                    Action<RedisChannel, RedisValue> handler = (_, _) => gate.Wake();
+                    gate.Subscription = handler;
+                    wake = gate.NextWake;
+                    ReleaseChannel.SubscribeBeside(shared.Redis, names.Channel, handler, gate.Wake, shared.Logger, Name, key);
                 }
 
                 var recheck = shared.Options.RecheckInterval;
@@ -167,22 +170,6 @@ internal sealed partial class RedisGateStage
             shared.Time).ConfigureAwait(false);
         return (long)result == 1;
     };
-
-    private async Task SubscribeAsync(FairGate gate, RedisGateNames names, LockKey key)
-    {
-        Action<RedisChannel, RedisValue> handler = (_, _) => gate.Wake();
-        gate.Subscription = handler;
-        try
-        {
-            await RedisCall.BoundedAsync(shared.Redis.GetSubscriber().SubscribeAsync(names.Channel, handler), shared.Options.OperationTimeout, shared.Time)
-                .ConfigureAwait(false);
-        }
-        catch (Exception ex) when (RedisCall.IsUnavailable(ex))
-        {
-            // Waiters still re-check every RecheckInterval; the next attempt reports an outage.
-            Log.SubscribeFailed(shared.Logger, Name, key, ex);
-        }
-    }
 
     private async Task WaitForWakeAsync(Task wake, TimeSpan delay, CancellationToken cancellationToken)
     {

@@ -28,23 +28,22 @@ internal sealed partial class RedisLockStage
             waited = true;
             if (turn.TryBeginSubscription(out var handler))
             {
-                // Subscribe, then check again at once: a release between the attempt and the subscription sent no message we could see.
-                await SubscribeAsync(turn, key, handler).ConfigureAwait(false);
+                // Only the caller in turn subscribes, so a key without a subscription before the attempt gets one here.
+                // It runs beside the rechecks (see ReleaseChannel) and wakes this wait when it is confirmed.
+                wake = turn.NextWake;
+                ReleaseChannel.SubscribeBeside(_redis, turn.Names.Channel, handler, turn.Wake, _logger, Name, key);
+            }
+
+            // A wake taken now could only have missed a message before it, and the delay still bounds the wait.
+            wake ??= turn.NextWake;
+            var delay = retryMs < 0 ? ReservedRetryDelay : TimeSpan.FromMilliseconds(Math.Clamp(retryMs, 1, _options.RecheckInterval.TotalMilliseconds));
+            if (await WaitForWakeAsync(wake, delay < remaining ? delay : remaining, cancellationToken).ConfigureAwait(false))
+            {
+                _telemetry.WakeUps.Add(1, RedisLockTelemetry.Stage(Name));
             }
             else
             {
-                // Only the caller in turn subscribes, so a key without a subscription before the attempt gets one above;
-                // a wake taken now could only have missed a message before it, and the delay still bounds the wait.
-                wake ??= turn.NextWake;
-                var delay = retryMs < 0 ? ReservedRetryDelay : TimeSpan.FromMilliseconds(Math.Clamp(retryMs, 1, _options.RecheckInterval.TotalMilliseconds));
-                if (await WaitForWakeAsync(wake, delay < remaining ? delay : remaining, cancellationToken).ConfigureAwait(false))
-                {
-                    _telemetry.WakeUps.Add(1, RedisLockTelemetry.Stage(Name));
-                }
-                else
-                {
-                    _telemetry.Rechecks.Add(1, RedisLockTelemetry.Stage(Name));
-                }
+                _telemetry.Rechecks.Add(1, RedisLockTelemetry.Stage(Name));
             }
 
             wake = turn.NextWake;
@@ -225,19 +224,6 @@ internal sealed partial class RedisLockStage
         {
             NoteUnavailable(slot, names.Lock, ex);
             throw;
-        }
-    }
-
-    private async Task SubscribeAsync(KeyTurn turn, LockKey key, Action<RedisChannel, RedisValue> handler)
-    {
-        try
-        {
-            await RedisCall.BoundedAsync(_redis.GetSubscriber().SubscribeAsync(turn.Names.Channel, handler), _options.OperationTimeout, _time).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (RedisCall.IsUnavailable(ex))
-        {
-            // Waiters still re-check every RecheckInterval; the next acquire attempt reports an outage.
-            Log.SubscribeFailed(_logger, Name, key, ex);
         }
     }
 

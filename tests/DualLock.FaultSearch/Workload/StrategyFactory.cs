@@ -5,7 +5,7 @@ using StackExchange.Redis;
 namespace DualLock.FaultSearch.Workload;
 
 /// <summary>Where a worker's locks live: Redis and the Redlock nodes through the proxies, MariaDB directly.</summary>
-internal sealed record WorkerTargets(IConnectionMultiplexer Redis, IReadOnlyList<IConnectionMultiplexer> Redlock, string MySql);
+internal sealed record WorkerTargets(IConnectionMultiplexer Redis, IReadOnlyList<IConnectionMultiplexer> Redlock, string MySql, Microsoft.Extensions.Logging.ILoggerFactory Log);
 
 /// <summary>Builds each strategy with the public API, composed as samples/UserPointApi and the contract suite compose them.</summary>
 internal static class StrategyFactory
@@ -39,7 +39,7 @@ internal static class StrategyFactory
 
     private static LockPipeline Pipeline(StrategySpec spec, WorkerTargets targets)
     {
-        var builder = new LockPipelineBuilder { Name = "fs-" + spec.Name, WaitTimeout = Wait };
+        var builder = new LockPipelineBuilder { Name = "fs-" + spec.Name, WaitTimeout = Wait, LoggerFactory = targets.Log };
         switch (spec.Name)
         {
             case StrategySpec.Redis or StrategySpec.MultiKey:

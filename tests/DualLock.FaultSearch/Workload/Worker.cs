@@ -15,14 +15,15 @@ internal static class Worker
     {
         var pid = Environment.ProcessId;
         using var hardStop = new CancellationTokenSource(args.MaxRun); // bounded even if the coordinator never says stop
-        var redis = await ConnectAsync(args.Redis);
+        using var log = new WorkerLog(Path.Combine(args.RunDirectory, $"log-{pid}.txt"));
+        var redis = await ConnectAsync(args.Redis, log);
         var redlock = new List<IConnectionMultiplexer>();
         foreach (var node in args.Redlock)
         {
-            redlock.Add(await ConnectAsync(node));
+            redlock.Add(await ConnectAsync(node, log));
         }
 
-        var targets = new WorkerTargets(redis, redlock, args.MySql);
+        var targets = new WorkerTargets(redis, redlock, args.MySql, log);
         await using var history = new StreamWriter(Path.Combine(args.RunDirectory, $"history-{pid}.jsonl")) { AutoFlush = true };
         var historyGate = new Lock();
         var strategies = args.Strategies.Select(StrategySpec.Find).ToList();
@@ -209,9 +210,10 @@ internal static class Worker
         }
     }
 
-    private static async Task<IConnectionMultiplexer> ConnectAsync(string endpoint)
+    private static async Task<IConnectionMultiplexer> ConnectAsync(string endpoint, WorkerLog log)
     {
         var options = ConfigurationOptions.Parse(endpoint);
+        options.LoggerFactory = log;
         options.AbortOnConnectFail = false;
         options.ConnectTimeout = 2000;
         options.SyncTimeout = 2000;

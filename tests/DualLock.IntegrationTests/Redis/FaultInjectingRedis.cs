@@ -17,6 +17,7 @@ public class FaultInjectingRedis : DispatchProxy
     private Func<string, Task<RedisResult>?>? _fault;
     private Func<string, Task<RedisResult>, Task<RedisResult>?>? _rewrite;
     private IDatabase? _database;
+    private ISubscriber? _subscriber;
 
     /// <summary>Wraps <paramref name="redis"/>; <paramref name="fault"/> sees each script and returns the answer to give instead, or null to run it.</summary>
     public static IConnectionMultiplexer Wrap(IConnectionMultiplexer redis, Func<string, Task<RedisResult>?> fault)
@@ -28,6 +29,14 @@ public class FaultInjectingRedis : DispatchProxy
     /// </summary>
     public static IConnectionMultiplexer WrapRewriting(IConnectionMultiplexer redis, Func<string, Task<RedisResult>, Task<RedisResult>?> rewrite)
         => Create(redis, null, rewrite);
+
+    /// <summary>Wraps <paramref name="redis"/> so that <see cref="IConnectionMultiplexer.GetSubscriber"/> answers <paramref name="subscriber"/>; the database is the real one.</summary>
+    public static IConnectionMultiplexer WithSubscriber(IConnectionMultiplexer redis, ISubscriber subscriber)
+    {
+        var proxy = Create(redis, null, null);
+        ((FaultInjectingRedis)(object)proxy)._subscriber = subscriber;
+        return proxy;
+    }
 
     /// <summary>Rewrites the first answer to <paramref name="script"/> only; later calls get their real answers.</summary>
     public static Func<string, Task<RedisResult>, Task<RedisResult>?> First(string script, Func<Task<RedisResult>, Task<RedisResult>> rewrite)
@@ -75,6 +84,11 @@ public class FaultInjectingRedis : DispatchProxy
         if (_database is not null && targetMethod.Name == nameof(IConnectionMultiplexer.GetDatabase))
         {
             return _database;
+        }
+
+        if (_subscriber is not null && targetMethod.Name == nameof(IConnectionMultiplexer.GetSubscriber))
+        {
+            return _subscriber;
         }
 
         var script = targetMethod.Name == nameof(IDatabase.ScriptEvaluateAsync) ? ScriptOf(args) : null;
