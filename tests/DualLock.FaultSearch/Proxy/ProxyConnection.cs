@@ -79,6 +79,7 @@ internal sealed class ProxyConnection(TcpClient client, TcpClient server, ProxyR
                 // from here on it is forwarded as is (faults reach it only by a reset).
                 await _pending.Writer.WriteAsync(new Pending(PendingKind.Passthrough, null, 0), _closed.Token);
                 await upstream.WriteAsync(command.Raw, _closed.Token);
+                await upstream.WriteAsync(reader.TakeBuffered(), _closed.Token); // the SUBSCRIBEs pipelined behind it
                 await client.GetStream().CopyToAsync(upstream, _closed.Token);
                 return;
             }
@@ -132,6 +133,7 @@ internal sealed class ProxyConnection(TcpClient client, TcpClient server, ProxyR
                     await downstream.WriteAsync(pending.Answer, _closed.Token);
                     continue;
                 case PendingKind.Passthrough:
+                    await downstream.WriteAsync(reader.TakeBuffered(), _closed.Token); // the replies that came with the last one read
                     await server.GetStream().CopyToAsync(downstream, _closed.Token);
                     return;
             }

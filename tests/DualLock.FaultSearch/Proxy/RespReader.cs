@@ -38,6 +38,18 @@ internal sealed class RespReader(Stream stream)
         }
     }
 
+    /// <summary>
+    /// Takes the bytes read off the stream but not yet returned as values. Whoever copies the stream on as raw bytes
+    /// from here on must send these first: a client pipelines SUBSCRIBEs after its handshake (and on a reconnect,
+    /// one per channel) and the server answers in one read, so they are often already here.
+    /// </summary>
+    public ReadOnlyMemory<byte> TakeBuffered()
+    {
+        var buffered = _buffer.AsMemory(_start, _end - _start).ToArray();
+        _start = _end;
+        return buffered;
+    }
+
     private async Task<bool> FillAsync(CancellationToken cancellationToken)
     {
         if (_start > 0)
