@@ -124,6 +124,17 @@ internal sealed class FaultRunner(
         if (spec.RedisExclusion)
         {
             await Task.Delay(HandoffPeriodSlack, cancellationToken);
+
+            // An acquire Redis granted before the last delete may still be on its way back, held by a delay fault
+            // (seed 22: granted during a burst, its reply held 744 ms, its holder entered after the window had closed).
+            // Its holder lost the key before it knew it had it; no lock can see that. The window stays open until
+            // every held reply has arrived, and the hand-off period's slack again after that.
+            var held = rules.LastHeldReplyDue - Environment.TickCount64;
+            if (held > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(held) + HandoffPeriodSlack, cancellationToken);
+            }
+
             witness.EndRevoke(StrategySpec.KeyName(key));
         }
 

@@ -34,8 +34,15 @@ internal sealed class ProxyRules
     private readonly Lock _gate = new();
     private readonly List<ProxyRule> _rules = [];
     private readonly Random _random;
+    private long _lastHeldReplyDue;
 
     public ProxyRules(int seed) => _random = new Random(seed);
+
+    /// <summary>
+    /// Gets when the last reply a delay or drop rule held back is due (<see cref="Environment.TickCount64"/>): until
+    /// then a command that already ran in Redis (an acquire granted before a key fault) may still be on its way back.
+    /// </summary>
+    public long LastHeldReplyDue => Interlocked.Read(ref _lastHeldReplyDue);
 
     /// <summary>Raised to reset every open connection now.</summary>
     public event Action? ResetAll;
@@ -69,6 +76,11 @@ internal sealed class ProxyRules
             {
                 if ((rule.Role == "*" || rule.Role == role) && _random.NextDouble() < rule.Probability)
                 {
+                    if (rule.Action is ProxyAction.Delay or ProxyAction.Drop)
+                    {
+                        _lastHeldReplyDue = Math.Max(_lastHeldReplyDue, now + (long)rule.Delay.TotalMilliseconds);
+                    }
+
                     return rule;
                 }
             }
