@@ -35,12 +35,18 @@ internal static class Checker
     {
         var findings = new FindingSet();
         var rowsByCall = evidence.Ledger.Rows.ToLookup(r => r.CallId);
-        var committedHolders = evidence.Ledger.Rows.Select(r => r.Holder).ToHashSet();
+        // A holder whose call failed with LockLeaseLostException was told, by the library, that its lease ran out while its
+        // work ran (a paused or starved process) and that what it wrote without a transaction was not protected: the one
+        // thing a lease can promise (docs/failures.md). Its write counts for the ledger checks, not against exclusion or
+        // token order; a lease lost unnoticed ends "applied" and still counts (and is lost-lease-applied when seen).
+        var toldLost = evidence.Calls.Where(c => c.Outcome == CallRecord.Failed && c.Error?.EndsWith("LockLeaseLostException", StringComparison.Ordinal) == true)
+            .Select(c => c.Holder).ToHashSet();
+        var committedHolders = evidence.Ledger.Rows.Select(r => r.Holder).Where(h => !toldLost.Contains(h)).ToHashSet();
         var specs = strategies.ToDictionary(s => s.Name);
 
         Exclusion(evidence, specs, committedHolders, findings);
         Outcomes(evidence.Calls, rowsByCall, findings);
-        Tokens(evidence, specs, findings);
+        Tokens(evidence, specs, toldLost, findings);
         HandOffs(evidence.Calls, specs, findings);
         Counters(evidence, findings);
         Bounds(evidence.Calls, findings);
@@ -115,7 +121,7 @@ internal static class Checker
     private static bool CommitCut(CallRecord call)
         => call.WorkReturned && call.Error is { } error && error.EndsWith("MySqlException", StringComparison.Ordinal);
 
-    private static void Tokens(RunEvidence evidence, Dictionary<string, StrategySpec> specs, FindingSet findings)
+    private static void Tokens(RunEvidence evidence, Dictionary<string, StrategySpec> specs, HashSet<string> toldLost, FindingSet findings)
     {
         foreach (var key in evidence.Ledger.Rows.Where(r => r.Token is not null && specs.TryGetValue(r.Strategy, out var s) && s.TokensOrdered).GroupBy(r => r.KeyId))
         {
@@ -123,7 +129,7 @@ internal static class Checker
             foreach (var row in key)
             {
                 // A holder whose Redis key a fault deleted is excused: the next holder's token is higher and it may still write after it.
-                if (evidence.WitnessCalls.TryGetValue(WitnessServer.Id(row.Holder, row.KeyId), out var seen) && seen.Revoked)
+                if (toldLost.Contains(row.Holder) || (evidence.WitnessCalls.TryGetValue(WitnessServer.Id(row.Holder, row.KeyId), out var seen) && seen.Revoked))
                 {
                     continue;
                 }
