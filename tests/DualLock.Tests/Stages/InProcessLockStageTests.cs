@@ -44,15 +44,25 @@ public sealed class InProcessLockStageTests
         var key = new LockKey("account", "hot");
         long counter = 0;
 
+        // Deterministic, not left to the scheduler (a Task.Yield between read and write lost nothing once, on a CI
+        // machine): the first work waits after its read until a second work has read too, which only a missing
+        // lock lets in. Both then write the same value.
+        var readers = 0;
+        var secondRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await Task.WhenAll(Enumerable.Range(0, 64).Select(_ => Task.Run(async () =>
         {
             for (var i = 0; i < 50; i++)
             {
-                await pipeline.ExecuteAsync(key, async (_, _) =>
+                await pipeline.ExecuteAsync(key, async (_, ct) =>
                 {
-                    var read = counter;
-                    await Task.Yield();
-                    counter = read + 1;
+                    var read = Interlocked.Read(ref counter);
+                    if (Interlocked.Increment(ref readers) == 2)
+                    {
+                        secondRead.TrySetResult();
+                    }
+
+                    await secondRead.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+                    Interlocked.Exchange(ref counter, read + 1);
                 });
             }
         })));
