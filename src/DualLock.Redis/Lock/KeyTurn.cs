@@ -22,6 +22,9 @@ internal sealed class KeyTurn : KeyedEntry
     private int _handoffs;
     private long _periodStart;
     private Action<RedisChannel, RedisValue>? _handler;
+    private RedisLockHandle? _offer; // the holder in turn holds its row lock: the next caller to arrive takes the turn at once
+    private int _runningEarlyPassers; // holders that passed the lock on early and have not ended
+    private RedisLease? _deferredEnd; // the lease whose turn ends when the last of them ends
 
     public KeyTurn(string key, RedisKeyNames names, int slot)
         : base(key)
@@ -89,9 +92,10 @@ internal sealed class KeyTurn : KeyedEntry
 
     /// <summary>
     /// Takes the turn when nobody has it (true). Otherwise queues, unless <paramref name="mayQueue"/> is
-    /// false, and returns false with the <paramref name="waiter"/> (or <see langword="null"/>: not queued).
+    /// false, and returns false with the <paramref name="waiter"/> (or <see langword="null"/>: not queued); a waiter
+    /// that took the holder's offer (see <see cref="TryPassEarly"/>) has its turn already.
     /// </summary>
-    public bool TryTakeTurn(bool mayQueue, out TurnWaiter? waiter)
+    public bool TryTakeTurn(bool mayQueue, PassBounds bounds, out TurnWaiter? waiter)
     {
         lock (_gate)
         {
@@ -109,6 +113,20 @@ internal sealed class KeyTurn : KeyedEntry
             }
 
             waiter = new TurnWaiter();
+            if (_offer is { } holder)
+            {
+                // The holder in turn holds its row lock and offered its turn: this caller takes it at once (or, when the
+                // bounds no longer allow it, queues and the turn ends at the holder's release).
+                _offer = null;
+                if (MayPassEarlyLocked(holder.Lease, bounds))
+                {
+                    holder.OfferTaken = true;
+                    _waiters.AddLast(waiter);
+                    PassEarlyLocked(holder.Lease);
+                    return false;
+                }
+            }
+
             waiter.Node = _waiters.AddLast(waiter);
             return false;
         }
@@ -195,19 +213,100 @@ internal sealed class KeyTurn : KeyedEntry
         lock (_gate)
         {
             // A lost lease, or one Redis' last confirmation no longer covers, is released: the next waiter contends in Redis.
-            if (lease.IsLost || _waiters.Count == 0 || !lease.CoversNewHolder())
+            var end = TurnEnd.Release;
+            if (!lease.IsLost && _waiters.Count > 0 && lease.CoversNewHolder())
             {
-                return TurnEnd.Release;
+                // Out of local tokens the period ends early: keeping the lock issues a new Redis fence.
+                if (_handoffs < maxHandoffs && time.GetElapsedTime(_periodStart) < maxHandoffTime && lease.TryNextToken())
+                {
+                    HandOffLocked(lease);
+                    return TurnEnd.HandedOff;
+                }
+
+                end = TurnEnd.EndPeriod;
             }
 
-            // Out of local tokens the period ends early: keeping the lock issues a new Redis fence.
-            if (_handoffs < maxHandoffs && time.GetElapsedTime(_periodStart) < maxHandoffTime && lease.TryNextToken())
+            if (_runningEarlyPassers > 0)
             {
-                HandOffLocked(lease);
-                return TurnEnd.HandedOff;
+                // Released or given to another process now, the lock would end before an earlier holder's transaction does.
+                _deferredEnd = lease;
+                return TurnEnd.Deferred;
             }
 
-            return TurnEnd.EndPeriod;
+            return end;
+        }
+    }
+
+    /// <summary>
+    /// The holder in turn holds a row lock inside (see <see cref="LockStageHandle.OnInnerExclusionHeld"/>): hands its
+    /// lock to the oldest waiter now, before its work ends (true), when the period's bounds allow a hand-off; when
+    /// nobody waits yet, offers it to the next caller to arrive (<see cref="TryTakeTurn"/>) until the holder ends
+    /// (<see cref="WithdrawOffer"/>). False when it was not passed now. The lease's hold time keeps counting from
+    /// the holder's start until it ends (<see cref="EarlyPasserEnded"/>).
+    /// </summary>
+    public bool TryPassEarly(RedisLockHandle holder, PassBounds bounds)
+    {
+        lock (_gate)
+        {
+            if (!MayPassEarlyLocked(holder.Lease, bounds))
+            {
+                return false;
+            }
+
+            if (_waiters.Count == 0)
+            {
+                _offer = holder;
+                return false;
+            }
+
+            PassEarlyLocked(holder.Lease);
+            return true;
+        }
+    }
+
+    /// <summary>Ends the holder's offer (see <see cref="TryPassEarly"/>); true when a caller took it, so the turn has passed.</summary>
+    public bool WithdrawOffer(RedisLockHandle holder)
+    {
+        lock (_gate)
+        {
+            if (ReferenceEquals(_offer, holder))
+            {
+                _offer = null;
+            }
+
+            return holder.OfferTaken;
+        }
+    }
+
+    private bool MayPassEarlyLocked(RedisLease lease, PassBounds bounds)
+        => !lease.IsLost && lease.CoversNewHolder() && _handoffs < bounds.MaxHandoffs
+           && bounds.Time.GetElapsedTime(_periodStart) < bounds.MaxHandoffTime && lease.TryNextToken();
+
+    private void PassEarlyLocked(RedisLease lease)
+    {
+        // The lease's hold time is not restarted: it counts from the oldest holder that still runs (see HandOffLocked).
+        _handoffs++;
+        _runningEarlyPassers++;
+        PassTurnLocked(lease);
+    }
+
+    /// <summary>
+    /// A holder that passed the lock on early has ended. When it was the last, the hold time of the holders after it
+    /// starts now, and a turn that ended meanwhile (<see cref="TurnEnd.Deferred"/>) is returned for the caller to end.
+    /// </summary>
+    public RedisLease? EarlyPasserEnded(RedisLease lease)
+    {
+        lock (_gate)
+        {
+            if (--_runningEarlyPassers > 0)
+            {
+                return null;
+            }
+
+            lease.NewHolder();
+            var deferred = _deferredEnd;
+            _deferredEnd = null;
+            return deferred;
         }
     }
 
@@ -254,7 +353,11 @@ internal sealed class KeyTurn : KeyedEntry
     private void HandOffLocked(RedisLease lease)
     {
         _handoffs++;
-        lease.NewHolder();
+        if (_runningEarlyPassers == 0)
+        {
+            lease.NewHolder(); // else the hold time stays the oldest running holder's, so one that never ends still ends the lease
+        }
+
         PassTurnLocked(lease);
     }
 

@@ -5,6 +5,8 @@ internal sealed class RedisLockHandle(RedisLockStage stage, KeyTurn turn, LockKe
 {
     private readonly long _fencingToken = lease.FencingToken; // this holder's: the lease's rises with each later hand-off
     private int _released;
+    private bool _passedEarly;
+    private bool _offered;
 
     public override long? FencingToken => _fencingToken;
 
@@ -14,9 +16,31 @@ internal sealed class RedisLockHandle(RedisLockStage stage, KeyTurn turn, LockKe
 
     internal RedisLease Lease => lease;
 
+    /// <summary>Gets or sets whether a caller arriving after this holder's offer took its turn (set under the key's turn lock).</summary>
+    internal bool OfferTaken { get; set; }
+
     /// <summary>An inner stage refused this holder's token: the lease is marked lost, so it is released, not handed on.</summary>
     public override void MarkSuperseded() => lease.Supersede();
 
+    /// <summary>A row lock inside now excludes the key: the turn may go to the next local caller before this work ends.</summary>
+    internal override void OnInnerExclusionHeld()
+    {
+        _passedEarly = stage.TryPassEarly(turn, key, this);
+        _offered = !_passedEarly;
+    }
+
     public override ValueTask ReleaseAsync(bool workSucceeded)
-        => Interlocked.Exchange(ref _released, 1) == 0 ? stage.ReleaseAsync(turn, key, lease) : ValueTask.CompletedTask;
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        if (_passedEarly || (_offered && turn.WithdrawOffer(this)))
+        {
+            return stage.ReleasePassedEarlyAsync(turn, key, lease);
+        }
+
+        return stage.ReleaseAsync(turn, key, lease);
+    }
 }

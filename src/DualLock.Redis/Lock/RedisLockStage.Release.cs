@@ -34,6 +34,11 @@ internal sealed partial class RedisLockStage
                 return;
             }
 
+            if (end == TurnEnd.Deferred)
+            {
+                return; // still in turn: the last holder that passed the lock on early ends it (ReleasePassedEarlyAsync)
+            }
+
             var passed = false;
             try
             {
@@ -157,6 +162,40 @@ internal sealed partial class RedisLockStage
         // The waiters gave up in the meantime: release as usual.
         await lease.StopAsync().ConfigureAwait(false);
         return KeepResult.Release;
+    }
+
+    /// <summary>
+    /// Gives the turn to the oldest local waiter while this holder's work still runs, because a row lock inside
+    /// excludes the key until this holder's transaction ends (see <see cref="LockStageHandle.OnInnerExclusionHeld"/>):
+    /// the next holder waits for the row in the database, one caller deep, and the database hands it over at the
+    /// commit. Only inside the hand-off period's bounds; otherwise the turn ends at the release, as usual. When
+    /// nobody waits yet, the next caller to arrive takes the turn (see <see cref="KeyTurn.TryTakeTurn"/>).
+    /// </summary>
+    internal bool TryPassEarly(KeyTurn turn, LockKey key, RedisLockHandle holder)
+    {
+        if (!turn.TryPassEarly(holder, Bounds))
+        {
+            return false;
+        }
+
+        HandedOff(turn, key);
+        return true;
+    }
+
+    /// <summary>
+    /// The release of a holder that passed its turn on early: the lease is the later holders' now. The maximum hold
+    /// time counted from this holder's start until here, so a holder that never ends still makes the lease run out.
+    /// </summary>
+    internal ValueTask ReleasePassedEarlyAsync(KeyTurn turn, LockKey key, RedisLease lease)
+    {
+        // The turn that ended while this holder ran (deferred) ends now; with nothing deferred only the key's use ends.
+        if (turn.EarlyPasserEnded(lease) is { } deferred)
+        {
+            return EndTurnAsync(turn, key, deferred, exit: true);
+        }
+
+        ExitTurn(turn);
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>The release by the script's text: what an unawaited release sends, since it could not fall back on NOSCRIPT.</summary>

@@ -103,7 +103,7 @@ internal sealed partial class RedisLockStage : LockStage
         try
         {
             var contended = false;
-            if (!turn.TryTakeTurn(mayQueue: waitTimeout > TimeSpan.Zero, out var waiter))
+            if (!turn.TryTakeTurn(mayQueue: waitTimeout > TimeSpan.Zero, Bounds, out var waiter))
             {
                 if (waiter is null)
                 {
@@ -231,6 +231,8 @@ internal sealed partial class RedisLockStage : LockStage
             RedisCall.Observe(_redis.GetSubscriber().UnsubscribeAsync(turn.Names.Channel, handler));
         }
     }
+
+    private PassBounds Bounds => new(_options.MaxConsecutiveHandoffs, _options.MaxHandoffTime, _time);
 
     private LeaseSettings Settings(LockKey key) => new(
         Name, key, _options.Lease, _options.EffectiveRenewalInterval, _options.MaxHoldTime, _options.OperationTimeout, _time, _logger, _telemetry);

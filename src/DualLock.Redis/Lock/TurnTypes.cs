@@ -11,6 +11,12 @@ internal enum TurnEnd
 
     /// <summary>Waiters remain but the hand-off period is over: ask Redis whether another process wants the lock.</summary>
     EndPeriod,
+
+    /// <summary>
+    /// A holder that passed the lock on early still runs: the lock stays held, and the turn ends when the last such
+    /// holder ends (<see cref="KeyTurn.EarlyPasserEnded"/>), so the lock in Redis outlives every transaction under it.
+    /// </summary>
+    Deferred,
 }
 
 /// <summary>What a waiter got (see <see cref="KeyTurn.WaitForTurnAsync"/>).</summary>
@@ -37,3 +43,6 @@ internal sealed class TurnWaiter() : TaskCompletionSource<RedisLease?>(TaskCreat
 {
     internal LinkedListNode<TurnWaiter>? Node { get; set; }
 }
+
+/// <summary>The hand-off period's bounds (<see cref="RedisLockOptions.MaxConsecutiveHandoffs"/>, <see cref="RedisLockOptions.MaxHandoffTime"/>) and the clock they are measured by.</summary>
+internal readonly record struct PassBounds(int MaxHandoffs, TimeSpan MaxHandoffTime, TimeProvider Time);

@@ -105,6 +105,15 @@ public sealed partial class LockPipeline
             return default;
         }
 
+        if (_innerExclusion > 0 && keySet.Count == 1)
+        {
+            // The row is locked from here to the commit: the outer locks' local turns may go on to the next caller now.
+            for (var i = 0; i < _innerExclusion; i++)
+            {
+                held[i].Handle.OnInnerExclusionHeld();
+            }
+        }
+
         TResult result;
         var linked = context.LeaseLost.CanBeCanceled
             ? new QuietLinkedCancellation(cancellationToken, context.LeaseLost)

@@ -27,6 +27,25 @@ public sealed partial class LockPipeline : ILockStrategy
         _logger = logger;
         _unavailableLogThrottle = new LogThrottle(timeProvider, LogThrottle.DefaultInterval);
         StageNames = Array.AsReadOnly(Array.ConvertAll(stages, s => s.Name));
+        _innerExclusion = InnerExclusionStart(stages);
+    }
+
+    // The index of the first stage that excludes in the database until its transaction ends (a row lock),
+    // or -1: the stages outside it are told when it is held (LockStageHandle.OnInnerExclusionHeld).
+    private readonly int _innerExclusion;
+
+    private static int InnerExclusionStart(LockStage[] stages)
+    {
+        const LockStageTraits rowLock = LockStageTraits.Excludes | LockStageTraits.HeldByTransaction;
+        for (var i = 1; i < stages.Length; i++)
+        {
+            if ((stages[i].Traits & rowLock) == rowLock)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Gets the pipeline name (the DI key when registered through <c>AddDualLock</c>).</summary>

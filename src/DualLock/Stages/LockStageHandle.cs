@@ -37,6 +37,20 @@ public abstract class LockStageHandle
     {
     }
 
+    /// <summary>
+    /// Tells the handle that a stage inside it now excludes the same key in the database until its transaction
+    /// ends (a row lock): the work can no longer overlap another holder's, whatever this lock does. Called by the
+    /// pipeline once every stage is held, before the work starts, for a single-key execution only.
+    /// </summary>
+    /// <remarks>
+    /// A stage with a local queue may then give its turn to the next local caller at once, who goes on to wait in
+    /// the database's lock queue (one caller deep) instead of in the local queue: the database hands the row over
+    /// at the commit, with no client round trip in between. The default does nothing.
+    /// </remarks>
+    internal virtual void OnInnerExclusionHeld()
+    {
+    }
+
     /// <summary>Releases the lock. Called once, after the work and after every inner stage was released.</summary>
     /// <param name="workSucceeded">
     /// <see langword="true"/> when the work returned normally (a transaction commits);

@@ -9,6 +9,8 @@ public sealed class KeyTurnTests
 {
     private static readonly Func<string, int, KeyTurn> Create = static (id, slot) => new KeyTurn(id, new RedisKeyNames("t", new LockKey("test", id)), slot);
 
+    private static readonly PassBounds Bounds = new(32, TimeSpan.FromMilliseconds(50), TimeProvider.System);
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -18,7 +20,7 @@ public sealed class KeyTurnTests
         for (var i = 0; i < 10_000; i++)
         {
             var turn = turns.Enter($"k{i}", Create, -1, 10)!;
-            Assert.True(turn.TryTakeTurn(mayQueue: true, out _));
+            Assert.True(turn.TryTakeTurn(mayQueue: true, Bounds, out _));
             Assert.False(turn.PassTurn(null));
             Assert.True(turns.Exit(turn));
         }
@@ -37,7 +39,7 @@ public sealed class KeyTurnTests
             var turn = turns.Enter($"k{i % 10}", Create, -1, int.MaxValue)!;
             try
             {
-                if (!turn.TryTakeTurn(mayQueue: true, out var waiter))
+                if (!turn.TryTakeTurn(mayQueue: true, Bounds, out var waiter))
                 {
                     var grant = await turn.WaitForTurnAsync(waiter!, TimeSpan.FromSeconds(30), time, ct);
                     Assert.Equal(TurnOutcome.Contend, grant.Outcome);
@@ -79,9 +81,9 @@ public sealed class KeyTurnTests
         // The limit counts the key's users in this process: the one in turn and those waiting.
         var turns = new KeyedRegistry<KeyTurn>();
         var turn = turns.Enter("k", Create, -1, 2)!;
-        Assert.True(turn.TryTakeTurn(true, out _));
+        Assert.True(turn.TryTakeTurn(true, Bounds, out _));
         Assert.NotNull(turns.Enter("k", Create, -1, 2));
-        Assert.False(turn.TryTakeTurn(true, out var waiter));
+        Assert.False(turn.TryTakeTurn(true, Bounds, out var waiter));
         Assert.NotNull(waiter);
 
         Assert.Null(turns.Enter("k", Create, -1, 2));
@@ -92,9 +94,9 @@ public sealed class KeyTurnTests
     public void TryTakeTurn_HeldAndMayNotQueue_NotQueued()
     {
         var turn = Create("k", -1);
-        Assert.True(turn.TryTakeTurn(false, out _));
+        Assert.True(turn.TryTakeTurn(false, Bounds, out _));
 
-        Assert.False(turn.TryTakeTurn(false, out var waiter));
+        Assert.False(turn.TryTakeTurn(false, Bounds, out var waiter));
         Assert.Null(waiter);
         Assert.Equal(0, turn.WaiterCount);
     }
@@ -103,8 +105,8 @@ public sealed class KeyTurnTests
     public async Task PassTurn_Waiters_ServedInArrivalOrderThenFree()
     {
         var turn = Create("k", -1);
-        Assert.True(turn.TryTakeTurn(true, out _));
-        var waiters = Enumerable.Range(0, 3).Select(_ => { turn.TryTakeTurn(true, out var w); return w!; }).ToArray();
+        Assert.True(turn.TryTakeTurn(true, Bounds, out _));
+        var waiters = Enumerable.Range(0, 3).Select(_ => { turn.TryTakeTurn(true, Bounds, out var w); return w!; }).ToArray();
 
         for (var i = 0; i < 3; i++)
         {
@@ -124,9 +126,9 @@ public sealed class KeyTurnTests
     public async Task WaitForTurn_CancelledAfterTheTurnReachedIt_PassesTheTurnOn()
     {
         var turn = Create("k", -1);
-        Assert.True(turn.TryTakeTurn(true, out _));
-        turn.TryTakeTurn(true, out var cancelled);
-        turn.TryTakeTurn(true, out var next);
+        Assert.True(turn.TryTakeTurn(true, Bounds, out _));
+        turn.TryTakeTurn(true, Bounds, out var cancelled);
+        turn.TryTakeTurn(true, Bounds, out var next);
         Assert.True(turn.PassTurn(null)); // the turn reaches the first waiter ...
         using var cts = new CancellationTokenSource();
         await cts.CancelAsync(); // ... which was cancelled meanwhile
@@ -145,8 +147,8 @@ public sealed class KeyTurnTests
         var time = new FakeTimeProvider();
         var turn = Create("k", -1);
         var lease = Lease(time);
-        Assert.True(turn.TryTakeTurn(true, out _));
-        turn.TryTakeTurn(true, out var cancelled);
+        Assert.True(turn.TryTakeTurn(true, Bounds, out _));
+        turn.TryTakeTurn(true, Bounds, out var cancelled);
         turn.BeginPeriod(time.GetTimestamp());
         Assert.Equal(TurnEnd.HandedOff, turn.EndTurn(lease, 8, TimeSpan.FromSeconds(1), time));
         using var cts = new CancellationTokenSource();
@@ -164,8 +166,8 @@ public sealed class KeyTurnTests
     {
         var time = new FakeTimeProvider();
         var turn = Create("k", -1);
-        Assert.True(turn.TryTakeTurn(true, out _));
-        turn.TryTakeTurn(true, out var waiter);
+        Assert.True(turn.TryTakeTurn(true, Bounds, out _));
+        turn.TryTakeTurn(true, Bounds, out var waiter);
 
         var waiting = turn.WaitForTurnAsync(waiter!, TimeSpan.FromMilliseconds(50), time, Ct);
         time.Advance(TimeSpan.FromMilliseconds(50));
@@ -180,8 +182,8 @@ public sealed class KeyTurnTests
     public async Task FailWaiters_EveryWaiterFailsAsUnavailable_CallerKeepsTheTurnUntilPassed()
     {
         var turn = Create("k", -1);
-        Assert.True(turn.TryTakeTurn(true, out _));
-        var waiters = Enumerable.Range(0, 3).Select(_ => { turn.TryTakeTurn(true, out var w); return w!; }).ToArray();
+        Assert.True(turn.TryTakeTurn(true, Bounds, out _));
+        var waiters = Enumerable.Range(0, 3).Select(_ => { turn.TryTakeTurn(true, Bounds, out var w); return w!; }).ToArray();
 
         turn.FailWaiters(new LockUnavailableException("test", "redis", TimeSpan.Zero));
 
@@ -201,12 +203,12 @@ public sealed class KeyTurnTests
         var time = new FakeTimeProvider();
         var turn = Create("k", -1);
         var lease = Lease(time);
-        Assert.True(turn.TryTakeTurn(true, out _));
+        Assert.True(turn.TryTakeTurn(true, Bounds, out _));
         Assert.Equal(TurnEnd.Release, turn.EndTurn(lease, 2, TimeSpan.FromSeconds(1), time)); // nobody waits
         turn.BeginPeriod(time.GetTimestamp());
         for (var i = 0; i < 4; i++)
         {
-            turn.TryTakeTurn(true, out _);
+            turn.TryTakeTurn(true, Bounds, out _);
         }
 
         Assert.Equal(TurnEnd.HandedOff, turn.EndTurn(lease, 2, TimeSpan.FromSeconds(1), time));
@@ -226,12 +228,12 @@ public sealed class KeyTurnTests
         var time = new FakeTimeProvider();
         var turn = Create("k", -1);
         var lease = Lease(time);
-        Assert.True(turn.TryTakeTurn(true, out _));
+        Assert.True(turn.TryTakeTurn(true, Bounds, out _));
         turn.BeginPeriod(time.GetTimestamp());
         var tokens = new List<long> { lease.FencingToken };
         for (var i = 0; i < RedisFencingTokens.LocalPerFence + 1; i++)
         {
-            turn.TryTakeTurn(true, out _);
+            turn.TryTakeTurn(true, Bounds, out _);
             if (turn.EndTurn(lease, int.MaxValue, TimeSpan.FromSeconds(5), time) != TurnEnd.HandedOff)
             {
                 break;
@@ -253,12 +255,12 @@ public sealed class KeyTurnTests
         var time = new FakeTimeProvider();
         var turn = Create("k", -1);
         var lease = Lease(time); // lease 10 s, operation timeout 1 s: a new holder needs 1.1 s of confirmed lease
-        Assert.True(turn.TryTakeTurn(true, out _));
+        Assert.True(turn.TryTakeTurn(true, Bounds, out _));
         turn.BeginPeriod(time.GetTimestamp());
-        turn.TryTakeTurn(true, out _);
+        turn.TryTakeTurn(true, Bounds, out _);
         time.Advance(TimeSpan.FromSeconds(8.8));
         Assert.Equal(TurnEnd.HandedOff, turn.EndTurn(lease, 32, TimeSpan.FromSeconds(9.5), time));
-        turn.TryTakeTurn(true, out _);
+        turn.TryTakeTurn(true, Bounds, out _);
         time.Advance(TimeSpan.FromSeconds(0.2)); // paused: no renewal confirmed since the acquire 9 s ago
 
         Assert.Equal(TurnEnd.Release, turn.EndTurn(lease, 32, TimeSpan.FromSeconds(9.5), time));
@@ -270,9 +272,9 @@ public sealed class KeyTurnTests
         var time = new FakeTimeProvider();
         var turn = Create("k", -1);
         var lease = Lease(time);
-        Assert.True(turn.TryTakeTurn(true, out _));
+        Assert.True(turn.TryTakeTurn(true, Bounds, out _));
         turn.BeginPeriod(time.GetTimestamp());
-        turn.TryTakeTurn(true, out _);
+        turn.TryTakeTurn(true, Bounds, out _);
         lease.Start();
 
         lease.Supersede();
