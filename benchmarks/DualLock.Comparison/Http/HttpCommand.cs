@@ -94,7 +94,7 @@ internal static class HttpCommand
             SampleStrategy.AddSettings(env, target.Setting);
         }
 
-        await using var instance = await ApiInstances.StartAsync(dll, 1, env, http, cancellationToken);
+        await using var instance = await ApiInstances.StartAsync(dll, options.Instances, env, http, cancellationToken);
         var client = new PointApiClient(http, instance.Urls);
         var users = new string[options.Users + 1];
         await Parallel.ForAsync(0, users.Length, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) => users[i] = await client.CreateUserAsync(ct));
@@ -103,19 +103,19 @@ internal static class HttpCommand
         var statementsBefore = options.ServerStats ? await ServerStats.StatementsAsync(mySql, database.Name, cancellationToken) : null;
         var redisBefore = options.ServerStats ? await ServerStats.RedisCommandsAsync(redis, cancellationToken) : null;
         long acknowledged = 0, wrkRuns = 0;
-        var pid = instance.ProcessIds[0];
+        var pids = instance.ProcessIds;
         foreach (var scenario in Scenarios)
         {
             if (options.WarmUp > TimeSpan.Zero)
             {
-                var warm = await Wrk.RunAsync(instance.Urls[0], script, usersFile, scenario, options.WarmUp, options.Connections, cancellationToken);
+                var warm = await Wrk.RunAllAsync(instance.Urls, script, usersFile, scenario, options.WarmUp, options.Connections, cancellationToken);
                 acknowledged += warm.Acknowledged;
                 wrkRuns++;
             }
 
-            var cpuBefore = ProcessCpu.Seconds(pid);
-            var w = await Wrk.RunAsync(instance.Urls[0], script, usersFile, scenario, options.Duration, options.Connections, cancellationToken);
-            var serverCpu = ProcessCpu.Seconds(pid) - cpuBefore;
+            var cpuBefore = pids.Sum(ProcessCpu.Seconds);
+            var w = await Wrk.RunAllAsync(instance.Urls, script, usersFile, scenario, options.Duration, options.Connections, cancellationToken);
+            var serverCpu = pids.Sum(ProcessCpu.Seconds) - cpuBefore;
             acknowledged += w.Acknowledged;
             wrkRuns++;
             var seconds = w.DurationUs / 1e6;

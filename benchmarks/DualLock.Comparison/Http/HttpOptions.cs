@@ -19,12 +19,15 @@ internal sealed record HttpOptions
 
     public int Runs { get; init; } = 1;
 
+    /// <summary>Instances of each target on the same database; wrk splits the connections among them (one wrk per instance).</summary>
+    public int Instances { get; init; } = 1;
+
     /// <summary>Reads statement counts (performance_schema) and Redis command counts: only meaningful on private servers nobody else uses.</summary>
     public bool ServerStats { get; init; }
 
     public string OutputDirectory { get; init; } = Path.Combine("benchmarks", "results");
 
-    public const string Usage = "http options: --strategies none,atomic,pessimistic,distributed,dual --duration 8s --warmup 2s --connections 32 --users 1000 --runs N --server-stats --out dir";
+    public const string Usage = "http options: --strategies none,atomic,pessimistic,distributed,dual --duration 8s --warmup 2s --connections 32 --users 1000 --runs N --instances N --server-stats --out dir";
 
     public static HttpOptions Parse(string[] args)
     {
@@ -41,10 +44,16 @@ internal sealed record HttpOptions
                 "--connections" => options with { Connections = (int)Number(name, Value(), 1, 1000) },
                 "--users" => options with { Users = (int)Number(name, Value(), 1, 100_000) },
                 "--runs" => options with { Runs = (int)Number(name, Value(), 1, 20) },
+                "--instances" => options with { Instances = (int)Number(name, Value(), 1, 4) },
                 "--server-stats" => options with { ServerStats = true },
                 "--out" => options with { OutputDirectory = Value() },
                 _ => throw new ArgumentException($"Unknown option '{name}'. {Usage}"),
             };
+        }
+
+        if (options.Connections < options.Instances)
+        {
+            throw new ArgumentException($"--connections ({options.Connections}) must be at least --instances ({options.Instances}): each instance gets its own wrk.");
         }
 
         foreach (var strategy in options.Strategies)

@@ -84,7 +84,7 @@ internal static class HttpReport
 
         var md = new StringBuilder();
         md.AppendLine("# HTTP side by side: the sample against a hand-written minimal endpoint").AppendLine();
-        md.AppendLine(Invariant, $"`{command}`; {environment}. One instance per target on a fresh database; wrk -t1 -c{options.Connections} ");
+        md.AppendLine(Invariant, $"`{command}`; {environment}. {(options.Instances == 1 ? "One instance" : $"{options.Instances} instances")} per target on a fresh database; wrk -t1 -c{options.Connections} {(options.Instances == 1 ? "" : $"(split over one wrk per instance; latency percentiles are the highest of the instances', req/s their sum) ")}");
         md.AppendLine(Invariant, $"for {options.Duration.TotalSeconds} s after an unrecorded {options.WarmUp.TotalSeconds} s warm-up, POST charge {{\"amount\":1}}, over {options.Users} users (spread) ");
         md.AppendLine(Invariant, $"and on one user (hot). {(options.Runs > 1 ? $"Medians of {options.Runs} runs." : "One run.")} The machine is shared and loaded: compare ratios within a run, not absolute figures.").AppendLine();
         md.AppendLine("| target | scenario | req/s | p50 ms | p99 ms | max ms | server CPU us/req | server cores | wrk cores | non-2xx | socket errors |");
@@ -147,5 +147,5 @@ internal static class HttpReport
     }
 
     private static string Describe(HttpOptions o)
-        => string.Create(Invariant, $"benchmarks/http.sh --strategies {string.Join(',', o.Strategies)} --duration {o.Duration.TotalSeconds}s --warmup {o.WarmUp.TotalSeconds}s --connections {o.Connections} --users {o.Users} --runs {o.Runs}{(o.ServerStats ? " --server-stats" : "")}");
+        => string.Create(Invariant, $"benchmarks/http.sh --strategies {string.Join(',', o.Strategies)} --duration {o.Duration.TotalSeconds}s --warmup {o.WarmUp.TotalSeconds}s --connections {o.Connections} --users {o.Users} --runs {o.Runs}{(o.Instances == 1 ? "" : $" --instances {o.Instances}")}{(o.ServerStats ? " --server-stats" : "")}");
 }

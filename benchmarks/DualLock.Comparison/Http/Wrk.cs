@@ -58,6 +58,40 @@ internal static class Wrk
         return result with { CpuSeconds = cpu };
     }
 
+    /// <summary>Runs one wrk per instance at once, the connections split among them, and merges their results (<see cref="Merge"/>).</summary>
+    public static async Task<WrkOutput> RunAllAsync(IReadOnlyList<Uri> urls, string script, string usersFile, string scenario, TimeSpan duration, int connections, CancellationToken cancellationToken)
+    {
+        if (urls.Count == 1)
+        {
+            return await RunAsync(urls[0], script, usersFile, scenario, duration, connections, cancellationToken);
+        }
+
+        var runs = urls.Select((url, i) => RunAsync(url, script, usersFile, scenario, duration, (connections / urls.Count) + (i < connections % urls.Count ? 1 : 0), cancellationToken));
+        return Merge(await Task.WhenAll(runs));
+    }
+
+    /// <summary>Counts and CPU add up; the duration is the longest; percentiles are the highest of the runs (an upper bound, not a merged histogram).</summary>
+    public static WrkOutput Merge(IReadOnlyList<WrkOutput> runs)
+    {
+        var requests = runs.Sum(r => r.Requests);
+        return new WrkOutput(
+            requests,
+            runs.Max(r => r.DurationUs),
+            runs.Sum(r => r.Connect),
+            runs.Sum(r => r.Read),
+            runs.Sum(r => r.Write),
+            runs.Sum(r => r.Status),
+            runs.Sum(r => r.Timeout),
+            runs.Max(r => r.P50Us),
+            runs.Max(r => r.P90Us),
+            runs.Max(r => r.P99Us),
+            runs.Max(r => r.MaxUs),
+            requests == 0 ? 0 : runs.Sum(r => r.MeanUs * r.Requests) / requests)
+        {
+            CpuSeconds = runs.Sum(r => r.CpuSeconds),
+        };
+    }
+
     public static string Describe(WrkOutput w)
         => string.Create(CultureInfo.InvariantCulture, $"{w.Requests} requests, {w.Status} non-2xx, {w.SocketErrors} socket errors");
 }
