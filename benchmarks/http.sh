@@ -2,7 +2,7 @@
 # The HTTP side by side: the sample (one instance per strategy) against a hand-written minimal endpoint
 # (benchmarks/MinimalPointApi) on the same MariaDB, driven by Debian's wrk (installed when missing).
 #   benchmarks/http.sh [--strategies none,atomic,pessimistic,distributed,dual] [--duration 8s] [--warmup 2s]
-#                      [--connections 32] [--users 1000] [--runs N] [--server-stats] [--out dir]
+#                      [--connections 32] [--users 1000] [--runs N] [--instances N] [--server-stats] [--out dir]
 # Writes benchmarks/results/http.md and http.json. Loopback only, fixed durations; it stops only the
 # processes it started. --server-stats reads performance_schema and Redis INFO commandstats: use it only
 # against private servers (ConnectionStrings__MySql/__Redis pointing at them), the counts are global.
