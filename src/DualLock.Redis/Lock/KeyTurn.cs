@@ -120,7 +120,7 @@ internal sealed class KeyTurn : KeyedEntry
                 _offer = null;
                 if (MayPassEarlyLocked(holder.Lease, bounds))
                 {
-                    holder.OfferTaken = true;
+                    holder.Passed = true;
                     _waiters.AddLast(waiter);
                     PassEarlyLocked(holder.Lease);
                     return false;
@@ -208,16 +208,15 @@ internal sealed class KeyTurn : KeyedEntry
     /// Decides how the holder of <paramref name="lease"/> ends its turn, and hands the lock to the oldest
     /// waiter at once when the period's bounds allow (then the turn has passed).
     /// </summary>
-    public TurnEnd EndTurn(RedisLease lease, int maxHandoffs, TimeSpan maxHandoffTime, TimeProvider time)
+    public TurnEnd EndTurn(RedisLease lease, PassBounds bounds)
     {
         lock (_gate)
         {
-            // A lost lease, or one Redis' last confirmation no longer covers, is released: the next waiter contends in Redis.
             var end = TurnEnd.Release;
-            if (!lease.IsLost && _waiters.Count > 0 && lease.CoversNewHolder())
+            if (_waiters.Count > 0 && MayHandOn(lease))
             {
                 // Out of local tokens the period ends early: keeping the lock issues a new Redis fence.
-                if (_handoffs < maxHandoffs && time.GetElapsedTime(_periodStart) < maxHandoffTime && lease.TryNextToken())
+                if (InPeriodLocked(bounds) && lease.TryNextToken())
                 {
                     HandOffLocked(lease);
                     return TurnEnd.HandedOff;
@@ -248,23 +247,29 @@ internal sealed class KeyTurn : KeyedEntry
     {
         lock (_gate)
         {
+            if (_waiters.Count == 0)
+            {
+                // The token is taken when a caller takes the offer: an offer nobody takes must not use one up.
+                if (MayHandOn(holder.Lease) && InPeriodLocked(bounds))
+                {
+                    _offer = holder;
+                }
+
+                return false;
+            }
+
             if (!MayPassEarlyLocked(holder.Lease, bounds))
             {
                 return false;
             }
 
-            if (_waiters.Count == 0)
-            {
-                _offer = holder;
-                return false;
-            }
-
+            holder.Passed = true;
             PassEarlyLocked(holder.Lease);
             return true;
         }
     }
 
-    /// <summary>Ends the holder's offer (see <see cref="TryPassEarly"/>); true when a caller took it, so the turn has passed.</summary>
+    /// <summary>Ends the holder's offer (see <see cref="TryPassEarly"/>); true when its turn has passed, at once or to a caller that arrived.</summary>
     public bool WithdrawOffer(RedisLockHandle holder)
     {
         lock (_gate)
@@ -274,13 +279,18 @@ internal sealed class KeyTurn : KeyedEntry
                 _offer = null;
             }
 
-            return holder.OfferTaken;
+            return holder.Passed;
         }
     }
 
+    /// <summary>A lost lease, or one Redis' last confirmation no longer covers, is never handed on: it is released and the next waiter contends in Redis.</summary>
+    private static bool MayHandOn(RedisLease lease) => !lease.IsLost && lease.CoversNewHolder();
+
+    private bool InPeriodLocked(PassBounds bounds)
+        => _handoffs < bounds.MaxHandoffs && bounds.Time.GetElapsedTime(_periodStart) < bounds.MaxHandoffTime;
+
     private bool MayPassEarlyLocked(RedisLease lease, PassBounds bounds)
-        => !lease.IsLost && lease.CoversNewHolder() && _handoffs < bounds.MaxHandoffs
-           && bounds.Time.GetElapsedTime(_periodStart) < bounds.MaxHandoffTime && lease.TryNextToken();
+        => MayHandOn(lease) && InPeriodLocked(bounds) && lease.TryNextToken();
 
     private void PassEarlyLocked(RedisLease lease)
     {

@@ -5,8 +5,7 @@ internal sealed class RedisLockHandle(RedisLockStage stage, KeyTurn turn, LockKe
 {
     private readonly long _fencingToken = lease.FencingToken; // this holder's: the lease's rises with each later hand-off
     private int _released;
-    private bool _passedEarly;
-    private bool _offered;
+    private bool _innerExclusionHeld;
 
     public override long? FencingToken => _fencingToken;
 
@@ -16,8 +15,8 @@ internal sealed class RedisLockHandle(RedisLockStage stage, KeyTurn turn, LockKe
 
     internal RedisLease Lease => lease;
 
-    /// <summary>Gets or sets whether a caller arriving after this holder's offer took its turn (set under the key's turn lock).</summary>
-    internal bool OfferTaken { get; set; }
+    /// <summary>Gets or sets whether this holder's turn passed on before its work ended (set under the key's turn lock, see <see cref="KeyTurn.TryPassEarly"/>).</summary>
+    internal bool Passed { get; set; }
 
     /// <summary>An inner stage refused this holder's token: the lease is marked lost, so it is released, not handed on.</summary>
     public override void MarkSuperseded() => lease.Supersede();
@@ -25,8 +24,8 @@ internal sealed class RedisLockHandle(RedisLockStage stage, KeyTurn turn, LockKe
     /// <summary>A row lock inside now excludes the key: the turn may go to the next local caller before this work ends.</summary>
     internal override void OnInnerExclusionHeld()
     {
-        _passedEarly = stage.TryPassEarly(turn, key, this);
-        _offered = !_passedEarly;
+        _innerExclusionHeld = true;
+        stage.TryPassEarly(turn, key, this);
     }
 
     public override ValueTask ReleaseAsync(bool workSucceeded)
@@ -36,7 +35,7 @@ internal sealed class RedisLockHandle(RedisLockStage stage, KeyTurn turn, LockKe
             return ValueTask.CompletedTask;
         }
 
-        if (_passedEarly || (_offered && turn.WithdrawOffer(this)))
+        if (_innerExclusionHeld && turn.WithdrawOffer(this))
         {
             return stage.ReleasePassedEarlyAsync(turn, key, lease);
         }

@@ -27,7 +27,7 @@ internal sealed partial class RedisLockStage
     {
         try
         {
-            var end = turn.EndTurn(lease, _options.MaxConsecutiveHandoffs, _options.MaxHandoffTime, _time);
+            var end = turn.EndTurn(lease, Bounds);
             if (end == TurnEnd.HandedOff)
             {
                 HandedOff(turn, key);
@@ -171,15 +171,12 @@ internal sealed partial class RedisLockStage
     /// commit. Only inside the hand-off period's bounds; otherwise the turn ends at the release, as usual. When
     /// nobody waits yet, the next caller to arrive takes the turn (see <see cref="KeyTurn.TryTakeTurn"/>).
     /// </summary>
-    internal bool TryPassEarly(KeyTurn turn, LockKey key, RedisLockHandle holder)
+    internal void TryPassEarly(KeyTurn turn, LockKey key, RedisLockHandle holder)
     {
-        if (!turn.TryPassEarly(holder, Bounds))
+        if (turn.TryPassEarly(holder, Bounds))
         {
-            return false;
+            HandedOff(turn, key);
         }
-
-        HandedOff(turn, key);
-        return true;
     }
 
     /// <summary>

@@ -150,7 +150,7 @@ public sealed class KeyTurnTests
         Assert.True(turn.TryTakeTurn(true, Bounds, out _));
         turn.TryTakeTurn(true, Bounds, out var cancelled);
         turn.BeginPeriod(time.GetTimestamp());
-        Assert.Equal(TurnEnd.HandedOff, turn.EndTurn(lease, 8, TimeSpan.FromSeconds(1), time));
+        Assert.Equal(TurnEnd.HandedOff, turn.EndTurn(lease, new(8, TimeSpan.FromSeconds(1), time)));
         using var cts = new CancellationTokenSource();
         await cts.CancelAsync();
 
@@ -204,21 +204,21 @@ public sealed class KeyTurnTests
         var turn = Create("k", -1);
         var lease = Lease(time);
         Assert.True(turn.TryTakeTurn(true, Bounds, out _));
-        Assert.Equal(TurnEnd.Release, turn.EndTurn(lease, 2, TimeSpan.FromSeconds(1), time)); // nobody waits
+        Assert.Equal(TurnEnd.Release, turn.EndTurn(lease, new(2, TimeSpan.FromSeconds(1), time))); // nobody waits
         turn.BeginPeriod(time.GetTimestamp());
         for (var i = 0; i < 4; i++)
         {
             turn.TryTakeTurn(true, Bounds, out _);
         }
 
-        Assert.Equal(TurnEnd.HandedOff, turn.EndTurn(lease, 2, TimeSpan.FromSeconds(1), time));
-        Assert.Equal(TurnEnd.HandedOff, turn.EndTurn(lease, 2, TimeSpan.FromSeconds(1), time));
+        Assert.Equal(TurnEnd.HandedOff, turn.EndTurn(lease, new(2, TimeSpan.FromSeconds(1), time)));
+        Assert.Equal(TurnEnd.HandedOff, turn.EndTurn(lease, new(2, TimeSpan.FromSeconds(1), time)));
         Assert.Equal(2, turn.Handoffs);
-        Assert.Equal(TurnEnd.EndPeriod, turn.EndTurn(lease, 2, TimeSpan.FromSeconds(1), time)); // count bound
+        Assert.Equal(TurnEnd.EndPeriod, turn.EndTurn(lease, new(2, TimeSpan.FromSeconds(1), time))); // count bound
         Assert.True(turn.HandOffKept(lease, time.GetTimestamp())); // kept in Redis: a new period
         Assert.Equal(1, turn.Handoffs);
         time.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(TurnEnd.EndPeriod, turn.EndTurn(lease, 2, TimeSpan.FromSeconds(1), time)); // time bound
+        Assert.Equal(TurnEnd.EndPeriod, turn.EndTurn(lease, new(2, TimeSpan.FromSeconds(1), time))); // time bound
         Assert.Equal(1, turn.WaiterCount);
     }
 
@@ -234,7 +234,7 @@ public sealed class KeyTurnTests
         for (var i = 0; i < RedisFencingTokens.LocalPerFence + 1; i++)
         {
             turn.TryTakeTurn(true, Bounds, out _);
-            if (turn.EndTurn(lease, int.MaxValue, TimeSpan.FromSeconds(5), time) != TurnEnd.HandedOff)
+            if (turn.EndTurn(lease, new(int.MaxValue, TimeSpan.FromSeconds(5), time)) != TurnEnd.HandedOff)
             {
                 break;
             }
@@ -244,7 +244,7 @@ public sealed class KeyTurnTests
 
         Assert.Equal(RedisFencingTokens.LocalPerFence + 1, tokens.Count); // the fence's own token and its 63 local ones
         Assert.Equal(tokens.OrderBy(t => t).Distinct(), tokens);
-        Assert.Equal(TurnEnd.EndPeriod, turn.EndTurn(lease, int.MaxValue, TimeSpan.FromSeconds(5), time)); // a new Redis fence first
+        Assert.Equal(TurnEnd.EndPeriod, turn.EndTurn(lease, new(int.MaxValue, TimeSpan.FromSeconds(5), time))); // a new Redis fence first
         lease.Refence(RedisFencingTokens.FromRedis(2), RedisFencingTokens.LocalPerFence);
         Assert.True(lease.FencingToken > tokens[^1]);
     }
@@ -259,11 +259,11 @@ public sealed class KeyTurnTests
         turn.BeginPeriod(time.GetTimestamp());
         turn.TryTakeTurn(true, Bounds, out _);
         time.Advance(TimeSpan.FromSeconds(8.8));
-        Assert.Equal(TurnEnd.HandedOff, turn.EndTurn(lease, 32, TimeSpan.FromSeconds(9.5), time));
+        Assert.Equal(TurnEnd.HandedOff, turn.EndTurn(lease, new(32, TimeSpan.FromSeconds(9.5), time)));
         turn.TryTakeTurn(true, Bounds, out _);
         time.Advance(TimeSpan.FromSeconds(0.2)); // paused: no renewal confirmed since the acquire 9 s ago
 
-        Assert.Equal(TurnEnd.Release, turn.EndTurn(lease, 32, TimeSpan.FromSeconds(9.5), time));
+        Assert.Equal(TurnEnd.Release, turn.EndTurn(lease, new(32, TimeSpan.FromSeconds(9.5), time)));
     }
 
     [Fact]
@@ -280,7 +280,46 @@ public sealed class KeyTurnTests
         lease.Supersede();
 
         Assert.True(lease.LeaseLost.IsCancellationRequested);
-        Assert.Equal(TurnEnd.Release, turn.EndTurn(lease, 32, TimeSpan.FromSeconds(1), time));
+        Assert.Equal(TurnEnd.Release, turn.EndTurn(lease, new(32, TimeSpan.FromSeconds(1), time)));
+    }
+
+    [Fact]
+    public void TryPassEarly_NobodyWaits_OffersWithoutTakingATokenAndTheNextArrivalTakesTheNext()
+    {
+        var time = new FakeTimeProvider();
+        var turn = Create("k", -1);
+        var lease = Lease(time);
+        var bounds = new PassBounds(32, TimeSpan.FromSeconds(1), time);
+        Assert.True(turn.TryTakeTurn(true, bounds, out _));
+        turn.BeginPeriod(time.GetTimestamp());
+        var holder = new RedisLockHandle(null!, turn, new LockKey("test", "k"), lease, contended: false); // the stage is not used by the turn
+
+        Assert.False(turn.TryPassEarly(holder, bounds)); // offered: nobody to pass to yet
+        Assert.Equal(1, lease.FencingToken); // an offer nobody takes uses no token up
+        Assert.False(turn.TryTakeTurn(true, bounds, out var arrival));
+        Assert.NotNull(arrival);
+        Assert.True(arrival.Task.IsCompleted); // the arrival took the offer: its turn came at once
+        Assert.Equal(2, lease.FencingToken);
+        Assert.True(turn.WithdrawOffer(holder)); // the holder's turn has passed
+    }
+
+    [Fact]
+    public void WithdrawOffer_NobodyTookIt_TurnStaysWithTheHolderAndNoTokenIsUsed()
+    {
+        var time = new FakeTimeProvider();
+        var turn = Create("k", -1);
+        var lease = Lease(time);
+        var bounds = new PassBounds(32, TimeSpan.FromSeconds(1), time);
+        Assert.True(turn.TryTakeTurn(true, bounds, out _));
+        turn.BeginPeriod(time.GetTimestamp());
+        var holder = new RedisLockHandle(null!, turn, new LockKey("test", "k"), lease, contended: false);
+        Assert.False(turn.TryPassEarly(holder, bounds));
+
+        Assert.False(turn.WithdrawOffer(holder));
+        Assert.False(turn.TryTakeTurn(true, bounds, out var later)); // after the withdrawal a caller queues as usual
+        Assert.NotNull(later);
+        Assert.False(later.Task.IsCompleted);
+        Assert.Equal(1, lease.FencingToken);
     }
 
     private static RedisLease Lease(TimeProvider time) => new(
