@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the programs scripts/services.sh runs (MariaDB, Redis servers, clients and Sentinel) when any is
+# Installs the programs scripts/services.sh runs (MariaDB, PostgreSQL, Redis servers, clients and Sentinel) when any is
 # missing: apt-get install as root, without letting the packages start system-wide servers (a
 # policy-rc.d for the install; a server the install started anyway is stopped through the init system,
 # never killed by name). Nothing to do when every program is there. As a non-root user with programs
@@ -30,11 +30,11 @@ read_pid() { # pid from a pid file, or nothing
 
 system_service_stop_after_install() {
     # The packages' postinst scripts may have started system-wide servers
-    # (mariadb on 3306, redis on 6379, redis-sentinel on 26379). Stop them cleanly
+    # (mariadb on 3306, redis on 6379, redis-sentinel on 26379, postgresql on 5432). Stop them cleanly
     # through the init system; never kill anything by name.
     local svc
     if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
-        for svc in mariadb redis-server redis-sentinel; do
+        for svc in mariadb redis-server redis-sentinel postgresql; do
             if systemctl is-active --quiet "$svc" 2>/dev/null; then
                 log "stopping system service $svc started by the package install"
                 systemctl stop "$svc" || log "could not stop $svc (left as is)"
@@ -52,6 +52,11 @@ system_service_stop_after_install() {
             "$script" stop >&2 || log "could not stop ${svc%%:*} (left as is)"
         fi
     done
+    # Debian's postgresql creates a cluster (15/main) at install; its init script stops whatever it started.
+    if [[ -x /etc/init.d/postgresql ]] && ls /var/run/postgresql/*.pid >/dev/null 2>&1; then
+        log "stopping system service postgresql started by the package install"
+        /etc/init.d/postgresql stop >&2 || log "could not stop postgresql (left as is)"
+    fi
 }
 
 ensure_packages() {

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Starts and stops REAL MariaDB and Redis servers on loopback for the DualLock
+# Starts and stops REAL MariaDB, PostgreSQL and Redis servers on loopback for the DualLock
 # tests, samples and benchmarks. Nothing is mocked and no Docker is needed.
 #
 # Installing the programs is scripts/install-services.sh (apt-get, as root); 'up' runs it when a
 # program is missing. The servers' configurations are checked-in templates in scripts/config/
-# (mariadb.cnf, mariadb-provision.sql, redis.conf, redis-cluster.conf), rendered into the services folder.
+# (mariadb.cnf, mariadb-provision.sql, postgresql.conf, postgres-hba.conf, postgres-provision.sql, redis.conf,
+# redis-cluster.conf), rendered into the services folder.
 #
 # Usage:
 #   scripts/services.sh install    install the missing programs (scripts/install-services.sh)
 #   scripts/services.sh up [redlock] [cluster] [sentinel] [all]
-#                                  start MariaDB + Redis (and the extras asked for; 'all' is
+#                                  start MariaDB + PostgreSQL + Redis (and the extras asked for; 'all' is
 #                                  redlock + cluster: no test needs the shared Sentinel set)
 #   scripts/services.sh down [--purge]
 #                                  stop everything this script started (by pid file);
@@ -31,6 +32,11 @@
 #   scripts/services.sh kill-mysql | start-mysql
 #                                  SIGKILL MariaDB / restart it (InnoDB crash recovery;
 #                                  commits are durable: innodb_flush_log_at_trx_commit=1)
+#   scripts/services.sh kill-postgres | start-postgres
+#                                  SIGKILL the postmaster (pid file postgres/data/postmaster.pid, checked
+#                                  by name; its children exit by themselves) / start it (WAL recovery;
+#                                  commits are durable: fsync and synchronous_commit on). start-postgres
+#                                  alone starts only PostgreSQL, e.g. a second server beside shared ones
 #   scripts/services.sh kill-redis-node PORT  SIGKILL one Redis node (Redlock); start-redis-node restarts it
 #   scripts/services.sh kill-redis-primary [--lose-writes MS]
 #                                  SIGKILL the replicated set's primary (as the Sentinels name it) and wait
@@ -42,6 +48,8 @@
 # Environment (all optional):
 #   DUALLOCK_MYSQL_PORT      MariaDB port             (default 13306)
 #   DUALLOCK_REDIS_PORT      main Redis port          (default 16379)
+#   DUALLOCK_POSTGRES_PORT   PostgreSQL port          (default 15432)
+#   DUALLOCK_POSTGRES_OS_USER  the user PostgreSQL runs as when this runs as root (default postgres)
 #   DUALLOCK_REDLOCK_PORTS   Redlock masters          (default 16380,16381,16382)
 #   DUALLOCK_CLUSTER_PORTS   Redis Cluster masters    (default 17001,17002,17003)
 #   DUALLOCK_REPLICATED_PORTS  the Sentinel set's primary, then replica (default 16383,16384)
@@ -109,6 +117,8 @@ mapfile -t CLUSTER_PORTS < <(split_ports "$CLUSTER_PORTS_CSV" DUALLOCK_CLUSTER_P
 ((${#CLUSTER_PORTS[@]} >= 3)) || die "DUALLOCK_CLUSTER_PORTS needs at least 3 ports (a cluster needs 3 masters)"
 # shellcheck source=lib/services-sentinel.sh
 source "$SCRIPT_DIR/lib/services-sentinel.sh"
+# shellcheck source=lib/services-postgres.sh
+source "$SCRIPT_DIR/lib/services-postgres.sh"
 
 # The unix socket path is limited to ~107 bytes; fall back to /tmp for very
 # deep checkouts (a stable folder per services folder, so every command agrees).
@@ -581,6 +591,7 @@ cmd_up() {
     ensure_packages
     resolve_bins
     start_mariadb
+    start_postgres
     up_redis_standalone "$REDIS_PORT"
     if ((want_redlock)); then up_redis_standalone "${REDLOCK_PORTS[@]}"; fi
     if ((want_cluster)); then up_cluster; fi
@@ -615,27 +626,32 @@ cmd_down() {
     stop_sentinels
     # Signal every server first, then wait for each (they shut down in parallel).
     local port pid
-    local -a ports names=() pids=() limits=() pidfiles=()
+    local -a ports names=() pids=() limits=() pidfiles=() signals=()
     mapfile -t ports < <(known_redis_ports)
     for port in "${ports[@]}"; do
         [[ -n "$port" ]] || continue
         pid="$(redis_pid "$port")"
         if [[ -n "$pid" ]]; then
-            names+=("redis $port") pids+=("$pid") limits+=(15) pidfiles+=("$(node_dir "$port")/redis.pid")
+            names+=("redis $port") pids+=("$pid") limits+=(15) pidfiles+=("$(node_dir "$port")/redis.pid") signals+=(TERM)
         else
             rm -f "$(node_dir "$port")/redis.pid"
         fi
     done
     pid="$(mariadb_pid)"
     if [[ -n "$pid" ]]; then
-        names+=("mariadb") pids+=("$pid") limits+=("$TIMEOUT") pidfiles+=("$MYSQL_PIDFILE")
+        names+=("mariadb") pids+=("$pid") limits+=("$TIMEOUT") pidfiles+=("$MYSQL_PIDFILE") signals+=(TERM)
     else
         rm -f "$MYSQL_PIDFILE"
+    fi
+    pid="$(postgres_pid)"
+    if [[ -n "$pid" ]]; then
+        # SIGINT is PostgreSQL's fast shutdown: SIGTERM would wait for every pooled client to disconnect.
+        names+=("postgres") pids+=("$pid") limits+=("$TIMEOUT") pidfiles+=("$PG_PIDFILE") signals+=(INT)
     fi
     local i
     for i in "${!pids[@]}"; do
         log "${names[$i]}: stopping pid ${pids[$i]}"
-        kill -TERM "${pids[$i]}" 2>/dev/null || true
+        kill "-${signals[$i]}" "${pids[$i]}" 2>/dev/null || true
     done
     for i in "${!pids[@]}"; do
         wait_exit "${names[$i]}" "${pids[$i]}" "${limits[$i]}"
@@ -647,6 +663,7 @@ cmd_down() {
         log "down: deleting $SERVICES_DIR"
         rm -rf "$SERVICES_DIR"
         if [[ "$MYSQL_SOCKET" != "$MARIADB_DIR/"* ]]; then rm -rf "$(dirname "$MYSQL_SOCKET")"; fi
+        if [[ "$PG_SOCKET_DIR" != "$PG_DIR" ]]; then rm -rf "$PG_SOCKET_DIR"; fi
     fi
 }
 
@@ -659,6 +676,7 @@ status_line() { # NAME PORT PID
 cmd_status() {
     resolve_bins
     status_line mariadb "$MYSQL_PORT" "$(mariadb_pid)"
+    status_postgres
     status_line redis "$REDIS_PORT" "$(redis_pid "$REDIS_PORT")"
     local port extra
     for port in "${REDLOCK_PORTS[@]}"; do
@@ -696,6 +714,7 @@ export DUALLOCK_REDLOCK_ENDPOINTS="$redlock"
 export DUALLOCK_REDIS_CLUSTER="$cluster"
 EOF
     env_sentinel
+    env_postgres
 }
 
 main() {
@@ -760,6 +779,16 @@ main() {
         resolve_bins
         [[ -n "$MARIADBD" ]] || die "mariadbd is not installed (run 'up' first)"
         start_mariadb
+        ;;
+    kill-postgres)
+        take_lock
+        resolve_bins
+        kill_postgres
+        ;;
+    start-postgres)
+        take_lock
+        resolve_bins
+        start_postgres
         ;;
     -h | --help | help)
         usage

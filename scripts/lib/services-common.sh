@@ -8,7 +8,7 @@ die() {
 }
 
 # The Debian packages that provide the programs below.
-APT_PACKAGES=(mariadb-server mariadb-client redis-server redis-tools redis-sentinel)
+APT_PACKAGES=(mariadb-server mariadb-client redis-server redis-tools redis-sentinel postgresql)
 
 find_bin() { # first of the names found on PATH or in the sbin folders
     local name dir
@@ -27,6 +27,21 @@ find_bin() { # first of the names found on PATH or in the sbin folders
     return 1
 }
 
+find_pg_bin() { # a PostgreSQL program: on PATH, else in the newest /usr/lib/postgresql/<version>/bin (Debian's place)
+    if command -v "$1" >/dev/null 2>&1; then
+        command -v "$1"
+        return 0
+    fi
+    local dir
+    for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -rn); do
+        if [[ -x "$dir/$1" ]]; then
+            printf '%s\n' "$dir/$1"
+            return 0
+        fi
+    done
+    return 1
+}
+
 resolve_bins() {
     MARIADBD="$(find_bin mariadbd mysqld || true)"
     INSTALL_DB="$(find_bin mariadb-install-db mysql_install_db || true)"
@@ -35,6 +50,10 @@ resolve_bins() {
     REDIS_SERVER="$(find_bin redis-server || true)"
     REDIS_CLI="$(find_bin redis-cli || true)"
     REDIS_SENTINEL="$(find_bin redis-sentinel || true)"
+    PG_POSTGRES="$(find_pg_bin postgres || true)"
+    PG_INITDB="$(find_pg_bin initdb || true)"
+    PG_PSQL="$(find_pg_bin psql || true)"
+    PG_ISREADY="$(find_pg_bin pg_isready || true)"
 }
 
 missing_bins() { # one missing program a line
@@ -47,5 +66,9 @@ missing_bins() { # one missing program a line
     [[ -n "$REDIS_SERVER" ]] || missing+=("redis-server")
     [[ -n "$REDIS_CLI" ]] || missing+=("redis-cli")
     [[ -n "$REDIS_SENTINEL" ]] || missing+=("redis-sentinel")
+    [[ -n "$PG_POSTGRES" ]] || missing+=("postgres")
+    [[ -n "$PG_INITDB" ]] || missing+=("initdb")
+    [[ -n "$PG_PSQL" ]] || missing+=("psql")
+    [[ -n "$PG_ISREADY" ]] || missing+=("pg_isready")
     if ((${#missing[@]} > 0)); then printf '%s\n' "${missing[@]}"; fi
 }
