@@ -7,8 +7,8 @@ namespace DualLock.Redis;
 /// </summary>
 internal static class RedisStrategyKinds
 {
-    private static readonly string[] RowLockKeys = ["ConnectionString", "IsolationLevel", "Table", "KeyColumn"];
-    private static readonly string[] TransactionKeys = ["ConnectionString", "IsolationLevel"];
+    private static readonly string[] RowLockKeys = ["Database", "ConnectionString", "IsolationLevel", "Table", "KeyColumn"];
+    private static readonly string[] TransactionKeys = ["Database", "ConnectionString", "IsolationLevel"];
 
     public static void AddTo(StrategyKinds kinds)
     {
@@ -31,12 +31,26 @@ internal static class RedisStrategyKinds
 
     private static Action? Part(StrategyKinds kinds, string part, StrategySection section, LockPipelineBuilder pipeline, IServiceProvider services)
     {
-        if (kinds.DatabaseParts.TryGetValue(part, out var kind))
+        // Database = mysql (the default) or postgres: which package's stages go inside the lock.
+        var database = section.String("Database") ?? "mysql";
+        var (key, package, call) = database.ToUpperInvariant() switch
+        {
+            "MYSQL" or "MARIADB" => (part, "DualLock.MySql", "AddMySql()"),
+            "POSTGRES" or "POSTGRESQL" => ("postgres/" + part, "DualLock.PostgreSql", "AddPostgreSql()"),
+            _ => (null, null, null),
+        };
+        if (key is null)
+        {
+            section.Problems.Add($"{section.Path}:Database '{database}' is not a database DualLock knows: use mysql or postgres.");
+            return null;
+        }
+
+        if (kinds.DatabaseParts.TryGetValue(key, out var kind))
         {
             return kind.Read(section, pipeline, services);
         }
 
-        section.Problems.Add($"{section.Path}:Kind '{section.Kind}' needs the MySQL database part: call AddMySql() on the DualLock builder (package DualLock.MySql).");
+        section.Problems.Add($"{section.Path}:Kind '{section.Kind}' with Database '{database}' needs its database part: call {call} on the DualLock builder (package {package}).");
         return null;
     }
 }

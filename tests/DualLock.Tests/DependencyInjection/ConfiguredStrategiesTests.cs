@@ -104,7 +104,7 @@ public sealed class ConfiguredStrategiesTests
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(Ct));
 
         Assert.Contains("DualLock:Strategies:row:Kind 'pessimistic' is not a known kind", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("DualLock:Strategies:dual:Kind 'dual' needs the MySQL database part: call AddMySql()", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("DualLock:Strategies:dual:Kind 'dual' with Database 'mysql' needs its database part: call AddMySql() on the DualLock builder (package DualLock.MySql)", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-namespace DualLock.MySql;
+namespace DualLock;
 
 /// <summary>Full-jitter exponential backoff: waiting retries spread out instead of colliding again.</summary>
 internal static class Backoff

@@ -1,10 +1,11 @@
-namespace DualLock.MySql;
+namespace DualLock;
 
 /// <summary>
 /// The end of what is left of a pipeline's wait, as a token that fires at that time or when the caller
-/// cancels. Passed to MySqlConnector, it ends a pool wait, and a statement waiting in the server for a
-/// lock is interrupted with <c>KILL QUERY</c> (the connection stays usable): waits end on time even where
-/// the server only counts whole seconds.
+/// cancels; shared by the database packages. Passed to MySqlConnector, it ends a pool wait, and a statement
+/// waiting in the server for a lock is interrupted with <c>KILL QUERY</c> (the connection stays usable): waits
+/// end on time even where the server only counts whole seconds. Npgsql ends a pool wait or a statement the same
+/// way (a cancel request on a second connection).
 /// </summary>
 internal sealed class WaitDeadline : IDisposable
 {
@@ -37,7 +38,7 @@ internal sealed class WaitDeadline : IDisposable
         _caller = cancellationToken.UnsafeRegister(QuietCancellation.CancelQuietlyCallback, _source);
     }
 
-    /// <summary>Gets the token to pass to MySqlConnector.</summary>
+    /// <summary>Gets the token to pass to the database driver.</summary>
     public CancellationToken Token => _source.Token;
 
     /// <summary>Gets a value indicating whether the deadline passed (and not the caller's cancellation).</summary>
