@@ -1,4 +1,5 @@
 using MySqlConnector;
+using Npgsql;
 using StackExchange.Redis;
 
 namespace DualLock.IntegrationTests;
@@ -15,6 +16,9 @@ public static class Servers
     public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
     public static string MySql => Require("ConnectionStrings__MySql");
+
+    /// <summary>The PostgreSQL connection string (<c>services.sh up</c> starts PostgreSQL with the others).</summary>
+    public static string Postgres => Require("ConnectionStrings__Postgres");
 
     public static string Redis => Require("ConnectionStrings__Redis");
 
@@ -40,6 +44,21 @@ public static class Servers
         {
             await connection.DisposeAsync();
             throw Missing("ConnectionStrings__MySql", ex.Message);
+        }
+    }
+
+    public static async Task<NpgsqlConnection> OpenPostgresAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = new NpgsqlConnection(Postgres);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch (NpgsqlException ex)
+        {
+            await connection.DisposeAsync();
+            throw Missing("ConnectionStrings__Postgres", ex.Message);
         }
     }
 

@@ -1,4 +1,5 @@
 using MySqlConnector;
+using Npgsql;
 using StackExchange.Redis;
 
 namespace DualLock.IntegrationTests;
@@ -15,6 +16,18 @@ public sealed class ServersTests
         Assert.True(await reader.ReadAsync(TestContext.Current.CancellationToken));
         Assert.Contains("MariaDB", reader.GetString(0), StringComparison.OrdinalIgnoreCase);
         Assert.Equal(1, reader.GetInt32(1));
+    }
+
+    [Fact]
+    public async Task Postgres_Started_AnswersQueriesAndIsDurable()
+    {
+        await using var connection = await Servers.OpenPostgresAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand("SELECT version(), current_setting('fsync'), current_setting('synchronous_commit')", connection);
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        Assert.True(await reader.ReadAsync(TestContext.Current.CancellationToken));
+        Assert.StartsWith("PostgreSQL", reader.GetString(0), StringComparison.Ordinal);
+        Assert.Equal("on", reader.GetString(1));
+        Assert.Equal("on", reader.GetString(2));
     }
 
     [Fact]
