@@ -1,5 +1,6 @@
 using System.Globalization;
 using DualLock.MySql;
+using DualLock.PostgreSql;
 using DualLock.Redis;
 using StackExchange.Redis;
 
@@ -50,6 +51,7 @@ public sealed record ContractLease(TimeSpan Lease, TimeSpan RenewalInterval, Tim
 /// <param name="Prefix">Redis key prefix and named-lock prefix of this test (no ':' or braces).</param>
 /// <param name="Table">The test table (<c>id</c>, <c>value</c>, <c>note</c>); the fence table is <c>{Table}_f</c>.</param>
 /// <param name="MySql">The MySQL connection string.</param>
+/// <param name="Postgres">The PostgreSQL connection string (the <c>postgres-*</c> providers).</param>
 /// <param name="Redis">The main Redis.</param>
 /// <param name="Redlock">The three independent Redlock masters, when the provider uses them.</param>
 /// <param name="Cluster">The Redis Cluster, when the provider uses it.</param>
@@ -58,6 +60,7 @@ public sealed record ContractTargets(
     string Prefix,
     string Table,
     string MySql,
+    string Postgres,
     IConnectionMultiplexer Redis,
     IReadOnlyList<IConnectionMultiplexer>? Redlock,
     IConnectionMultiplexer? Cluster,
@@ -77,6 +80,10 @@ public static class ContractPipelines
     public const string NamedLock = "named-lock";
     public const string Dual = "dual";
     public const string Distributed = "distributed";
+    public const string PostgresRowLock = "postgres-row-lock";
+    public const string PostgresAdvisoryLock = "postgres-advisory-lock";
+    public const string PostgresDual = "postgres-dual";
+    public const string PostgresDistributed = "postgres-distributed";
 
     public static LockPipeline Build(string provider, ContractTargets targets, ContractLease? lease, TimeSpan waitTimeout)
     {
@@ -111,6 +118,26 @@ public static class ContractPipelines
             case Distributed:
                 builder.AddRedisLock(targets.Redis, RedisOptions(targets, lease))
                     .AddMySqlTransaction(targets.MySql, o =>
+                    {
+                        o.EnforceFencing = true;
+                        o.FenceTable = targets.FenceTable;
+                    });
+                break;
+            case PostgresRowLock:
+                builder.AddPostgresTransaction(targets.Postgres).AddPostgresRowLock(targets.Table, "id");
+                break;
+            case PostgresAdvisoryLock:
+                builder.AddPostgresTransaction(targets.Postgres).AddPostgresAdvisoryLock(o => o.Namespace = targets.Prefix);
+                break;
+            case PostgresDual:
+                builder.AddDual(
+                    EmptyServices.Instance,
+                    distributed: (b, _) => b.AddRedisLock(targets.Redis, RedisOptions(targets, lease)),
+                    database: (b, _) => b.AddPostgresTransaction(targets.Postgres).AddPostgresRowLock(targets.Table, "id"));
+                break;
+            case PostgresDistributed:
+                builder.AddRedisLock(targets.Redis, RedisOptions(targets, lease))
+                    .AddPostgresTransaction(targets.Postgres, o =>
                     {
                         o.EnforceFencing = true;
                         o.FenceTable = targets.FenceTable;
@@ -168,9 +195,15 @@ internal sealed class ContractConnections : IAsyncDisposable
 {
     private readonly List<IConnectionMultiplexer> _all = [];
 
-    private ContractConnections(string mySql) => MySql = mySql;
+    private ContractConnections(string mySql, string postgres)
+    {
+        MySql = mySql;
+        Postgres = postgres;
+    }
 
     public string MySql { get; }
+
+    public string Postgres { get; }
 
     public IConnectionMultiplexer Redis { get; private set; } = null!;
 
@@ -180,7 +213,9 @@ internal sealed class ContractConnections : IAsyncDisposable
 
     public static async Task<ContractConnections> ConnectAsync(string provider, CancellationToken cancellationToken)
     {
-        var connections = new ContractConnections(Environment.GetEnvironmentVariable("ConnectionStrings__MySql") ?? string.Empty);
+        var connections = new ContractConnections(
+            Environment.GetEnvironmentVariable("ConnectionStrings__MySql") ?? string.Empty,
+            Environment.GetEnvironmentVariable("ConnectionStrings__Postgres") ?? string.Empty);
         connections.Redis = await connections.ConnectAsync(Require("ConnectionStrings__Redis"));
         if (provider == ContractPipelines.Redlock)
         {
@@ -202,7 +237,7 @@ internal sealed class ContractConnections : IAsyncDisposable
     }
 
     public ContractTargets Targets(string prefix, string table, LockStage? inProcess)
-        => new(prefix, table, MySql, Redis, Redlock, Cluster, inProcess);
+        => new(prefix, table, MySql, Postgres, Redis, Redlock, Cluster, inProcess);
 
     public async ValueTask DisposeAsync()
     {

@@ -31,16 +31,21 @@ public abstract partial class ContractProvider
 
         if (HasTransaction)
         {
-            await FindLockedRowsAsync(TableName, found);
+            await Table.FindLockedRowsAsync(TableName, found);
             if (Backends.HasFlag(ContractBackends.Fence))
             {
-                await FindLockedRowsAsync(Targets.FenceTable, found);
+                await Table.FindLockedRowsAsync(Targets.FenceTable, found);
             }
         }
 
         if (Backends.HasFlag(ContractBackends.NamedLock))
         {
             await FindUsedNamedLocksAsync(keys, found);
+        }
+
+        if (Backends.HasFlag(ContractBackends.AdvisoryLock))
+        {
+            await Table.FindAdvisoryLocksAsync(Prefix, keys, found);
         }
 
         return found;
@@ -71,27 +76,6 @@ public abstract partial class ContractProvider
                 found.Add($"{channels.Length} subscribed release channels on {server.EndPoint} (e.g. {channels[0]})");
             }
         }
-    }
-
-    private static async Task FindLockedRowsAsync(string table, List<string> found)
-    {
-        await using var connection = await Servers.OpenMySqlAsync();
-        await using var tx = await connection.BeginTransactionAsync();
-        try
-        {
-            // Any row still locked by a transaction the stages left open makes NOWAIT fail at once.
-            await connection.ExecuteAsync($"SELECT * FROM `{table}` FOR UPDATE NOWAIT", transaction: tx);
-        }
-        catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.LockWaitTimeout or (MySqlErrorCode)3572)
-        {
-            found.Add($"rows of {table} still locked ({ex.Message})");
-        }
-        catch (MySqlException ex) when (ex.ErrorCode == MySqlErrorCode.NoSuchTable)
-        {
-            // The fence table is created on the first fenced acquire.
-        }
-
-        await tx.RollbackAsync();
     }
 
     private async Task FindUsedNamedLocksAsync(IReadOnlyList<LockKey> keys, List<string> found)

@@ -34,6 +34,12 @@ public enum ContractBackends
 
     /// <summary>Fencing tokens recorded in the fence table.</summary>
     Fence = 64,
+
+    /// <summary>The transaction, its rows and the fence table are in PostgreSQL (else in MariaDB).</summary>
+    Postgres = 128,
+
+    /// <summary>A <c>pg_advisory_xact_lock</c> in the transaction.</summary>
+    AdvisoryLock = 256,
 }
 
 /// <summary>
@@ -60,7 +66,7 @@ public abstract partial class ContractProvider : IAsyncDisposable
 
     private readonly InProcessLockStage _inProcess = new();
     private ContractTargets? _targets;
-    private MySqlTestTable? _table;
+    private ContractTable? _table;
 
     protected ContractProvider(string name, ContractBackends backends, string? leasedStage = null, int leakCheckKeys = 10_000)
     {
@@ -91,6 +97,10 @@ public abstract partial class ContractProvider : IAsyncDisposable
 
     private ContractTargets Targets => _targets ?? throw new InvalidOperationException("InitializeAsync has not run.");
 
+    private bool UsesPostgres => Backends.HasFlag(ContractBackends.Postgres);
+
+    private ContractTable Table => _table ?? throw new InvalidOperationException("The provider has no transaction, so no table.");
+
     private bool UsesRedis => (Backends & (ContractBackends.MainRedis | ContractBackends.Redlock | ContractBackends.Cluster)) != 0;
 
     public async ValueTask InitializeAsync()
@@ -100,10 +110,11 @@ public abstract partial class ContractProvider : IAsyncDisposable
         var cluster = Backends.HasFlag(ContractBackends.Cluster) ? await ClusterConnection.Value : null;
         if (HasTransaction)
         {
-            _table = await MySqlTestTable.CreateAsync();
+            _table = await ContractTable.CreateAsync(UsesPostgres);
         }
 
-        _targets = new ContractTargets(Prefix, TableName, HasTransaction ? Servers.MySql : string.Empty, redis, redlock, cluster, _inProcess);
+        _targets = new ContractTargets(
+            Prefix, TableName, HasTransaction && !UsesPostgres ? Servers.MySql : string.Empty, UsesPostgres ? Servers.Postgres : string.Empty, redis, redlock, cluster, _inProcess);
     }
 
     /// <summary>Builds a pipeline with its own stage instances (but this "process's" in-process stage), like another instance of the app.</summary>
@@ -126,18 +137,7 @@ public abstract partial class ContractProvider : IAsyncDisposable
             return;
         }
 
-        await using var connection = await Servers.OpenMySqlAsync();
-        foreach (var chunk in keys.Chunk(500))
-        {
-            var values = string.Join(',', chunk.Select((_, i) => $"(@id{i})"));
-            var parameters = new DynamicParameters();
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                parameters.Add($"id{i}", chunk[i].Id);
-            }
-
-            await connection.ExecuteAsync($"INSERT INTO `{TableName}` (id) VALUES {values}", parameters);
-        }
+        await Table.InsertAsync(keys);
     }
 
     /// <summary>Writes a mark for the key through the work's transaction (value + 1, note); nothing without a transaction.</summary>
@@ -149,37 +149,17 @@ public abstract partial class ContractProvider : IAsyncDisposable
             return;
         }
 
-        // One mark per key: a multi-key execution marks each key of its set (in the set's canonical order).
-        var tx = context.GetRequiredFeature<MySqlTransactionFeature>();
-        foreach (var key in context.Keys)
-        {
-            await tx.Connection.ExecuteAsync(new CommandDefinition(
-                $"INSERT INTO `{TableName}` (id, value, note) VALUES (@id, 1, @note) ON DUPLICATE KEY UPDATE value = value + 1, note = @note",
-                new { id = key.Id, note },
-                tx.Transaction));
-        }
+        await Table.WriteMarkAsync(context, note);
     }
 
     /// <summary>Gets the committed note of the key (what a committed mark wrote).</summary>
-    public async Task<string?> CommittedNoteAsync(LockKey key)
-    {
-        await using var connection = await Servers.OpenMySqlAsync();
-        return await connection.ExecuteScalarAsync<string?>($"SELECT note FROM `{TableName}` WHERE id = @id", new { id = key.Id });
-    }
+    public Task<string?> CommittedNoteAsync(LockKey key) => Table.CommittedNoteAsync(key);
 
     /// <summary>Gets the number of committed marks of one key.</summary>
-    public async Task<long> CommittedMarksAsync(LockKey key)
-    {
-        await using var connection = await Servers.OpenMySqlAsync();
-        return await connection.ExecuteScalarAsync<long>($"SELECT COALESCE(SUM(value), 0) FROM `{TableName}` WHERE id = @id", new { id = key.Id });
-    }
+    public Task<long> CommittedMarksAsync(LockKey key) => Table.CommittedMarksAsync(key);
 
     /// <summary>Gets the number of committed marks over all keys.</summary>
-    public async Task<long> CommittedMarksAsync()
-    {
-        await using var connection = await Servers.OpenMySqlAsync();
-        return await connection.ExecuteScalarAsync<long>($"SELECT COALESCE(SUM(value), 0) FROM `{TableName}`");
-    }
+    public Task<long> CommittedMarksAsync() => Table.CommittedMarksAsync(null);
 
     /// <summary>Redis name of the key's lock, as the Redis stages document it: <c>{prefix}:{resource:id}</c>.</summary>
     public RedisKey LockName(LockKey key) => $"{Prefix}:{{{key}}}";
@@ -240,12 +220,7 @@ public abstract partial class ContractProvider : IAsyncDisposable
 
         if (_table is not null)
         {
-            await using (var connection = await Servers.OpenMySqlAsync())
-            {
-                await connection.ExecuteAsync($"DROP TABLE IF EXISTS `{Targets.FenceTable}`");
-            }
-
-            await _table.DisposeAsync();
+            await _table.DisposeAsync(); // with the fence table
         }
     }
 

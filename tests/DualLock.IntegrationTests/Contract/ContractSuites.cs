@@ -29,6 +29,28 @@ public sealed class DualContractProvider() : ContractProvider(
 public sealed class DistributedContractProvider() : ContractProvider(
     ContractPipelines.Distributed, ContractBackends.MainRedis | ContractBackends.Transaction | ContractBackends.Fence, leasedStage: "redis", leakCheckKeys: 1_000);
 
+/// <summary>PostgreSQL transaction + row lock (<c>SELECT ... FOR UPDATE</c>); 1,000 keys in the leak case.</summary>
+public sealed class PostgresRowLockContractProvider() : ContractProvider(
+    ContractPipelines.PostgresRowLock, ContractBackends.Postgres | ContractBackends.Transaction | ContractBackends.RowLock, leakCheckKeys: 1_000);
+
+/// <summary>PostgreSQL transaction + <c>pg_advisory_xact_lock</c>; 1,000 keys in the leak case.</summary>
+public sealed class PostgresAdvisoryLockContractProvider() : ContractProvider(
+    ContractPipelines.PostgresAdvisoryLock, ContractBackends.Postgres | ContractBackends.Transaction | ContractBackends.AdvisoryLock, leakCheckKeys: 1_000);
+
+/// <summary>Redis outside with fallback, PostgreSQL transaction + row lock inside; 1,000 keys in the leak case.</summary>
+public sealed class PostgresDualContractProvider() : ContractProvider(
+    ContractPipelines.PostgresDual,
+    ContractBackends.MainRedis | ContractBackends.Postgres | ContractBackends.Transaction | ContractBackends.RowLock,
+    leasedStage: "redis",
+    leakCheckKeys: 1_000);
+
+/// <summary>Redis + PostgreSQL transaction with EnforceFencing; 1,000 keys in the leak case.</summary>
+public sealed class PostgresDistributedContractProvider() : ContractProvider(
+    ContractPipelines.PostgresDistributed,
+    ContractBackends.MainRedis | ContractBackends.Postgres | ContractBackends.Transaction | ContractBackends.Fence,
+    leasedStage: "redis",
+    leakCheckKeys: 1_000);
+
 [NotApplicable(ContractCase.LeaseLoss, "the in-process lock has no lease: it is held until released, nothing can take it away")]
 [NotApplicable(ContractCase.MultiKeyFencing, "the in-process lock issues no fencing token")]
 [NotApplicable(ContractCase.HandoffFencing, "the in-process lock issues no fencing token")]
@@ -67,3 +89,17 @@ public sealed class MySqlNamedLockContractTests : ExclusiveLockContractTests<MyS
 public sealed class DualLockContractTests : LeasedLockContractTests<DualContractProvider>;
 
 public sealed class DistributedLockContractTests : LeasedLockContractTests<DistributedContractProvider>;
+
+[NotApplicable(ContractCase.LeaseLoss, "the row lock has no lease: it lasts as long as its transaction, and a dropped connection rolls that back (the work's next statement fails)")]
+[NotApplicable(ContractCase.MultiKeyFencing, "the row lock issues no fencing token: the row itself orders the writers")]
+[NotApplicable(ContractCase.HandoffFencing, "the row lock issues no fencing token: the row itself orders the writers")]
+public sealed class PostgresRowLockContractTests : ExclusiveLockContractTests<PostgresRowLockContractProvider>;
+
+[NotApplicable(ContractCase.LeaseLoss, "the advisory lock is transaction-scoped: it lasts as long as its transaction, and a dropped connection ends both (the work's next statement fails, nothing commits)")]
+[NotApplicable(ContractCase.MultiKeyFencing, "the advisory lock issues no fencing token")]
+[NotApplicable(ContractCase.HandoffFencing, "the advisory lock issues no fencing token")]
+public sealed class PostgresAdvisoryLockContractTests : ExclusiveLockContractTests<PostgresAdvisoryLockContractProvider>;
+
+public sealed class PostgresDualLockContractTests : LeasedLockContractTests<PostgresDualContractProvider>;
+
+public sealed class PostgresDistributedLockContractTests : LeasedLockContractTests<PostgresDistributedContractProvider>;
