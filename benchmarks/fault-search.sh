@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The fault-search harness (docs/fault-search.md): faults drawn from a seed (Redis errors, delays, lost
 # replies and resets through a RESP proxy, lock keys deleted or expired behind the holders' backs,
-# MariaDB sessions killed, MariaDB restarted) while two worker processes run every locking strategy over
+# MariaDB sessions killed, MariaDB restarted, PostgreSQL sessions ended and the server SIGKILLed and restarted) while two worker processes run every locking strategy over
 # a few hot keys; a witness, a ledger and the callers' outcomes are checked against each other.
 #
 # Usage: benchmarks/fault-search.sh [--short] [--seed N | --seeds K | --minutes M] [--mutation NAME] [search options]
@@ -15,9 +15,10 @@
 # Exit: 0 nothing beyond the allowed findings and the negative control caught; 1 findings (with --mutation:
 # the mutation was NOT caught); 2 usage; 3 the negative control was not caught; 4 the run itself failed.
 #
-# It runs its OWN MariaDB, Redis and 3 Redlock nodes (scripts/services.sh with DUALLOCK_SERVICES_DIR and
+# It runs its OWN MariaDB, PostgreSQL, Redis and 3 Redlock nodes (scripts/services.sh with DUALLOCK_SERVICES_DIR and
 # other ports), so its faults never touch the shared servers, and stops them on exit, on failure too.
-# Ports (override with FAULT_SEARCH_MYSQL_PORT, FAULT_SEARCH_REDIS_PORT, FAULT_SEARCH_REDLOCK_PORTS): 24306, 24379, 24380-24382.
+# Ports (override with FAULT_SEARCH_MYSQL_PORT, FAULT_SEARCH_REDIS_PORT, FAULT_SEARCH_REDLOCK_PORTS, FAULT_SEARCH_POSTGRES_PORT):
+# 24306, 24379, 24380-24382, 24432.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -26,6 +27,7 @@ export DUALLOCK_SERVICES_DIR="${FAULT_SEARCH_SERVICES_DIR:-$root/artifacts/fault
 export DUALLOCK_MYSQL_PORT="${FAULT_SEARCH_MYSQL_PORT:-24306}"
 export DUALLOCK_REDIS_PORT="${FAULT_SEARCH_REDIS_PORT:-24379}"
 export DUALLOCK_REDLOCK_PORTS="${FAULT_SEARCH_REDLOCK_PORTS:-24380,24381,24382}"
+export DUALLOCK_POSTGRES_PORT="${FAULT_SEARCH_POSTGRES_PORT:-24432}"
 export DUALLOCK_CLUSTER_PORTS="${FAULT_SEARCH_CLUSTER_PORTS:-24401,24402,24403}" # validated, never started here
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 

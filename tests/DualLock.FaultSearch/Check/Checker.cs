@@ -119,7 +119,8 @@ internal static class Checker
 
     /// <summary>A database error after the work returned, in a strategy whose transaction commits after it: the commit's connection was cut.</summary>
     private static bool CommitCut(CallRecord call)
-        => call.WorkReturned && call.Error is { } error && error.EndsWith("MySqlException", StringComparison.Ordinal);
+        => call.WorkReturned && call.Error is { } error
+            && (error.EndsWith("MySqlException", StringComparison.Ordinal) || error.EndsWith("NpgsqlException", StringComparison.Ordinal) || error.EndsWith("PostgresException", StringComparison.Ordinal));
 
     private static void Tokens(RunEvidence evidence, Dictionary<string, StrategySpec> specs, HashSet<string> toldLost, FindingSet findings)
     {

@@ -1,6 +1,7 @@
 using Dapper;
 using DualLock.FaultSearch.Workload;
 using MySqlConnector;
+using Npgsql;
 
 namespace DualLock.FaultSearch.Check;
 
@@ -10,13 +11,29 @@ internal sealed record LedgerRow(long Id, string CallId, string Holder, string S
 /// <summary>What the ledger holds after the run.</summary>
 internal sealed record LedgerSnapshot(IReadOnlyList<LedgerRow> Rows, IReadOnlyDictionary<string, long> Counters)
 {
-    public static async Task<LedgerSnapshot> ReadAsync(string connectionString)
+    private const string RowsSql =
+        $"SELECT id AS Id, call_id AS CallId, holder AS Holder, strategy AS Strategy, key_id AS KeyId, kind AS Kind, token AS Token, pid AS Pid FROM {Ledger.Table} ORDER BY id";
+
+    private const string CountersSql = $"SELECT key_id, value FROM {Ledger.Counters}";
+
+    /// <summary>Reads MariaDB's ledger and, when the run had postgres-* strategies, PostgreSQL's (ids do not overlap, keys are per strategy).</summary>
+    public static async Task<LedgerSnapshot> ReadAsync(string mySql, string? postgres)
     {
-        await using var connection = new MySqlConnection(connectionString);
+        await using var connection = new MySqlConnection(mySql);
         await connection.OpenAsync();
-        var rows = await connection.QueryAsync<LedgerRow>(
-            $"SELECT id AS Id, call_id AS CallId, holder AS Holder, strategy AS Strategy, key_id AS KeyId, kind AS Kind, token AS Token, pid AS Pid FROM {Ledger.Table} ORDER BY id");
-        var counters = await connection.QueryAsync<(string Key, long Value)>($"SELECT key_id, value FROM {Ledger.Counters}");
-        return new LedgerSnapshot([.. rows], counters.ToDictionary(c => c.Key, c => c.Value));
+        var rows = (await connection.QueryAsync<LedgerRow>(RowsSql)).ToList();
+        var counters = (await connection.QueryAsync<(string Key, long Value)>(CountersSql)).ToDictionary(c => c.Key, c => c.Value);
+        if (postgres is not null)
+        {
+            await using var pg = new NpgsqlConnection(postgres);
+            await pg.OpenAsync();
+            rows.AddRange(await pg.QueryAsync<LedgerRow>(RowsSql));
+            foreach (var (key, value) in await pg.QueryAsync<(string Key, long Value)>(CountersSql))
+            {
+                counters.Add(key, value);
+            }
+        }
+
+        return new LedgerSnapshot(rows, counters);
     }
 }

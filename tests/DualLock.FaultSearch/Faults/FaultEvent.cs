@@ -41,6 +41,12 @@ internal static class FaultKinds
 
     /// <summary>MariaDB killed and restarted (scripts/services.sh kill-mysql, start-mysql).</summary>
     public const string MySqlRestart = "mysql-restart";
+
+    /// <summary><c>pg_terminate_backend</c> of workers' PostgreSQL sessions.</summary>
+    public const string PostgresKill = "postgres-kill";
+
+    /// <summary>PostgreSQL SIGKILLed and restarted (scripts/services.sh kill-postgres, start-postgres).</summary>
+    public const string PostgresRestart = "postgres-restart";
 }
 
 /// <summary>One fault of a schedule.</summary>
@@ -68,7 +74,7 @@ internal sealed record FaultEvent(
             FaultKinds.RedisDelete => $"{at} {Kind} {Strategy} k{Key}",
             FaultKinds.RedisDeleteBurst => $"{at} {Kind} {Strategy} k{Key} for {Length.TotalMilliseconds:0} ms",
             FaultKinds.RedisExpire => $"{at} {Kind} {Strategy} k{Key} in {Delay.TotalMilliseconds:0} ms",
-            FaultKinds.MySqlKill or FaultKinds.MySqlKillQuery => $"{at} {Kind} x{Count}",
+            FaultKinds.MySqlKill or FaultKinds.MySqlKillQuery or FaultKinds.PostgresKill => $"{at} {Kind} x{Count}",
             _ => $"{at} {Kind}",
         };
     }

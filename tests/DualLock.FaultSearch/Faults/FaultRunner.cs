@@ -5,6 +5,7 @@ using DualLock.FaultSearch.Proxy;
 using DualLock.FaultSearch.Witness;
 using DualLock.FaultSearch.Workload;
 using MySqlConnector;
+using Npgsql;
 using StackExchange.Redis;
 
 namespace DualLock.FaultSearch.Faults;
@@ -15,7 +16,7 @@ namespace DualLock.FaultSearch.Faults;
 /// scripts/services.sh (on the harness's own servers: the environment benchmarks/fault-search.sh exported).
 /// </summary>
 internal sealed class FaultRunner(
-    ProxyRules rules, WitnessServer witness, IConnectionMultiplexer redis, IReadOnlyList<IConnectionMultiplexer> redlock, string mySql, string repository, Action<string> log)
+    ProxyRules rules, WitnessServer witness, IConnectionMultiplexer redis, IReadOnlyList<IConnectionMultiplexer> redlock, string mySql, string postgres, string repository, Action<string> log)
 {
     public async Task RunAsync(IReadOnlyList<FaultEvent> schedule, CancellationToken cancellationToken)
     {
@@ -68,6 +69,14 @@ internal sealed class FaultRunner(
                     await ServicesAsync("kill-mysql");
                     await ServicesAsync("start-mysql");
                     log("fault mysql-restart: MariaDB is back");
+                    break;
+                case FaultKinds.PostgresKill:
+                    await TerminatePostgresAsync(fault.Count);
+                    break;
+                case FaultKinds.PostgresRestart:
+                    await ServicesAsync("kill-postgres");
+                    await ServicesAsync("start-postgres");
+                    log("fault postgres-restart: PostgreSQL is back");
                     break;
             }
         }
@@ -188,6 +197,23 @@ internal sealed class FaultRunner(
         }
 
         log($"fault KILL {what}: {Math.Min(count, ids.Count)} of {ids.Count} sessions");
+    }
+
+    private async Task TerminatePostgresAsync(int count)
+    {
+        await using var connection = new NpgsqlConnection(postgres);
+        await connection.OpenAsync();
+        var pids = (await connection.QueryAsync<int>(
+            "SELECT pid FROM pg_stat_activity WHERE usename = current_user AND datname = current_database() AND pid <> pg_backend_pid()")).ToList();
+        var random = new Random(pids.Count);
+        var ended = 0;
+        foreach (var pid in pids.OrderBy(_ => random.Next()).Take(count))
+        {
+            // false when the session ended by itself in between
+            ended += await connection.ExecuteScalarAsync<bool>("SELECT pg_terminate_backend(@pid)", new { pid }) ? 1 : 0;
+        }
+
+        log($"fault pg_terminate_backend: {ended} of {pids.Count} sessions");
     }
 
     private async Task ServicesAsync(string command)

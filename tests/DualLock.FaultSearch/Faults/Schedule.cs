@@ -19,6 +19,17 @@ internal static class Schedule
 
     private static readonly string[] Roles = [CommandRoles.Acquire, CommandRoles.Release, CommandRoles.Extend, CommandRoles.Keep, CommandRoles.Gate, "*"];
 
+    /// <summary>About one PostgreSQL fault per four others: session kills, and one server restart (SIGKILL) a seed unless restarts are off.</summary>
+    private static void AddPostgresFaults(Random random, TimeSpan length, int others, bool restart, List<FaultEvent> faults)
+    {
+        for (var i = 0; i < Math.Max(1, others / 4); i++)
+        {
+            var kind = restart && i == 0 ? FaultKinds.PostgresRestart : FaultKinds.PostgresKill;
+            var at = TimeSpan.FromMilliseconds(random.Next((int)length.TotalMilliseconds));
+            faults.Add(new FaultEvent(at, kind, "*", string.Empty, TimeSpan.Zero, TimeSpan.Zero, 1.0, string.Empty, 0, random.Next(1, 4)));
+        }
+    }
+
     /// <summary>Draws the faults of one run: about one every <paramref name="spacing"/>, within <paramref name="length"/>.</summary>
     public static IReadOnlyList<FaultEvent> Create(int seed, TimeSpan length, TimeSpan spacing, IReadOnlyList<StrategySpec> strategies, int keys, bool mysqlRestart)
     {
@@ -73,6 +84,12 @@ internal static class Schedule
                 strategy,
                 random.Next(keys),
                 random.Next(1, 4)));
+        }
+
+        if (strategies.Any(s => s.Postgres))
+        {
+            // PostgreSQL's faults from a stream of their own, so adding them leaves the rest of a seed's schedule as it was.
+            AddPostgresFaults(new Random(unchecked((seed * 7_919) + 17)), length, count, mysqlRestart, faults);
         }
 
         return [.. faults.OrderBy(f => f.At)];

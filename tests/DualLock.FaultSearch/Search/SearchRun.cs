@@ -18,8 +18,16 @@ internal sealed class SearchRun(SearchOptions options, SearchEnvironment environ
 
     public string Directory { get; } = Path.Combine(options.Output, "seed-" + seed.ToString(CultureInfo.InvariantCulture));
 
+    private bool UsesPostgres => options.Strategies.Any(s => s.Postgres);
+
     public async Task<IReadOnlyList<Finding>> RunAsync()
     {
+        if (UsesPostgres && environment.Postgres.Length == 0)
+        {
+            throw new InvalidOperationException(
+                $"The postgres-* strategies need ConnectionStrings__Postgres (benchmarks/fault-search.sh starts PostgreSQL); or pass --strategies without them.");
+        }
+
         System.IO.Directory.CreateDirectory(Directory);
         foreach (var old in System.IO.Directory.GetFiles(Directory))
         {
@@ -52,7 +60,7 @@ internal sealed class SearchRun(SearchOptions options, SearchEnvironment environ
             {
                 "--run-dir", Directory, "--witness", witness.Port.ToString(CultureInfo.InvariantCulture),
                 "--redis", proxies[0].Endpoint, "--redlock", string.Join(',', proxies.Skip(1).Select(p => p.Endpoint)),
-                "--mysql", environment.MySql, "--strategies", string.Join(',', options.Strategies.Select(s => s.Name)),
+                "--mysql", environment.MySql, "--postgres", environment.Postgres, "--strategies", string.Join(',', options.Strategies.Select(s => s.Name)),
                 "--clients", options.Clients.ToString(CultureInfo.InvariantCulture), "--keys", options.Keys.ToString(CultureInfo.InvariantCulture),
                 "--seed", seed.ToString(CultureInfo.InvariantCulture),
                 "--max-seconds", ((int)(options.Length.TotalSeconds + 120)).ToString(CultureInfo.InvariantCulture),
@@ -62,7 +70,7 @@ internal sealed class SearchRun(SearchOptions options, SearchEnvironment environ
             Log($"workers {first.Pid} {second.Pid}");
             await Task.Delay(WarmUp);
 
-            var runner = new FaultRunner(rules, witness, environment.Redis, environment.Redlock, environment.MySql, options.Repository, Log);
+            var runner = new FaultRunner(rules, witness, environment.Redis, environment.Redlock, environment.MySql, environment.Postgres, options.Repository, Log);
             using (var bound = new CancellationTokenSource(options.Length + TimeSpan.FromSeconds(120)))
             {
                 await runner.RunAsync(schedule, bound.Token);
@@ -90,7 +98,7 @@ internal sealed class SearchRun(SearchOptions options, SearchEnvironment environ
             }
 
             var (calls, crowds) = witness.Result();
-            var evidence = new RunEvidence(ReadLines(CallRecordType), ReadProbes(), await LedgerSnapshot.ReadAsync(environment.MySql), calls, crowds);
+            var evidence = new RunEvidence(ReadLines(CallRecordType), ReadProbes(), await LedgerSnapshot.ReadAsync(environment.MySql, UsesPostgres ? environment.Postgres : null), calls, crowds);
             Log($"calls {evidence.Calls.Count}, ledger rows {evidence.Ledger.Rows.Count}, crowds {crowds.Count}");
             await File.WriteAllLinesAsync(Path.Combine(Directory, "outcomes.txt"), evidence.Calls
                 .GroupBy(c => $"{c.Strategy} {c.Outcome} {c.Error}").OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key}: {g.Count()}"));
@@ -123,16 +131,24 @@ internal sealed class SearchRun(SearchOptions options, SearchEnvironment environ
             await connection.GetServers()[0].FlushDatabaseAsync();
         }
 
-        await Ledger.ResetAsync(environment.MySql, options.Strategies.SelectMany(s => Enumerable.Range(0, options.Keys).Select(k => StrategySpec.KeyName(s.Key(k)))));
+        // Each key's counter and row live where its strategy writes its ledger: the checker merges the two ledgers.
+        IEnumerable<string> Keys(bool postgres) => options.Strategies.Where(s => s.Postgres == postgres)
+            .SelectMany(s => Enumerable.Range(0, options.Keys).Select(k => StrategySpec.KeyName(s.Key(k))));
+        await Ledger.ResetAsync(environment.MySql, Keys(postgres: false));
+        if (UsesPostgres)
+        {
+            await Ledger.ResetPostgresAsync(environment.Postgres, Keys(postgres: true));
+        }
     }
 }
 
 /// <summary>The harness's servers, from the environment scripts/services.sh env prints, with admin side connections.</summary>
 internal sealed class SearchEnvironment : IAsyncDisposable
 {
-    private SearchEnvironment(string mySql, IPEndPoint redisEndpoint, IPEndPoint[] redlockEndpoints, IConnectionMultiplexer redis, IConnectionMultiplexer[] redlock)
+    private SearchEnvironment(string mySql, string postgres, IPEndPoint redisEndpoint, IPEndPoint[] redlockEndpoints, IConnectionMultiplexer redis, IConnectionMultiplexer[] redlock)
     {
         MySql = mySql;
+        Postgres = postgres;
         RedisEndpoint = redisEndpoint;
         RedlockEndpoints = redlockEndpoints;
         Redis = redis;
@@ -140,6 +156,9 @@ internal sealed class SearchEnvironment : IAsyncDisposable
     }
 
     public string MySql { get; }
+
+    /// <summary>Gets the PostgreSQL connection string, or empty when the environment has none (no postgres-* strategy can run).</summary>
+    public string Postgres { get; }
 
     public IPEndPoint RedisEndpoint { get; }
 
@@ -161,7 +180,8 @@ internal sealed class SearchEnvironment : IAsyncDisposable
             redlock[i] = await ConnectAsync(redlockPorts[i]);
         }
 
-        return new SearchEnvironment(mySql, new IPEndPoint(IPAddress.Loopback, redisPort), [.. redlockPorts.Select(p => new IPEndPoint(IPAddress.Loopback, p))], redis, redlock);
+        var postgres = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres") ?? string.Empty;
+        return new SearchEnvironment(mySql, postgres, new IPEndPoint(IPAddress.Loopback, redisPort), [.. redlockPorts.Select(p => new IPEndPoint(IPAddress.Loopback, p))], redis, redlock);
     }
 
     public async ValueTask DisposeAsync()

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using DualLock.FaultSearch.Witness;
 using DualLock.MySql;
+using DualLock.PostgreSql;
 
 namespace DualLock.FaultSearch.Workload;
 
@@ -119,6 +120,13 @@ internal sealed class CallWork(StrategySpec spec, string mySql, int witnessPort)
 
     private async Task WriteAsync(CallRecord call, LockContext context, CancellationToken cancellationToken)
     {
+        if (spec.Transaction && spec.Postgres)
+        {
+            var pg = context.GetRequiredFeature<PostgresTransactionFeature>();
+            await Ledger.WriteAsync(pg.Connection, pg.Transaction, call, cancellationToken);
+            return;
+        }
+
         if (spec.Transaction)
         {
             var tx = context.GetRequiredFeature<MySqlTransactionFeature>();

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using MySqlConnector;
+using Npgsql;
 
 namespace DualLock.FaultSearch.Workload;
 
@@ -35,6 +36,32 @@ internal static class Ledger
                 $"INSERT INTO {Counters} (key_id, value) VALUES (@id, 0); INSERT INTO {StrategyFactory.RowTable} (id) VALUES (@id)", new { id });
         }
     }
+
+    /// <summary>
+    /// The same tables in PostgreSQL, for the postgres-* strategies (their ledger rows commit in their own transaction
+    /// there). Ids start at <see cref="PostgresIdBase"/>: the checker merges both ledgers and an id names one row.
+    /// </summary>
+    public static async Task ResetPostgresAsync(string connectionString, IEnumerable<string> keyIds)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await connection.ExecuteAsync($"""
+            DROP TABLE IF EXISTS {Table}, {Counters}, {StrategyFactory.RowTable}, {StrategyFactory.FenceTable};
+            CREATE TABLE {Table} (
+              id bigint GENERATED ALWAYS AS IDENTITY (START WITH {PostgresIdBase}) PRIMARY KEY,
+              call_id varchar(80) NOT NULL, holder varchar(80) NOT NULL, strategy varchar(32) NOT NULL,
+              key_id varchar(64) NOT NULL, kind char(1) NOT NULL, token bigint NULL, pid int NOT NULL);
+            CREATE INDEX ON {Table} (call_id);
+            CREATE TABLE {Counters} (key_id varchar(64) PRIMARY KEY, value bigint NOT NULL);
+            CREATE TABLE {StrategyFactory.RowTable} (id varchar(128) PRIMARY KEY, value bigint NOT NULL DEFAULT 0);
+            """);
+        var ids = keyIds.ToArray();
+        await connection.ExecuteAsync(
+            $"INSERT INTO {Counters} (key_id, value) SELECT unnest(@ids), 0; INSERT INTO {StrategyFactory.RowTable} (id) SELECT unnest(@ids)", new { ids });
+    }
+
+    /// <summary>The first id of a PostgreSQL ledger row (MariaDB's auto-increment ids stay far below it).</summary>
+    public const long PostgresIdBase = 1_000_000_000_000;
 
     /// <summary>Writes the call's rows (one per key) and, for a writer, bumps each key's counter with a read, a gap and a write.</summary>
     public static async Task WriteAsync(DbConnection connection, DbTransaction? transaction, CallRecord call, CancellationToken cancellationToken)

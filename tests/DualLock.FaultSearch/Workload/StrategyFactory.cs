@@ -1,11 +1,13 @@
 using DualLock.MySql;
+using DualLock.PostgreSql;
 using DualLock.Redis;
 using StackExchange.Redis;
 
 namespace DualLock.FaultSearch.Workload;
 
-/// <summary>Where a worker's locks live: Redis and the Redlock nodes through the proxies, MariaDB directly.</summary>
-internal sealed record WorkerTargets(IConnectionMultiplexer Redis, IReadOnlyList<IConnectionMultiplexer> Redlock, string MySql, Microsoft.Extensions.Logging.ILoggerFactory Log);
+/// <summary>Where a worker's locks live: Redis and the Redlock nodes through the proxies, MariaDB and PostgreSQL directly.</summary>
+internal sealed record WorkerTargets(
+    IConnectionMultiplexer Redis, IReadOnlyList<IConnectionMultiplexer> Redlock, string MySql, string Postgres, Microsoft.Extensions.Logging.ILoggerFactory Log);
 
 /// <summary>Builds each strategy with the public API, composed as samples/UserPointApi and the contract suite compose them.</summary>
 internal static class StrategyFactory
@@ -60,6 +62,22 @@ internal static class StrategyFactory
                         o.EnforceFencing = true;
                         o.FenceTable = FenceTable;
                     });
+                break;
+            case StrategySpec.PostgresDual:
+                builder.AddRedisLock(targets.Redis, RedisOptions()).ContinueIfUnavailable()
+                    .AddPostgresTransaction(targets.Postgres).AddPostgresRowLock(RowTable, "id");
+                break;
+            case StrategySpec.PostgresDistributed:
+                // As distributed above, with the fence row in PostgreSQL.
+                builder.AddRedisLock(targets.Redis, new RedisLockOptions { KeyPrefix = Prefix, Lease = Lease, MaxHandoffTime = TimeSpan.FromMilliseconds(500) })
+                    .AddPostgresTransaction(targets.Postgres, o =>
+                    {
+                        o.EnforceFencing = true;
+                        o.FenceTable = FenceTable;
+                    });
+                break;
+            case StrategySpec.PostgresPessimistic:
+                builder.AddPostgresTransaction(targets.Postgres).AddPostgresRowLock(RowTable, "id");
                 break;
             case StrategySpec.Pessimistic:
                 builder.AddMySqlTransaction(targets.MySql).AddMySqlRowLock(RowTable, "id");

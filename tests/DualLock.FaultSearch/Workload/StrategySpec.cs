@@ -8,8 +8,9 @@ namespace DualLock.FaultSearch.Workload;
 /// <param name="Transaction">The work runs in the lock's MySQL transaction (the ledger row commits with it).</param>
 /// <param name="Control">A negative control without a lock: the checker must find it violating, or the oracle is unproven.</param>
 /// <param name="FallsBack">Its Redis part is optional (ContinueIfUnavailable): a Redis that refuses or fails must not fail the call.</param>
+/// <param name="Postgres">Its transaction (and the ledger row it commits) is in PostgreSQL, not MariaDB.</param>
 /// <param name="HandsOff">Its Redis lock stage hands a lease to local callers, with tokens that name the lease (the Redis fence times 64, plus one per hand-off).</param>
-internal sealed record StrategySpec(string Name, int Permits, bool RedisExclusion, bool TokensOrdered, bool Transaction, bool Control = false, bool FallsBack = false, bool HandsOff = false)
+internal sealed record StrategySpec(string Name, int Permits, bool RedisExclusion, bool TokensOrdered, bool Transaction, bool Control = false, bool FallsBack = false, bool HandsOff = false, bool Postgres = false)
 {
     public const string Redis = "redis";
     public const string Dual = "dual";
@@ -22,6 +23,9 @@ internal sealed record StrategySpec(string Name, int Permits, bool RedisExclusio
     public const string MultiKey = "multi-key";
     public const string Combiner = "combiner";
     public const string None = "none";
+    public const string PostgresDual = "postgres-dual";
+    public const string PostgresDistributed = "postgres-distributed";
+    public const string PostgresPessimistic = "postgres-pessimistic";
 
     public const int SemaphorePermits = 2;
 
@@ -38,6 +42,9 @@ internal sealed record StrategySpec(string Name, int Permits, bool RedisExclusio
         new(MultiKey, 1, RedisExclusion: true, TokensOrdered: false, Transaction: false),
         new(Combiner, 1, RedisExclusion: false, TokensOrdered: false, Transaction: true, FallsBack: true),
         new(None, 1, RedisExclusion: false, TokensOrdered: false, Transaction: false, Control: true),
+        new(PostgresDual, 1, RedisExclusion: false, TokensOrdered: false, Transaction: true, FallsBack: true, Postgres: true),
+        new(PostgresDistributed, 1, RedisExclusion: false, TokensOrdered: true, Transaction: true, HandsOff: true, Postgres: true),
+        new(PostgresPessimistic, 1, RedisExclusion: false, TokensOrdered: false, Transaction: true, Postgres: true),
     ];
 
     public static StrategySpec Find(string name)

@@ -23,7 +23,7 @@ internal static class Worker
             redlock.Add(await ConnectAsync(node, log));
         }
 
-        var targets = new WorkerTargets(redis, redlock, args.MySql, log);
+        var targets = new WorkerTargets(redis, redlock, args.MySql, args.Postgres, log);
         await using var history = new StreamWriter(Path.Combine(args.RunDirectory, $"history-{pid}.jsonl")) { AutoFlush = true };
         var historyGate = new Lock();
         var strategies = args.Strategies.Select(StrategySpec.Find).ToList();
@@ -224,7 +224,7 @@ internal static class Worker
 
 /// <summary>The worker's command line (the coordinator writes it; see <see cref="Search.WorkerProcess"/>).</summary>
 internal sealed record WorkerArguments(
-    string RunDirectory, int WitnessPort, string Redis, string[] Redlock, string MySql, string[] Strategies, int Clients, int Keys, int Seed, TimeSpan MaxRun)
+    string RunDirectory, int WitnessPort, string Redis, string[] Redlock, string MySql, string Postgres, string[] Strategies, int Clients, int Keys, int Seed, TimeSpan MaxRun)
 {
     public static WorkerArguments Parse(IReadOnlyDictionary<string, string> options)
         => new(
@@ -233,6 +233,7 @@ internal sealed record WorkerArguments(
             options["redis"],
             options["redlock"].Split(',', StringSplitOptions.RemoveEmptyEntries),
             options["mysql"],
+            options.GetValueOrDefault("postgres", string.Empty),
             options["strategies"].Split(','),
             int.Parse(options["clients"], CultureInfo.InvariantCulture),
             int.Parse(options["keys"], CultureInfo.InvariantCulture),
