@@ -25,7 +25,7 @@ internal sealed record LedgerSnapshot(IReadOnlyList<LedgerRow> Rows, IReadOnlyDi
         var counters = (await connection.QueryAsync<(string Key, long Value)>(CountersSql)).ToDictionary(c => c.Key, c => c.Value);
         if (postgres is not null)
         {
-            await using var pg = new NpgsqlConnection(postgres);
+            await using var pg = new NpgsqlConnection(Ledger.Unpooled(postgres));
             await pg.OpenAsync();
             rows.AddRange(await pg.QueryAsync<LedgerRow>(RowsSql));
             foreach (var (key, value) in await pg.QueryAsync<(string Key, long Value)>(CountersSql))

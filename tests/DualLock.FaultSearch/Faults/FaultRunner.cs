@@ -201,7 +201,7 @@ internal sealed class FaultRunner(
 
     private async Task TerminatePostgresAsync(int count)
     {
-        await using var connection = new NpgsqlConnection(postgres);
+        await using var connection = new NpgsqlConnection(Ledger.Unpooled(postgres));
         await connection.OpenAsync();
         var pids = (await connection.QueryAsync<int>(
             "SELECT pid FROM pg_stat_activity WHERE usename = current_user AND datname = current_database() AND pid <> pg_backend_pid()")).ToList();

@@ -43,7 +43,7 @@ internal static class Ledger
     /// </summary>
     public static async Task ResetPostgresAsync(string connectionString, IEnumerable<string> keyIds)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
+        await using var connection = new NpgsqlConnection(Unpooled(connectionString));
         await connection.OpenAsync();
         await connection.ExecuteAsync($"""
             DROP TABLE IF EXISTS {Table}, {Counters}, {StrategyFactory.RowTable}, {StrategyFactory.FenceTable};
@@ -59,6 +59,12 @@ internal static class Ledger
         await connection.ExecuteAsync(
             $"INSERT INTO {Counters} (key_id, value) SELECT unnest(@ids), 0; INSERT INTO {StrategyFactory.RowTable} (id) SELECT unnest(@ids)", new { ids });
     }
+
+    /// <summary>
+    /// The coordinator's side connections to PostgreSQL are not pooled: Npgsql hands out a pooled connection without
+    /// checking it, and one left from before a server restart fails its first command.
+    /// </summary>
+    public static string Unpooled(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
 
     /// <summary>The first id of a PostgreSQL ledger row (MariaDB's auto-increment ids stay far below it).</summary>
     public const long PostgresIdBase = 1_000_000_000_000;

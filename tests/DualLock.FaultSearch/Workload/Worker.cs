@@ -53,8 +53,13 @@ internal static class Worker
                 var runner = runners[s];
                 var random = new Random(HashCode.Combine(args.Seed, pid, s, c));
                 var client = c;
+                var coldStart = TimeSpan.FromMilliseconds(40 * s);
                 clients.Add(Task.Run(async () =>
                 {
+                    // The strategies start 40 ms apart: every client's first call opening its connections (a PostgreSQL
+                    // session is a forked process) and compiling its path at once took over 4 s on the 2 loaded cores,
+                    // the wait bound plus its slack, before any fault ran.
+                    await Task.Delay(coldStart, CancellationToken.None);
                     for (long n = 0; !stopping.IsCancellationRequested; n++)
                     {
                         var call = NewCall(spec, args.Keys, random, $"{pid}-{spec.Name}-{client}-{n}", pid);
