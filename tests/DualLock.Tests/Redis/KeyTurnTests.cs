@@ -287,12 +287,9 @@ public sealed class KeyTurnTests
     public void TryPassEarly_NobodyWaits_OffersWithoutTakingATokenAndTheNextArrivalTakesTheNext()
     {
         var time = new FakeTimeProvider();
-        var turn = Create("k", -1);
-        var lease = Lease(time);
         var bounds = new PassBounds(32, TimeSpan.FromSeconds(1), time);
-        Assert.True(turn.TryTakeTurn(true, bounds, out _));
-        turn.BeginPeriod(time.GetTimestamp());
-        var holder = new RedisLockHandle(null!, turn, new LockKey("test", "k"), lease, contended: false); // the stage is not used by the turn
+        var turn = HeldInAPeriod(time, bounds, out var lease);
+        var holder = Holder(turn, lease);
 
         Assert.False(turn.TryPassEarly(holder, bounds)); // offered: nobody to pass to yet
         Assert.Equal(1, lease.FencingToken); // an offer nobody takes uses no token up
@@ -307,12 +304,9 @@ public sealed class KeyTurnTests
     public void WithdrawOffer_NobodyTookIt_TurnStaysWithTheHolderAndNoTokenIsUsed()
     {
         var time = new FakeTimeProvider();
-        var turn = Create("k", -1);
-        var lease = Lease(time);
         var bounds = new PassBounds(32, TimeSpan.FromSeconds(1), time);
-        Assert.True(turn.TryTakeTurn(true, bounds, out _));
-        turn.BeginPeriod(time.GetTimestamp());
-        var holder = new RedisLockHandle(null!, turn, new LockKey("test", "k"), lease, contended: false);
+        var turn = HeldInAPeriod(time, bounds, out var lease);
+        var holder = Holder(turn, lease);
         Assert.False(turn.TryPassEarly(holder, bounds));
 
         Assert.False(turn.WithdrawOffer(holder));
@@ -321,6 +315,19 @@ public sealed class KeyTurnTests
         Assert.False(later.Task.IsCompleted);
         Assert.Equal(1, lease.FencingToken);
     }
+
+    /// <summary>A turn its first caller holds, in a hand-off period that starts now.</summary>
+    private static KeyTurn HeldInAPeriod(FakeTimeProvider time, PassBounds bounds, out RedisLease lease)
+    {
+        var turn = Create("k", -1);
+        lease = Lease(time);
+        Assert.True(turn.TryTakeTurn(true, bounds, out _));
+        turn.BeginPeriod(time.GetTimestamp());
+        return turn;
+    }
+
+    /// <summary>The holder's handle; the turn never uses its stage.</summary>
+    private static RedisLockHandle Holder(KeyTurn turn, RedisLease lease) => new(null!, turn, new LockKey("test", "k"), lease, contended: false);
 
     private static RedisLease Lease(TimeProvider time) => new(
         "token",
