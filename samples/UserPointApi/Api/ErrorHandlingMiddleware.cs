@@ -60,6 +60,10 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
         // (docs/failures.md), written in the sample's envelope instead of problem details.
         _ when LockHttpErrors.Find(ex) is { } error
             => (error.Status, error.Code, error.Code == ErrorCodes.OutcomeUnknown ? OutcomeUnknownMessage : error.Title, error.RetryAfterSeconds),
+        // DualLock.AspNetCore's table knows MySqlConnector's unavailability, not Npgsql's: the same answer for PostgreSQL. A
+        // connection lost while committing never gets here (PointService and the transaction stage say outcome unknown).
+        Npgsql.NpgsqlException npgsql when IsConnectionLoss(npgsql)
+            => (503, ErrorCodes.DatabaseUnavailable, "The database is unavailable; nothing was changed.", 2),
         TimeoutException => (503, ErrorCodes.DatabaseUnavailable, "A backing service timed out; nothing was changed.", 2),
         _ => (500, ErrorCodes.ServerError, "Unexpected server error.", null),
     };
