@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # The main job. Provisions the real servers, builds, and runs the strategy comparison when it exists.
+# Arguments go to the comparison (benchmarks/DualLock.Comparison/ComparisonOptions.cs); --database postgres runs it on
+# PostgreSQL (services.sh up starts it) and writes artifacts/comparison/results-postgres.{json,md} and chart-postgres.png.
 set -euo pipefail
 cd "$(dirname "$0")"
 

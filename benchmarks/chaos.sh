@@ -1,26 +1,27 @@
 #!/usr/bin/env bash
-# The chaos suite: faults injected one at a time (Redis killed and restarted empty, MariaDB killed,
+# The chaos suite: faults injected one at a time (Redis killed and restarted empty, MariaDB killed, PostgreSQL killed,
 # Redis hung, an API instance paused past its lease, Redlock nodes down, a replicated Redis failed over
 # through Sentinel) while two real UserPointApi
 # instances serve closed-loop charge/use load; the comparison's oracle checks every point.
 #
 # Usage: benchmarks/chaos.sh [--quick] [--fault NAME[,NAME...]] [--api path/UserPointApi.dll] [--out dir]
-#   faults: redis-kill mysql-kill redis-hang api-pause redlock-nodes redis-failover (default: all); the negative
-#   control (strategy none, no fault) always runs first.
+#   faults: redis-kill mysql-kill postgres-kill redis-hang api-pause redlock-nodes redis-failover (default: all); the negative
+#   control (strategy none, no fault) always runs first (on PostgreSQL when postgres-kill is the only fault).
 # Exit: 0 nothing lost and the control lost; 1 a locking strategy lost or invented points; 3 the
 # negative control lost nothing (oracle unproven); 2 usage; 4 the run itself failed; 5 the lock health checks did
 # not say what happened (redis-kill: dual Degraded, distributed Unhealthy while Redis is down, Healthy after).
 #
-# It runs its OWN MariaDB, Redis, 3 Redlock nodes and a primary + replica + 3 Sentinels (scripts/services.sh with DUALLOCK_SERVICES_DIR
+# It runs its OWN MariaDB, PostgreSQL, Redis, 3 Redlock nodes and a primary + replica + 3 Sentinels (scripts/services.sh with DUALLOCK_SERVICES_DIR
 # and other ports), so the faults never touch the shared servers, and stops them on exit, on failure too.
-# Ports (override with CHAOS_MYSQL_PORT, CHAOS_REDIS_PORT, CHAOS_REDLOCK_PORTS, CHAOS_REPLICATED_PORTS,
-# CHAOS_SENTINEL_PORTS): 23306, 23379, 23380-23382, 23383-23384, 23393-23395.
+# Ports (override with CHAOS_MYSQL_PORT, CHAOS_POSTGRES_PORT, CHAOS_REDIS_PORT, CHAOS_REDLOCK_PORTS, CHAOS_REPLICATED_PORTS,
+# CHAOS_SENTINEL_PORTS): 23306, 23432, 23379, 23380-23382, 23383-23384, 23393-23395.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 export DUALLOCK_SERVICES_DIR="${CHAOS_SERVICES_DIR:-$root/artifacts/chaos-services}"
 export DUALLOCK_MYSQL_PORT="${CHAOS_MYSQL_PORT:-23306}"
+export DUALLOCK_POSTGRES_PORT="${CHAOS_POSTGRES_PORT:-23432}"
 export DUALLOCK_REDIS_PORT="${CHAOS_REDIS_PORT:-23379}"
 export DUALLOCK_REDLOCK_PORTS="${CHAOS_REDLOCK_PORTS:-23380,23381,23382}"
 export DUALLOCK_REPLICATED_PORTS="${CHAOS_REPLICATED_PORTS:-23383,23384}"

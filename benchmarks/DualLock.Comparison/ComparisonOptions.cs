@@ -54,6 +54,12 @@ internal sealed record ComparisonOptions
 
     public string OutputDirectory { get; init; } = Path.Combine("artifacts", "comparison");
 
+    /// <summary>The database the sample runs on: <c>mysql</c> (default) or <c>postgres</c> (the sample's <c>Database</c> setting).</summary>
+    public string Database { get; init; } = FreshDatabase.MySql;
+
+    /// <summary>Gets the suffix of the result files: none for MySQL (the files the default run always wrote), <c>-postgres</c> for PostgreSQL.</summary>
+    public string ResultSuffix => Database == FreshDatabase.MySql ? "" : "-" + Database;
+
     public static ComparisonOptions Parse(string[] args)
     {
         var options = new ComparisonOptions();
@@ -76,16 +82,33 @@ internal sealed record ComparisonOptions
                 "--sweep" => options with { Sweep = true },
                 "--sweep-step" => options with { SweepStep = ParseDuration(Value()) },
                 "--out" => options with { OutputDirectory = Value() },
+                "--database" => options with { Database = ParseDatabase(Value()) },
                 _ => throw new ArgumentException($"Unknown option '{name}'. {Usage}"),
             };
+        }
+
+        if (options.Database == FreshDatabase.Postgres && options.Strategies.FirstOrDefault(s => s.EndsWith(SampleStrategy.EfSuffix, StringComparison.Ordinal)) is { } ef)
+        {
+            throw new ArgumentException($"--strategies {ef}: the sample's EF Core path is MySQL only; with --database postgres use the raw strategies.");
+        }
+
+        if (options.Database == FreshDatabase.Postgres && options.Sweep)
+        {
+            throw new ArgumentException("--sweep runs on MySQL only; drop --database postgres or --sweep.");
         }
 
         return options;
     }
 
+    private static string ParseDatabase(string value) => value switch
+    {
+        FreshDatabase.MySql or FreshDatabase.Postgres => value,
+        _ => throw new ArgumentException($"--database must be mysql or postgres (was '{value}')."),
+    };
+
     public const string Usage =
         "Options: --strategies none,local,pessimistic,distributed,dual,named,optimistic,atomic,combined[,redlock][,none-ef,pessimistic-ef,distributed-ef,dual-ef] --duration 20s|2m "
-        + "--scale N --hot --warmup 0s|5s --instances N --runs N --race-window-ms N --max-in-flight N --api path/UserPointApi.dll --out dir "
+        + "--scale N --hot --warmup 0s|5s --instances N --runs N --race-window-ms N --max-in-flight N --api path/UserPointApi.dll --out dir --database mysql|postgres "
         + "--sweep [--sweep-step 5s]";
 
     private static string[] ParseStrategies(string value)

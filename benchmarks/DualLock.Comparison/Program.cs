@@ -30,11 +30,12 @@ catch (Exception ex) when (ex is ArgumentException or FormatException)
     return 2;
 }
 
-var mySql = Environment.GetEnvironmentVariable("ConnectionStrings__MySql");
 var redis = Environment.GetEnvironmentVariable("ConnectionStrings__Redis");
-if (string.IsNullOrEmpty(mySql) || string.IsNullOrEmpty(redis))
+var databaseVariable = options.Database == FreshDatabase.Postgres ? "ConnectionStrings__Postgres" : "ConnectionStrings__MySql";
+var baseConnectionString = Environment.GetEnvironmentVariable(databaseVariable);
+if (string.IsNullOrEmpty(baseConnectionString) || string.IsNullOrEmpty(redis))
 {
-    Console.Error.WriteLine("ConnectionStrings__MySql and ConnectionStrings__Redis must be set: eval \"$(scripts/services.sh env)\" (./run.sh does this).");
+    Console.Error.WriteLine($"{databaseVariable} and ConnectionStrings__Redis must be set: eval \"$(scripts/services.sh env)\" (./run.sh does this).");
     return 2;
 }
 
@@ -59,7 +60,9 @@ if (Console.IsOutputRedirected)
     AnsiConsole.Profile.Width = 120;
 }
 
-var environment = await DescribeEnvironmentAsync(mySql);
+var environment = options.Database == FreshDatabase.Postgres
+    ? await DescribePostgresAsync(baseConnectionString)
+    : await DescribeEnvironmentAsync(baseConnectionString);
 AnsiConsole.MarkupLine($"[bold]DualLock strategy comparison[/]: {Markup.Escape(Report.Describe(options))}");
 AnsiConsole.MarkupLine(Markup.Escape(environment));
 
@@ -68,7 +71,7 @@ using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
 var output = Path.IsPathRooted(options.OutputDirectory) ? options.OutputDirectory : Path.Combine(root, options.OutputDirectory);
 if (options.Sweep)
 {
-    return await DualLock.Comparison.Sweep.SweepCommand.RunAsync(options, apiDll, mySql, redis, http, output, environment, cancel.Token);
+    return await DualLock.Comparison.Sweep.SweepCommand.RunAsync(options, apiDll, baseConnectionString, redis, http, output, environment, cancel.Token);
 }
 
 var results = new List<StrategyResult>();
@@ -76,16 +79,16 @@ for (var run = 1; run <= options.Runs; run++)
 {
     foreach (var strategy in options.Strategies)
     {
-        await using var database = await FreshDatabase.CreateAsync(mySql, SampleStrategy.DatabaseName(strategy), cancel.Token);
+        await using var database = await FreshDatabase.CreateAsync(options.Database, baseConnectionString, SampleStrategy.DatabaseName(strategy), cancel.Token);
         var env = new Dictionary<string, string>
         {
-            ["ConnectionStrings__MySql"] = database.ConnectionString,
             ["ConnectionStrings__Redis"] = redis,
             ["Locking__RaceWindowMs"] = options.RaceWindowMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Diagnostics__ServerTiming"] = "true", // the breakdown tells the app's own time from the rest of the round trip
         };
+        database.AddSettings(env);
         SampleStrategy.AddSettings(env, strategy);
         await using var instances = await ApiInstances.StartAsync(apiDll, options.Instances, env, http, cancel.Token);
         var load = new LoadRun(options, new PointApiClient(http, instances.Urls));
@@ -128,8 +131,8 @@ foreach (var verdict in verdicts)
 }
 
 await Report.WriteAsync(output, options, results, medians, verdicts, environment);
-Chart.Save(Path.Combine(output, "chart.png"), medians);
-AnsiConsole.WriteLine($"Wrote {Path.Combine(output, "results.json")}, results.md and chart.png");
+Chart.Save(Path.Combine(output, $"chart{options.ResultSuffix}.png"), medians);
+AnsiConsole.WriteLine($"Wrote {Path.Combine(output, $"results{options.ResultSuffix}.json")}, results{options.ResultSuffix}.md and chart{options.ResultSuffix}.png");
 return exitCode;
 
 static async Task<StrategyResult> RunWithProgressAsync(LoadRun load, string strategy, int run, CancellationToken cancellationToken)
@@ -185,4 +188,17 @@ static async Task<string> DescribeEnvironmentAsync(string connectionString)
     await reader.ReadAsync();
     var durable = reader.GetInt32(1) == 1 ? "durable commits (innodb_flush_log_at_trx_commit=1)" : $"NON-durable commits (innodb_flush_log_at_trx_commit={reader.GetInt32(1)})";
     return $"MariaDB {reader.GetString(0)} with {durable}; {Environment.ProcessorCount} cores; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.";
+}
+
+static async Task<string> DescribePostgresAsync(string connectionString)
+{
+    await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+    await connection.OpenAsync();
+    await using var command = new Npgsql.NpgsqlCommand("SELECT current_setting('server_version'), current_setting('fsync'), current_setting('synchronous_commit')", connection);
+    await using var reader = await command.ExecuteReaderAsync();
+    await reader.ReadAsync();
+    var durable = reader.GetString(1) == "on" && reader.GetString(2) == "on"
+        ? "durable commits (fsync=on, synchronous_commit=on)"
+        : $"NON-durable commits (fsync={reader.GetString(1)}, synchronous_commit={reader.GetString(2)})";
+    return $"PostgreSQL {reader.GetString(0)} with {durable}; {Environment.ProcessorCount} cores; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.";
 }

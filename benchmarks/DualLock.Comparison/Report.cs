@@ -74,7 +74,7 @@ internal static class Report
         var json = JsonSerializer.Serialize(
             new { options = Describe(options), environment, medians, runs, verdicts },
             JsonOptions);
-        await File.WriteAllTextAsync(Path.Combine(directory, "results.json"), json);
+        await File.WriteAllTextAsync(Path.Combine(directory, $"results{options.ResultSuffix}.json"), json);
 
         var md = new StringBuilder();
         md.AppendLine("# Strategy comparison").AppendLine();
@@ -109,12 +109,12 @@ internal static class Report
             md.AppendLine(CultureInfo.InvariantCulture, $"- {verdict}");
         }
 
-        md.AppendLine().AppendLine("![latency and throughput per strategy](chart.png)");
-        await File.WriteAllTextAsync(Path.Combine(directory, "results.md"), md.ToString());
+        md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"![latency and throughput per strategy](chart{options.ResultSuffix}.png)");
+        await File.WriteAllTextAsync(Path.Combine(directory, $"results{options.ResultSuffix}.md"), md.ToString());
     }
 
     public static string Describe(ComparisonOptions o)
-        => string.Create(Invariant, $"--strategies {string.Join(',', o.Strategies)} --duration {o.Duration.TotalSeconds}s --warmup {o.WarmUp.TotalSeconds}s --scale {o.Scale} --instances {o.Instances} --runs {o.Runs}{(o.Hot ? " --hot" : "")}{(o.RaceWindowMs > 0 ? $" --race-window-ms {o.RaceWindowMs}" : "")}");
+        => string.Create(Invariant, $"--strategies {string.Join(',', o.Strategies)} --duration {o.Duration.TotalSeconds}s --warmup {o.WarmUp.TotalSeconds}s --scale {o.Scale} --instances {o.Instances} --runs {o.Runs}{(o.Database != FreshDatabase.MySql ? $" --database {o.Database}" : "")}{(o.Hot ? " --hot" : "")}{(o.RaceWindowMs > 0 ? $" --race-window-ms {o.RaceWindowMs}" : "")}");
 
     /// <summary>Says whether the table's latencies include the instances' cold start.</summary>
     public static string WarmUpCaption(ComparisonOptions o)

@@ -23,7 +23,13 @@ builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 
 
 var locking = builder.Configuration.GetSection(LockingOptions.Section).Get<LockingOptions>() ?? new LockingOptions();
 var limits = builder.Configuration.GetSection(PointOptions.Section).Get<PointOptions>() ?? new PointOptions();
-var problems = locking.Problems().Concat(limits.Problems()).ToList();
+var problems = locking.Problems().Concat(limits.Problems()).Concat(Database.Problems(builder.Configuration)).ToList();
+if (problems.Count == 0 && Database.KindOf(builder.Configuration) == DatabaseKind.Postgres && limits.UsesEf)
+{
+    // The EF Core path is Pomelo's (MySQL); the raw path runs every strategy on both databases.
+    problems.Add("Points:DataAccess=ef runs on MySQL only; with Database=postgres use Points:DataAccess=raw.");
+}
+
 if (problems.Count > 0)
 {
     throw new InvalidOperationException("Invalid configuration: " + string.Join(" ", problems));
@@ -73,7 +79,7 @@ foreach (var operation in LockingOptions.Operations)
 }
 
 var health = builder.Services.AddHealthChecks()
-    .AddCheck<MySqlHealthCheck>("mysql", tags: ["ready"])
+    .AddCheck<MySqlHealthCheck>(Database.KindOf(builder.Configuration) == DatabaseKind.Postgres ? "postgres" : "mysql", tags: ["ready"])
     .AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
 
 // One check per operation's strategy (duallock-charge ...): Degraded while a dual strategy runs on its row lock alone,
@@ -143,7 +149,7 @@ static async Task MigrateWithRetryAsync(WebApplication app)
             await Schema.MigrateAsync(database, app.Logger, CancellationToken.None);
             return;
         }
-        catch (MySqlConnector.MySqlException ex) when (DateTime.UtcNow < deadline && ex.ErrorCode == MySqlConnector.MySqlErrorCode.UnableToConnectToHost)
+        catch (System.Data.Common.DbException ex) when (DateTime.UtcNow < deadline && Database.IsUnreachable(ex))
         {
             Log.WaitingForMySql(app.Logger, ex.Message);
             await Task.Delay(1000);

@@ -57,7 +57,11 @@ public sealed class ConcurrencyTests(SharedDatabaseFixture fixture) : IClassFixt
     private Task<RunResult> RunAsync(string strategy) => RunAsync(fixture.Database, strategy);
 
     /// <summary>One run of the oracle: two instances, <see cref="Operations"/> charges and uses on one user; <paramref name="extra"/> adds settings (the EF Core path).</summary>
-    internal static async Task<RunResult> RunAsync(TestDatabase database, string strategy, IReadOnlyDictionary<string, string>? extra = null)
+    internal static Task<RunResult> RunAsync(TestDatabase database, string strategy, IReadOnlyDictionary<string, string>? extra = null)
+        => RunAsync(database.ConnectionString, strategy, extra);
+
+    /// <summary>The same run on the database the settings name (<paramref name="mySql"/> is the MySQL one, unused under <c>Database=postgres</c>).</summary>
+    internal static async Task<RunResult> RunAsync(string mySql, string strategy, IReadOnlyDictionary<string, string>? extra = null)
     {
         var settings = new Dictionary<string, string>(extra ?? new Dictionary<string, string>())
         {
@@ -66,7 +70,7 @@ public sealed class ConcurrencyTests(SharedDatabaseFixture fixture) : IClassFixt
             ["Locking__WaitTimeoutMs"] = "30000",
             ["Locking__OptimisticMaxAttempts"] = "500",
         };
-        await using var cluster = await ApiCluster.StartAsync(database.ConnectionString, 2, settings);
+        await using var cluster = await ApiCluster.StartAsync(mySql, 2, settings);
         var clients = cluster.Clients;
         var userId = await clients[0].CreateUserAsync();
         Assert.Equal(HttpStatusCode.OK, (await clients[0].ChargeAsync(userId, Initial)).Status);

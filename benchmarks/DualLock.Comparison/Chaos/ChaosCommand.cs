@@ -28,10 +28,17 @@ internal static class ChaosCommand
         var mySql = Environment.GetEnvironmentVariable("ConnectionStrings__MySql");
         var redis = Environment.GetEnvironmentVariable("ConnectionStrings__Redis");
         var redlock = Environment.GetEnvironmentVariable("ConnectionStrings__Redlock");
+        var postgres = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres");
         var servicesDir = Environment.GetEnvironmentVariable("DUALLOCK_SERVICES_DIR");
         if (string.IsNullOrEmpty(mySql) || string.IsNullOrEmpty(redis) || string.IsNullOrEmpty(redlock))
         {
             Console.Error.WriteLine("ConnectionStrings__MySql, __Redis and __Redlock must be set; run the suite through benchmarks/chaos.sh.");
+            return 2;
+        }
+
+        if (options.Faults.Contains("postgres-kill") && string.IsNullOrEmpty(postgres))
+        {
+            Console.Error.WriteLine("postgres-kill needs ConnectionStrings__Postgres (the suite's own PostgreSQL); run the suite through benchmarks/chaos.sh.");
             return 2;
         }
 
@@ -78,7 +85,7 @@ internal static class ChaosCommand
         var faults = new List<Fault> { FaultCatalogue.NegativeControl(options) };
         faults.AddRange(options.Faults.Select(f => FaultCatalogue.Get(f, options)));
         var results = new List<ChaosResult>();
-        var run = new Runner(options, apiDll, mySql, redis, redlock, script, redlockPorts, http, Log);
+        var run = new Runner(options, apiDll, mySql, postgres, redis, redlock, script, redlockPorts, http, Log);
 
         // One pair of instances per strategy and settings: its faults run one after the other on it,
         // each with its own fresh users (the oracle's unit), so API start-up is paid once per pair.
@@ -116,15 +123,17 @@ internal static class ChaosCommand
     }
 
     private sealed class Runner(
-        ChaosOptions options, string apiDll, string mySql, string redis, string redlock, string script, IReadOnlyList<string> redlockPorts, HttpClient http, Action<string> log)
+        ChaosOptions options, string apiDll, string mySql, string? postgres, string redis, string redlock, string script, IReadOnlyList<string> redlockPorts, HttpClient http, Action<string> log)
     {
         public async Task<InstancePair> StartAsync(string strategy, IReadOnlyDictionary<string, string> settings)
         {
             log($"=== starting two instances: {strategy} {string.Join(' ', settings.Select(kv => $"{kv.Key}={kv.Value}"))}");
-            var database = await FreshDatabase.CreateAsync(mySql, strategy, CancellationToken.None);
+            var onPostgres = settings.TryGetValue("Database", out var kind) && kind == FreshDatabase.Postgres;
+            var database = onPostgres
+                ? await FreshDatabase.CreateAsync(FreshDatabase.Postgres, postgres!, strategy, CancellationToken.None)
+                : await FreshDatabase.CreateAsync(mySql, strategy, CancellationToken.None);
             var env = new Dictionary<string, string>
             {
-                ["ConnectionStrings__MySql"] = database.ConnectionString,
                 ["ConnectionStrings__Redis"] = redis,
                 ["ConnectionStrings__Redlock"] = redlock,
                 ["Locking__Strategy"] = strategy,
@@ -132,6 +141,7 @@ internal static class ChaosCommand
                 ["Logging__LogLevel__Default"] = "Warning",
                 ["Diagnostics__ServerTiming"] = "true", // the report tells the server's own time from queueing on the machine
             };
+            database.AddSettings(env);
             foreach (var (key, value) in settings)
             {
                 env[key] = value;

@@ -20,7 +20,7 @@ internal sealed record ChaosOptions
     /// <summary>Steady load before the first fault.</summary>
     public TimeSpan Before { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long each fault lasts (the Redis and MariaDB kills, the hang; each step of the Redlock fault).</summary>
+    /// <summary>How long each fault lasts (the Redis, MariaDB and PostgreSQL kills, the hang; each step of the Redlock fault).</summary>
     public TimeSpan FaultLength { get; init; } = TimeSpan.FromSeconds(6);
 
     /// <summary>How long an API instance stays SIGSTOPped; longer than <see cref="PauseLeaseMs"/>.</summary>
@@ -94,7 +94,7 @@ internal sealed record ChaosOptions
         return faults.Count > 0 ? options with { Faults = faults.Distinct().ToArray() } : options;
     }
 
-    public const string Usage = "Options: chaos [--quick] [--fault redis-kill,mysql-kill,redis-hang,api-pause,redlock-nodes,redis-failover ...] [--api path/UserPointApi.dll] [--out dir]";
+    public const string Usage = "Options: chaos [--quick] [--fault redis-kill,mysql-kill,postgres-kill,redis-hang,api-pause,redlock-nodes,redis-failover ...] [--api path/UserPointApi.dll] [--out dir]";
 
     public string Describe()
         => $"{(Quick ? "--quick " : "")}--fault {string.Join(',', Faults)}: {Users} users, {Clients} closed-loop clients over 2 instances, "

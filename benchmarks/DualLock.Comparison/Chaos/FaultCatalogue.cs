@@ -25,16 +25,20 @@ internal static class FaultCatalogue
 {
     public const string Control = "control";
 
-    public static readonly string[] Names = ["redis-kill", "mysql-kill", "redis-hang", "api-pause", "redlock-nodes", "redis-failover"];
+    public static readonly string[] Names = ["redis-kill", "mysql-kill", "postgres-kill", "redis-hang", "api-pause", "redlock-nodes", "redis-failover"];
+
+    /// <summary>The settings that run the sample on the suite's PostgreSQL (the faults on it, and the control when only they run).</summary>
+    public static readonly IReadOnlyDictionary<string, string> OnPostgres = new Dictionary<string, string> { ["Database"] = FreshDatabase.Postgres };
 
     private static readonly Dictionary<string, string> NoSettings = [];
 
     /// <summary>The negative control: <c>none</c> under the same load for as long as a fault run; the oracle must see it lose.</summary>
+    /// <remarks>On PostgreSQL when every fault asked for runs there, so the oracle is proven on the database it then checks.</remarks>
     public static Fault NegativeControl(ChaosOptions o) => new(
         Control,
         "no fault; strategy none (no lock) must lose updates, or the oracle is not proven",
         ["none"],
-        NoSettings,
+        o.Faults.All(f => f == "postgres-kill") ? OnPostgres : NoSettings,
         [],
         _ => Task.CompletedTask)
     { LoadLength = o.Before + o.FaultLength + o.After };
@@ -67,6 +71,19 @@ internal static class FaultCatalogue
                     new(end, "MariaDB restarted", "", t => t.ServicesAsync("start-mysql")),
                 ],
                 t => t.ServicesAsync("start-mysql"))
+            { LoadLength = length },
+            // The same fault on PostgreSQL: the postmaster SIGKILLed (its backends exit with it), restarted with crash
+            // recovery from the WAL (fsync and synchronous_commit on: an acknowledged commit survives).
+            "postgres-kill" => new Fault(
+                name,
+                $"PostgreSQL SIGKILLed, down {o.FaultLength.TotalSeconds:0.#} s, restarted (WAL crash recovery; durable commits)",
+                ["pessimistic", "dual", "combined"],
+                OnPostgres,
+                [
+                    new(start, "kill -9 PostgreSQL", "PostgreSQL down", t => t.ServicesAsync("kill-postgres")),
+                    new(end, "PostgreSQL restarted", "", t => t.ServicesAsync("start-postgres")),
+                ],
+                t => t.ServicesAsync("start-postgres"))
             { LoadLength = length },
             "redis-hang" => new Fault(
                 name,

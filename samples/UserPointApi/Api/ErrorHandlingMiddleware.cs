@@ -1,5 +1,6 @@
 using DualLock.AspNetCore;
 using MySqlConnector;
+using UserPointApi.Data;
 using StackExchange.Redis;
 
 namespace UserPointApi.Api;
@@ -51,14 +52,18 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
 
         // The sample's own answers before DualLock's table: the row lock's missing row is the seed's "no such user",
         // a duplicate ledger claim is a refund made twice.
-        DualLock.MySql.MySqlRowNotFoundException => (404, ErrorCodes.UserPointNotFound, "No such user.", null),
-        MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry }
+        DualLock.MySql.MySqlRowNotFoundException or DualLock.PostgreSql.PostgresRowNotFoundException => (404, ErrorCodes.UserPointNotFound, "No such user.", null),
+        _ when Database.IsDuplicateKey(ex)
             => (409, ErrorCodes.AlreadyRefunded, "The transaction was already refunded.", null),
 
         // Every lock and lock-service failure: status, code and Retry-After from DualLock.AspNetCore's one table
         // (docs/failures.md), written in the sample's envelope instead of problem details.
         _ when LockHttpErrors.Find(ex) is { } error
             => (error.Status, error.Code, error.Code == ErrorCodes.OutcomeUnknown ? OutcomeUnknownMessage : error.Title, error.RetryAfterSeconds),
+        // DualLock.AspNetCore's table knows MySqlConnector's unavailability, not Npgsql's: the same answer for PostgreSQL. A
+        // connection lost while committing never gets here (PointService and the transaction stage say outcome unknown).
+        Npgsql.NpgsqlException npgsql when IsConnectionLoss(npgsql)
+            => (503, ErrorCodes.DatabaseUnavailable, "The database is unavailable; nothing was changed.", 2),
         TimeoutException => (503, ErrorCodes.DatabaseUnavailable, "A backing service timed out; nothing was changed.", 2),
         _ => (500, ErrorCodes.ServerError, "Unexpected server error.", null),
     };
@@ -71,6 +76,9 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
     {
         MySqlException mySql => mySql.ErrorCode is MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.CommandTimeoutExpired
             || mySql.InnerException is System.Net.Sockets.SocketException or IOException,
+        // Npgsql wraps a broken socket (and its own read timeout) in an NpgsqlException; a server that went away mid-statement says 57P01/57P02/57P03.
+        Npgsql.PostgresException postgres => postgres.SqlState is Npgsql.PostgresErrorCodes.AdminShutdown or Npgsql.PostgresErrorCodes.CrashShutdown or Npgsql.PostgresErrorCodes.CannotConnectNow,
+        Npgsql.NpgsqlException npgsql => npgsql.InnerException is System.Net.Sockets.SocketException or IOException or TimeoutException || npgsql.IsTransient,
         IOException or System.Net.Sockets.SocketException => true,
         _ => false,
     };

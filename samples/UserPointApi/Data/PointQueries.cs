@@ -14,8 +14,8 @@ public sealed class PointQueries(Database database)
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO users (id, created_at, updated_at) VALUES (@userId, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6));
+            $"""
+            INSERT INTO users (id, created_at, updated_at) VALUES (@userId, {database.Sql.Now}, {database.Sql.Now});
             INSERT INTO user_points (id, user_id, amount, version, created_at, updated_at)
             SELECT @pointId, id, 0, 0, created_at, updated_at FROM users WHERE id = @userId;
             """,
@@ -71,9 +71,9 @@ public sealed class PointQueries(Database database)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<AuditRow>(new CommandDefinition(
-            """
+            $"""
             SELECT p.amount AS balance,
-                   CAST(COALESCE((SELECT SUM(l.amount) FROM point_ledger l WHERE l.user_id = p.user_id), 0) AS SIGNED) AS ledger_sum,
+                   CAST(COALESCE((SELECT SUM(l.amount) FROM point_ledger l WHERE l.user_id = p.user_id), 0) AS {database.Sql.BigIntCast}) AS ledger_sum,
                    (SELECT COUNT(*) FROM point_ledger l WHERE l.user_id = p.user_id) AS entry_count
             FROM user_points p WHERE p.user_id = @userId
             """,

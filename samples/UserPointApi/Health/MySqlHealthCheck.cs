@@ -4,7 +4,7 @@ using UserPointApi.Data;
 
 namespace UserPointApi.Health;
 
-/// <summary>Ready when MySQL answers <c>SELECT 1</c>.</summary>
+/// <summary>Ready when the database (MySQL or PostgreSQL, <c>Database</c>) answers <c>SELECT 1</c>.</summary>
 public sealed class MySqlHealthCheck(Database database) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -17,7 +17,7 @@ public sealed class MySqlHealthCheck(Database database) : IHealthCheck
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return HealthCheckResult.Unhealthy("MySQL does not answer.", ex);
+            return HealthCheckResult.Unhealthy("The database does not answer.", ex);
         }
     }
 }

@@ -1,8 +1,8 @@
+using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
 using Microsoft.Extensions.Options;
-using MySqlConnector;
 using UserPointApi.Api;
 using UserPointApi.Data;
 
@@ -61,21 +61,21 @@ public sealed class IdempotencyStore(Database database, IOptions<IdempotencyOpti
             try
             {
                 await connection.ExecuteAsync(new CommandDefinition(
-                    """
+                    $"""
                     INSERT INTO idempotency_keys (idem_key, owner, user_id, operation, request_hash, status, created_at)
-                    VALUES (@key, @owner, @userId, @operation, @hash, 'pending', UTC_TIMESTAMP(6))
+                    VALUES (@key, @owner, @userId, @operation, @hash, 'pending', {database.Sql.Now})
                     """,
                     new { key, owner, userId, operation, hash }, cancellationToken: cancellationToken));
                 return (new IdempotencyClaim(key, owner), null);
             }
-            catch (MySqlException ex) when (ex.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
+            catch (DbException ex) when (Database.IsDuplicateKey(ex))
             {
             }
 
             var row = await connection.QuerySingleOrDefaultAsync<KeyRow>(new CommandDefinition(
-                """
+                $"""
                 SELECT request_hash, status, status_code, response,
-                       TIMESTAMPDIFF(SECOND, created_at, UTC_TIMESTAMP(6)) AS age_seconds
+                       {database.Sql.AgeSecondsOfCreatedAt} AS age_seconds
                 FROM idempotency_keys WHERE idem_key = @key
                 """,
                 new { key }, cancellationToken: cancellationToken));
@@ -97,9 +97,9 @@ public sealed class IdempotencyStore(Database database, IOptions<IdempotencyOpti
             if (row.AgeSeconds >= _options.AbandonedAfterSeconds)
             {
                 var taken = await connection.ExecuteAsync(new CommandDefinition(
-                    """
-                    UPDATE idempotency_keys SET owner = @owner, created_at = UTC_TIMESTAMP(6)
-                    WHERE idem_key = @key AND status = 'pending' AND TIMESTAMPDIFF(SECOND, created_at, UTC_TIMESTAMP(6)) >= @seconds
+                    $"""
+                    UPDATE idempotency_keys SET owner = @owner, created_at = {database.Sql.Now}
+                    WHERE idem_key = @key AND status = 'pending' AND {database.Sql.AgeSecondsOfCreatedAt} >= @seconds
                     """,
                     new { owner, key, seconds = _options.AbandonedAfterSeconds }, cancellationToken: cancellationToken));
                 if (taken == 1)
@@ -118,11 +118,11 @@ public sealed class IdempotencyStore(Database database, IOptions<IdempotencyOpti
     }
 
     /// <summary>Stores the response in the caller's transaction; fails (rolling the write back) if the claim was taken over.</summary>
-    public async Task CompleteAsync(MySqlConnection connection, MySqlTransaction? transaction, IdempotencyClaim claim, int statusCode, string body, CancellationToken cancellationToken)
+    public async Task CompleteAsync(DbConnection connection, DbTransaction? transaction, IdempotencyClaim claim, int statusCode, string body, CancellationToken cancellationToken)
     {
         var updated = await connection.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE idempotency_keys SET status = 'completed', status_code = @statusCode, response = @body, completed_at = UTC_TIMESTAMP(6)
+            $"""
+            UPDATE idempotency_keys SET status = 'completed', status_code = @statusCode, response = @body, completed_at = {database.Sql.Now}
             WHERE idem_key = @key AND owner = @owner AND status = 'pending'
             """,
             new { statusCode, body, key = claim.Key, owner = claim.Owner }, transaction, cancellationToken: cancellationToken));
@@ -140,7 +140,7 @@ public sealed class IdempotencyStore(Database database, IOptions<IdempotencyOpti
             await using var connection = await database.OpenAsync(CancellationToken.None);
             await CompleteAsync(connection, null, claim, statusCode, body, CancellationToken.None);
         }
-        catch (Exception ex) when (ex is MySqlException or ApiException or TimeoutException)
+        catch (Exception ex) when (ex is DbException or ApiException or TimeoutException)
         {
             // Not stored: the claim stays pending and is taken over after AbandonedAfterSeconds; the write itself changed nothing.
         }
@@ -156,7 +156,7 @@ public sealed class IdempotencyStore(Database database, IOptions<IdempotencyOpti
                 "DELETE FROM idempotency_keys WHERE idem_key = @key AND owner = @owner AND status = 'pending'",
                 new { key = claim.Key, owner = claim.Owner }));
         }
-        catch (Exception ex) when (ex is MySqlException or TimeoutException)
+        catch (Exception ex) when (ex is DbException or TimeoutException)
         {
             // The database is down: the claim is taken over after AbandonedAfterSeconds.
         }

@@ -1,7 +1,7 @@
+using System.Data.Common;
 using DualLock;
 using DualLock.MySql;
 using DualLock.Redis;
-using MySqlConnector;
 using UserPointApi.Data;
 using UserPointApi.Points;
 
@@ -9,8 +9,8 @@ namespace UserPointApi.Locking;
 
 /// <summary>
 /// Registers the lock strategy of each operation with DualLock's presets, and gives the work the
-/// transaction a stage opened and the write mode the strategy calls for. The one place that knows the
-/// MySQL and Redis packages; the domain code calls every strategy the same way.
+/// transaction a stage opened and the write mode the strategy calls for. With <see cref="PostgresStrategyWiring"/>, the one
+/// place that knows the database and Redis packages; the domain code calls every strategy the same way.
 /// </summary>
 public static class StrategyWiring
 {
@@ -36,6 +36,12 @@ public static class StrategyWiring
         if (points.UsesEf && PointService.WritesThroughEf(operation))
         {
             EfStrategyWiring.Register(dualLock, operation, strategy, Redis);
+            return;
+        }
+
+        if (Database.KindOf(configuration) == DatabaseKind.Postgres && PostgresStrategyWiring.Registers.Contains(strategy))
+        {
+            PostgresStrategyWiring.Register(dualLock, operation, strategy, () => new Database(configuration).ConnectionString, options, Redis, PointTable, LockedColumn);
             return;
         }
 
@@ -106,7 +112,7 @@ public static class StrategyWiring
     /// Runs the work in the transaction a stage of the pipeline opened (the stage commits it after the work, inside
     /// the outer locks), or, when no stage opens one, in a transaction of its own committed right after the work.
     /// </summary>
-    public static async ValueTask<T> InTransactionAsync<T>(LockContext context, Database database, Func<MySqlConnection, MySqlTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    public static async ValueTask<T> InTransactionAsync<T>(LockContext context, Database database, Func<DbConnection, DbTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         if (StageTransaction(context) is { } stage)
         {
@@ -122,7 +128,9 @@ public static class StrategyWiring
 
     /// <summary>Returns the transaction a stage of the pipeline opened, or <see langword="null"/>.</summary>
     public static OpenTransaction? StageTransaction(LockContext context)
-        => context.GetFeature<MySqlTransactionFeature>() is { } feature ? new OpenTransaction(feature.Connection, feature.Transaction) : null;
+        => context.GetFeature<MySqlTransactionFeature>() is { } feature
+            ? new OpenTransaction(feature.Connection, feature.Transaction)
+            : context.GetFeature<DualLock.PostgreSql.PostgresTransactionFeature>() is { } postgres ? new OpenTransaction(postgres.Connection, postgres.Transaction) : null;
 
     /// <summary>
     /// How the work must write under the strategy that runs it, read from the context rather than the configured

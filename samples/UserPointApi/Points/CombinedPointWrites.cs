@@ -1,8 +1,8 @@
+using System.Data.Common;
 using System.Text;
 using Dapper;
 using DualLock;
 using Microsoft.Extensions.Options;
-using MySqlConnector;
 using UserPointApi.Api;
 using UserPointApi.Data;
 using UserPointApi.Idempotency;
@@ -33,8 +33,11 @@ public sealed class CombinedPointWrites
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _raceWindow;
 
-    public CombinedPointWrites(IServiceProvider services, IOptions<LockingOptions> locking, IOptions<PointOptions> limits, TimeProvider timeProvider)
+    private readonly SqlDialect _sql;
+
+    public CombinedPointWrites(IServiceProvider services, IOptions<LockingOptions> locking, IOptions<PointOptions> limits, TimeProvider timeProvider, Database database)
     {
+        _sql = database.Sql;
         _limits = limits.Value;
         _timeProvider = timeProvider;
         _raceWindow = TimeSpan.FromMilliseconds(locking.Value.RaceWindowMs);
@@ -117,7 +120,7 @@ public sealed class CombinedPointWrites
         }
 
         var now = DateTime.SpecifyKind(
-            await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("SELECT UTC_TIMESTAMP(6)", transaction: transaction, cancellationToken: cancellationToken)),
+            await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition($"SELECT {_sql.Now}", transaction: transaction, cancellationToken: cancellationToken)),
             DateTimeKind.Utc);
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE user_points SET amount = @balance, version = version + 1, updated_at = @now WHERE user_id = @userId",
@@ -141,7 +144,7 @@ public sealed class CombinedPointWrites
             if (command.Claim is { } claim)
             {
                 // Committed with the write, as in the other strategies: a replay never returns a rolled-back write.
-                completions.Append($"UPDATE idempotency_keys SET status = 'completed', status_code = 200, response = @r{n}, completed_at = UTC_TIMESTAMP(6) WHERE idem_key = @k{n} AND owner = @o{n} AND status = 'pending';");
+                completions.Append($"UPDATE idempotency_keys SET status = 'completed', status_code = 200, response = @r{n}, completed_at = {_sql.Now} WHERE idem_key = @k{n} AND owner = @o{n} AND status = 'pending';");
                 parameters.Add($"r{n}", ApiJson.Success(results[n]));
                 parameters.Add($"k{n}", claim.Key);
                 parameters.Add($"o{n}", claim.Owner);
@@ -169,7 +172,7 @@ public sealed class CombinedPointWrites
     }
 
     /// <summary>Locks the batch's pending idempotency claims for the transaction and returns those still owned by their request.</summary>
-    private static async Task<HashSet<string>> LockClaimsAsync(MySqlConnection connection, MySqlTransaction transaction, LockBatch<CombinedWrite, PointWriteDto> batch, CancellationToken cancellationToken)
+    private async Task<HashSet<string>> LockClaimsAsync(DbConnection connection, DbTransaction transaction, LockBatch<CombinedWrite, PointWriteDto> batch, CancellationToken cancellationToken)
     {
         var keys = batch.Where(w => w.Command.Claim is not null).Select(w => w.Command.Claim!.Key).ToList();
         if (keys.Count == 0)
@@ -178,7 +181,7 @@ public sealed class CombinedPointWrites
         }
 
         var rows = await connection.QueryAsync<(string Key, string Owner)>(new CommandDefinition(
-            "SELECT idem_key, owner FROM idempotency_keys WHERE idem_key IN @keys AND status = 'pending' FOR UPDATE",
+            $"SELECT idem_key, owner FROM idempotency_keys WHERE idem_key {_sql.InList("keys")} AND status = 'pending' FOR UPDATE",
             new { keys }, transaction, cancellationToken: cancellationToken));
         return [.. rows.Select(r => r.Key + "\n" + r.Owner)];
     }

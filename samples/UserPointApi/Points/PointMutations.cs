@@ -1,7 +1,7 @@
+using System.Data.Common;
 using DualLock;
 using Dapper;
 using Microsoft.Extensions.Options;
-using MySqlConnector;
 using UserPointApi.Api;
 using UserPointApi.Data;
 using UserPointApi.Idempotency;
@@ -13,11 +13,11 @@ namespace UserPointApi.Points;
 /// transaction stage, or <see cref="PointService"/> for strategies without one): the balance
 /// change, its ledger entry and the idempotency completion commit or roll back together.
 /// </summary>
-public sealed class PointMutations(IOptions<PointOptions> pointOptions, IdempotencyStore idempotency, TimeProvider timeProvider)
+public sealed class PointMutations(IOptions<PointOptions> pointOptions, IdempotencyStore idempotency, TimeProvider timeProvider, Database database)
 {
     private readonly PointOptions _limits = pointOptions.Value;
 
-    public async Task<PointWriteDto> RunAsync(MySqlConnection connection, MySqlTransaction transaction, PointCommand command, WriteMode mode, TimeSpan raceWindow, CancellationToken cancellationToken)
+    public async Task<PointWriteDto> RunAsync(DbConnection connection, DbTransaction transaction, PointCommand command, WriteMode mode, TimeSpan raceWindow, CancellationToken cancellationToken)
     {
         var entryId = Ids.New();
         long delta;
@@ -52,12 +52,12 @@ public sealed class PointMutations(IOptions<PointOptions> pointOptions, Idempote
         return result;
     }
 
-    private async Task<PointRow> ApplyReadModifyWriteAsync(MySqlConnection connection, MySqlTransaction transaction, LedgerEntry ledger, WriteMode mode, TimeSpan raceWindow, CancellationToken cancellationToken)
+    private async Task<PointRow> ApplyReadModifyWriteAsync(DbConnection connection, DbTransaction transaction, LedgerEntry ledger, WriteMode mode, TimeSpan raceWindow, CancellationToken cancellationToken)
     {
         // A plain read: under a lock it is the latest committed balance; without one it is the race the negative controls show.
         // The server's clock comes with it (the write's timestamp), so the read is one round trip.
         var point = await connection.QuerySingleOrDefaultAsync<PointRow>(new CommandDefinition(
-            "SELECT id, user_id, amount, version, created_at, updated_at, UTC_TIMESTAMP(6) AS read_at FROM user_points WHERE user_id = @userId",
+            $"SELECT id, user_id, amount, version, created_at, updated_at, {database.Sql.Now} AS read_at FROM user_points WHERE user_id = @userId",
             new { ledger.UserId }, transaction, cancellationToken: cancellationToken))
             ?? throw NotFound();
         var balance = point.Amount + ledger.Delta;
@@ -87,12 +87,12 @@ public sealed class PointMutations(IOptions<PointOptions> pointOptions, Idempote
         return point;
     }
 
-    private async Task<PointRow> ApplyAtomicAsync(MySqlConnection connection, MySqlTransaction transaction, LedgerEntry ledger, TimeSpan raceWindow, CancellationToken cancellationToken)
+    private async Task<PointRow> ApplyAtomicAsync(DbConnection connection, DbTransaction transaction, LedgerEntry ledger, TimeSpan raceWindow, CancellationToken cancellationToken)
     {
         // One round trip: the conditional update, the row after it with the update's row count, and the ledger entry
         // copied from that row. When the update matched nothing the work throws and the rollback removes the entry.
         var point = await connection.QuerySingleOrDefaultAsync<PointRow>(new CommandDefinition(
-            """
+            database.Sql.IsPostgres ? PostgresAtomicUpdate : """
             UPDATE user_points SET amount = amount + @delta, version = version + 1, updated_at = UTC_TIMESTAMP(6)
             WHERE user_id = @userId AND amount + @delta BETWEEN 0 AND @max;
             SELECT id, user_id, amount, version, created_at, updated_at, ROW_COUNT() AS updated FROM user_points WHERE user_id = @userId;
@@ -118,6 +118,21 @@ public sealed class PointMutations(IOptions<PointOptions> pointOptions, Idempote
         return point;
     }
 
+    // PostgreSQL has no ROW_COUNT(): the update returns its row (updated = 1), else the unchanged row is read (updated = 0),
+    // both in the first statement; the ledger insert is a second statement, so it sees the updated row.
+    private const string PostgresAtomicUpdate =
+        """
+        WITH u AS (
+          UPDATE user_points SET amount = amount + @delta, version = version + 1, updated_at = statement_timestamp()
+          WHERE user_id = @userId AND amount + @delta BETWEEN 0 AND @max
+          RETURNING id, user_id, amount, version, created_at, updated_at)
+        SELECT id, user_id, amount, version, created_at, updated_at, 1 AS updated FROM u
+        UNION ALL
+        SELECT id, user_id, amount, version, created_at, updated_at, 0 FROM user_points WHERE user_id = @userId AND NOT EXISTS (SELECT 1 FROM u);
+        INSERT INTO point_ledger (id, user_id, type, amount, balance_after, created_at, refund_of)
+        SELECT @entryId, user_id, @type, @delta, amount, updated_at, @refundOf FROM user_points WHERE user_id = @userId;
+        """;
+
     private const string LedgerInsertValues =
         """
         INSERT INTO point_ledger (id, user_id, type, amount, balance_after, created_at, refund_of)
@@ -125,7 +140,7 @@ public sealed class PointMutations(IOptions<PointOptions> pointOptions, Idempote
         """;
 
     /// <summary>Marks a use as refunded by <paramref name="entryId"/> (at most once) and returns the amount to give back.</summary>
-    private static async Task<long> ClaimRefundAsync(MySqlConnection connection, MySqlTransaction transaction, string userId, string transactionId, string entryId, CancellationToken cancellationToken)
+    private static async Task<long> ClaimRefundAsync(DbConnection connection, DbTransaction transaction, string userId, string transactionId, string entryId, CancellationToken cancellationToken)
     {
         var claimed = await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE point_ledger SET refunded_by = @entryId WHERE id = @transactionId AND user_id = @userId AND type = 'use' AND refunded_by IS NULL",

@@ -1,6 +1,6 @@
+using System.Data.Common;
 using DualLock;
 using Microsoft.Extensions.Options;
-using MySqlConnector;
 using UserPointApi.Api;
 using UserPointApi.Data;
 using UserPointApi.Locking;
@@ -102,4 +102,4 @@ internal sealed class WriteProgress
 }
 
 /// <summary>An open connection and transaction owned by someone else.</summary>
-public sealed record OpenTransaction(MySqlConnection Connection, MySqlTransaction Transaction);
+public sealed record OpenTransaction(DbConnection Connection, DbTransaction Transaction);

@@ -27,7 +27,7 @@ public sealed class PointTransfers(
         {
             return await RunAsync(command, progress, cancellationToken);
         }
-        catch (DualLock.MySql.MySqlRowNotFoundException)
+        catch (Exception ex) when (ex is DualLock.MySql.MySqlRowNotFoundException or DualLock.PostgreSql.PostgresRowNotFoundException)
         {
             // The row lock found fewer rows than keys before the work ran: say which user is missing.
             throw await MissingUserAsync(command, cancellationToken);

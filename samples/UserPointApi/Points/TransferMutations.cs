@@ -1,7 +1,7 @@
+using System.Data.Common;
 using DualLock;
 using Dapper;
 using Microsoft.Extensions.Options;
-using MySqlConnector;
 using UserPointApi.Api;
 using UserPointApi.Data;
 using UserPointApi.Idempotency;
@@ -14,12 +14,12 @@ namespace UserPointApi.Points;
 /// roll back together, so each user's ledger still sums to its balance. Rows are always updated lower user id
 /// first, the order every lock stage and the row lock use, so two opposite transfers cannot deadlock in the database.
 /// </summary>
-public sealed class TransferMutations(IOptions<PointOptions> pointOptions, IdempotencyStore idempotency, TimeProvider timeProvider)
+public sealed class TransferMutations(IOptions<PointOptions> pointOptions, IdempotencyStore idempotency, TimeProvider timeProvider, Database database)
 {
     private const string PointColumns = "id, user_id, amount, version, created_at, updated_at";
     private readonly PointOptions _limits = pointOptions.Value;
 
-    public async Task<TransferDto> RunAsync(MySqlConnection connection, MySqlTransaction transaction, TransferCommand command, WriteMode mode, TimeSpan raceWindow, CancellationToken cancellationToken)
+    public async Task<TransferDto> RunAsync(DbConnection connection, DbTransaction transaction, TransferCommand command, WriteMode mode, TimeSpan raceWindow, CancellationToken cancellationToken)
     {
         var ids = new EntryIds(Ids.New(), Ids.New());
         var result = mode == WriteMode.Atomic
@@ -35,11 +35,11 @@ public sealed class TransferMutations(IOptions<PointOptions> pointOptions, Idemp
         return result;
     }
 
-    private async Task<TransferDto> ApplyReadModifyWriteAsync(MySqlConnection connection, MySqlTransaction transaction, TransferCommand command, EntryIds ids, WriteMode mode, TimeSpan raceWindow, CancellationToken cancellationToken)
+    private async Task<TransferDto> ApplyReadModifyWriteAsync(DbConnection connection, DbTransaction transaction, TransferCommand command, EntryIds ids, WriteMode mode, TimeSpan raceWindow, CancellationToken cancellationToken)
     {
         // Both rows in one plain read (under the locks: the latest committed balances); the server's clock is the transfer's timestamp.
         var rows = (await connection.QueryAsync<PointRow>(new CommandDefinition(
-            $"SELECT {PointColumns}, UTC_TIMESTAMP(6) AS read_at FROM user_points WHERE user_id IN (@from, @to)",
+            $"SELECT {PointColumns}, {database.Sql.Now} AS read_at FROM user_points WHERE user_id IN (@from, @to)",
             new { from = command.FromUserId, to = command.ToUserId }, transaction, cancellationToken: cancellationToken))).ToList();
         var (sender, receiver) = Find(rows, command);
         var fromBalance = sender.Amount - command.Amount;
@@ -92,21 +92,29 @@ public sealed class TransferMutations(IOptions<PointOptions> pointOptions, Idemp
             new PointWriteDto(receiver.Id, receiver.UserId, toBalance, receiver.CreatedAt, now, ids.InId));
     }
 
-    private async Task<TransferDto> ApplyAtomicAsync(MySqlConnection connection, MySqlTransaction transaction, TransferCommand command, EntryIds ids, TimeSpan raceWindow, CancellationToken cancellationToken)
+    private async Task<TransferDto> ApplyAtomicAsync(DbConnection connection, DbTransaction transaction, TransferCommand command, EntryIds ids, TimeSpan raceWindow, CancellationToken cancellationToken)
     {
         // Two conditional relative updates, lower id first, each followed by its row count; then both rows and both
         // ledger entries copied from them, in one round trip. When an update matched nothing the work throws and the
         // rollback removes the other update and the entries.
         var (lower, higher) = command.Ordered;
-        const string Update =
-            """
-            UPDATE user_points SET amount = amount + @{0}Delta, version = version + 1, updated_at = UTC_TIMESTAMP(6)
-            WHERE user_id = @{0} AND amount + @{0}Delta BETWEEN 0 AND @max;
-            SELECT ROW_COUNT();
+        // PostgreSQL has no ROW_COUNT(): the update's RETURNING rows are counted instead, in the same statement.
+        var update = database.Sql.IsPostgres
+            ? """
+              WITH u AS (
+                UPDATE user_points SET amount = amount + @{0}Delta, version = version + 1, updated_at = statement_timestamp()
+                WHERE user_id = @{0} AND amount + @{0}Delta BETWEEN 0 AND @max RETURNING 1)
+              SELECT COUNT(*) FROM u;
 
-            """;
-        var sql = string.Format(System.Globalization.CultureInfo.InvariantCulture, Update, lower == command.FromUserId ? "from" : "to")
-            + string.Format(System.Globalization.CultureInfo.InvariantCulture, Update, higher == command.FromUserId ? "from" : "to")
+              """
+            : """
+              UPDATE user_points SET amount = amount + @{0}Delta, version = version + 1, updated_at = UTC_TIMESTAMP(6)
+              WHERE user_id = @{0} AND amount + @{0}Delta BETWEEN 0 AND @max;
+              SELECT ROW_COUNT();
+
+              """;
+        var sql = string.Format(System.Globalization.CultureInfo.InvariantCulture, update, lower == command.FromUserId ? "from" : "to")
+            + string.Format(System.Globalization.CultureInfo.InvariantCulture, update, higher == command.FromUserId ? "from" : "to")
             + $"""
                SELECT {PointColumns} FROM user_points WHERE user_id IN (@from, @to);
                INSERT INTO point_ledger (id, user_id, type, amount, balance_after, created_at)

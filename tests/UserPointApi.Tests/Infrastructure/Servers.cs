@@ -1,4 +1,5 @@
 using MySqlConnector;
+using Npgsql;
 
 namespace UserPointApi.Tests.Infrastructure;
 
@@ -14,6 +15,23 @@ public static class Servers
     public static string MySql => Require("ConnectionStrings__MySql");
 
     public static string Redis => Require("ConnectionStrings__Redis");
+
+    public static string Postgres => Require("ConnectionStrings__Postgres");
+
+    public static async Task<NpgsqlConnection> OpenPostgresAsync(string connectionString)
+    {
+        var connection = new NpgsqlConnection(connectionString);
+        try
+        {
+            await connection.OpenAsync();
+            return connection;
+        }
+        catch (NpgsqlException ex)
+        {
+            await connection.DisposeAsync();
+            throw Missing("ConnectionStrings__Postgres", ex.Message);
+        }
+    }
 
     public static async Task<MySqlConnection> OpenMySqlAsync(string connectionString)
     {
