@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# Packs DualLock, DualLock.Redis, DualLock.MySql, DualLock.AspNetCore, DualLock.EntityFrameworkCore and DualLock.Testing
+# Packs DualLock, DualLock.Redis, DualLock.MySql, DualLock.PostgreSql, DualLock.AspNetCore, DualLock.EntityFrameworkCore and DualLock.Testing
 # as a consumer gets them and checks them:
-#   1. pack the six into artifacts/packages with a test version (0.1.0-check.<UTC time> unless
+#   1. pack the seven into artifacts/packages with a test version (0.1.0-check.<UTC time> unless
 #      PACKAGE_CHECK_VERSION is set), a CI build (ContinuousIntegrationBuild) in its own artifacts folder;
 #   2. check each package: its own README (not the repository's), lib/net8.0 + lib/net10.0, the dependency
 #      ranges (DualLock bounded within the minor version), the .snupkg with a source-linked PDB per framework,
 #      repository URL and commit; prints each package's contents (kept in artifacts/package-check/contents.txt);
-#   3. compile every C# example of the three non-web package READMEs into the consumer, as written with its usings;
+#   3. compile every C# example of the four non-web package READMEs into the consumer, as written with its usings;
 #      restore tests/PackageConsumer from those .nupkg files through its nuget.config (a fresh packages folder:
 #      a cached package cannot stand in for the packed one; the restored .nupkg is compared byte for byte with the packed one);
 #   4. publish it trimmed with the DualLock assemblies as roots: no trim warning at all, from DualLock.* or from
 #      what the packages bring in (Dapper in DualLock.MySql brought 18);
 #   5. run it (the build, then the trimmed publish) against the real servers: it takes a lock with each
-#      registration and fails when a read-modify-write under it lost an update;
+#      registration, the MySQL and the PostgreSQL presets, and fails when a read-modify-write under it lost an
+#      update (or when the unlocked control on either database lost none);
 #   6. a new web project from the root README alone, outside the repository (none of its settings): `dotnet new web`,
 #      the README's `dotnet add package` lines (at the packed version, from the packed folder), the README's C#
 #      as Program.cs (docs/snippets/doc_pages.py program), built with warnings as errors; its ```sql run in a
@@ -33,10 +34,10 @@ version=${PACKAGE_CHECK_VERSION:-0.1.0-check.$(date -u +%Y%m%d%H%M%S)}
 packages="$root/artifacts/packages"
 work="$root/artifacts/package-check"
 consumer="$root/tests/PackageConsumer"
-ids=(DualLock DualLock.Redis DualLock.MySql DualLock.AspNetCore DualLock.EntityFrameworkCore DualLock.Testing)
+ids=(DualLock DualLock.Redis DualLock.MySql DualLock.PostgreSql DualLock.AspNetCore DualLock.EntityFrameworkCore DualLock.Testing)
 # The console consumer's packages; DualLock.AspNetCore and DualLock.EntityFrameworkCore are checked in web projects
 # of their own (steps 7 and 8), DualLock.Testing by its contents (docs/testing.md runs its example).
-consumer_ids=(DualLock DualLock.Redis DualLock.MySql)
+consumer_ids=(DualLock DualLock.Redis DualLock.MySql DualLock.PostgreSql)
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 log() { echo "package-check: $*" >&2; }
@@ -44,6 +45,7 @@ fail() { echo "package-check: FAILED: $*" >&2; exit 1; }
 
 : "${ConnectionStrings__MySql:?run eval \"\$(scripts/services.sh env)\" first}"
 : "${ConnectionStrings__Redis:?run eval \"\$(scripts/services.sh env)\" first}"
+: "${ConnectionStrings__Postgres:?run eval \"\$(scripts/services.sh env)\" first}"
 
 rm -rf "$packages" "$work"
 mkdir -p "$packages" "$work"
@@ -204,7 +206,9 @@ for id in "${consumer_ids[@]}"; do
   [ -f "$restored" ] || fail "$id $version was not restored into $cache (restored from somewhere else?)"
   cmp -s "$restored" "$packages/$id.$version.nupkg" || fail "$id: the restored package is not the one packed"
 done
-grep -q '"DualLock.MySql/' "$work/consumer/obj/PackageConsumer/project.assets.json" || fail "the consumer's assets do not list DualLock.MySql"
+for id in DualLock.MySql DualLock.PostgreSql; do
+  grep -q "\"$id/" "$work/consumer/obj/PackageConsumer/project.assets.json" || fail "the consumer's assets do not list $id"
+done
 grep -q '"type": "project"' "$work/consumer/obj/PackageConsumer/project.assets.json" && fail "the consumer references a project, not the packages"
 
 log "publishing it trimmed (trim analysis of DualLock.*)"

@@ -1,5 +1,5 @@
 // Takes a lock with each one-line registration (preset) the packages offer, against the real servers, from the
-// packed .nupkg files. Exit code 0 when every strategy kept a read-modify-write exact (and the unlocked
+// packed .nupkg files (the PostgreSQL presets in PostgresChecks.cs). Exit code 0 when every strategy kept a read-modify-write exact (and the unlocked
 // control lost updates), 1 otherwise.
 using DualLock;
 using DualLock.MySql;
@@ -8,6 +8,7 @@ using MySqlConnector;
 
 var mySql = Required("ConnectionStrings__MySql");
 var redis = Required("ConnectionStrings__Redis");
+var postgres = Required("ConnectionStrings__Postgres");
 const string Table = "package_consumer_balances";
 
 // One preset per strategy, each resolved as a keyed ILockStrategy.
@@ -110,6 +111,8 @@ foreach (var (name, locks, expectTokens) in strategies)
     Console.WriteLine($"{(ok ? "ok" : "FAILED")}: optimistic: {stored} of {Callers} increments stored");
     failures += ok ? 0 : 1;
 }
+
+failures += await PostgresChecks.RunAsync(postgres, redis);
 
 Console.WriteLine(failures == 0 ? "package consumer: every strategy exact" : $"package consumer: {failures} strategies FAILED");
 return failures == 0 ? 0 : 1;
