@@ -1,4 +1,5 @@
 using System.Net;
+using Npgsql;
 using UserPointApi.Tests.Infrastructure;
 
 namespace UserPointApi.Tests;
@@ -93,6 +94,37 @@ public sealed class PostgresTests(PostgresDatabaseFixture fixture) : IClassFixtu
         Assert.Equal(60, await client.BalanceAsync(from));
         Assert.Equal(40, await client.BalanceAsync(to));
         Assert.Equal(60, await fixture.Database.ScalarAsync("SELECT amount FROM user_points WHERE user_id = @u", ("@u", from)));
+    }
+
+    [Theory]
+    [InlineData("pessimistic")]
+    [InlineData("dual")]
+    public async Task Postgres_DatabaseDown_Is503WithRetryAfter_NotA500_AndLosesNothing(string strategy)
+    {
+        var target = new NpgsqlConnectionStringBuilder(fixture.Database.ConnectionString);
+        await using var postgres = new TcpProxy(target.Host!, target.Port);
+        var viaProxy = new NpgsqlConnectionStringBuilder(fixture.Database.ConnectionString) { Host = "127.0.0.1", Port = postgres.Port, Timeout = 2 }.ConnectionString;
+        var settings = new Dictionary<string, string>(fixture.Database.Settings) { ["ConnectionStrings__Postgres"] = viaProxy, ["Locking__Strategy"] = strategy };
+        await using var api = await ApiProcess.StartAsync(DeadMySql, settings);
+        var client = new ApiClient(ApiFixture.Http, api.Url);
+        var userId = await client.CreateUserAsync();
+        Assert.Equal(HttpStatusCode.OK, (await client.ChargeAsync(userId, 500)).Status);
+        var before = await SnapshotAsync(userId);
+
+        postgres.Cut();
+        var charge = await client.ChargeAsync(userId, 1);
+        var use = await client.SendAsync(HttpMethod.Post, $"/api/v1/user-points/{userId}/use", "{\"amount\":1}");
+        var read = await client.SendAsync(HttpMethod.Get, $"/api/v1/user-points/{userId}");
+        var create = await client.SendAsync(HttpMethod.Post, "/api/v1/users");
+
+        foreach (var response in new[] { charge, use, read, create })
+        {
+            Assert.True(response.Status == HttpStatusCode.ServiceUnavailable, $"{strategy}: {(int)response.Status} {response.Body}\n{api.Output}");
+            Assert.Contains(response.Code, new[] { "G_DATABASE_UNAVAILABLE", "LOCK_UNAVAILABLE" });
+            Assert.NotNull(response.Headers.RetryAfter);
+        }
+
+        Assert.Equal(before, await SnapshotAsync(userId));
     }
 
     [Fact]
