@@ -117,6 +117,35 @@ public sealed class PostgresAdvisoryLockTests
         Assert.True(await Pipeline("probe").TryExecuteAsync(key, (_, _) => ValueTask.CompletedTask, TimeSpan.Zero, Ct));
     }
 
+    /// <summary>A set tries every key; one held elsewhere makes the whole set not acquired, and the keys it did take are let go.</summary>
+    [Fact]
+    public async Task KeySet_OneKeyHeldElsewhere_NotAcquiredAndTheOtherKeysAreNotKept()
+    {
+        var held = NewKey();
+        var free = NewKey();
+        await using var holder = await Holder.StartAsync(Pipeline("first"), held);
+
+        var acquired = await Pipeline("set").TryExecuteAsync(new[] { free, held }, (_, _) => ValueTask.CompletedTask, TimeSpan.Zero, Ct);
+
+        Assert.False(acquired);
+        Assert.Equal(0, await AdvisoryLocksAsync(free, granted: true));
+        Assert.True(await Pipeline("probe").TryExecuteAsync(free, (_, _) => ValueTask.CompletedTask, TimeSpan.Zero, Ct));
+    }
+
+    /// <summary>The namespace is part of the id: the same key in two namespaces is two locks.</summary>
+    [Fact]
+    public async Task SameKey_OtherNamespace_DoesNotBlock()
+    {
+        var key = NewKey();
+        await using var holder = await Holder.StartAsync(Pipeline("first"), key);
+        var other = new LockPipelineBuilder { Name = "other-app" }
+            .AddPostgresTransaction(Servers.Postgres)
+            .AddPostgresAdvisoryLock(o => o.Namespace = "another-app")
+            .Build();
+
+        Assert.True(await other.TryExecuteAsync(key, (_, _) => ValueTask.CompletedTask, TimeSpan.Zero, Ct));
+    }
+
     /// <summary>Advisory locks on the key's 64-bit id in this database (a bigint key is classid = high half, objid = low half, objsubid = 1).</summary>
     private static async Task<long> AdvisoryLocksAsync(LockKey key, bool granted)
     {

@@ -105,6 +105,28 @@ public sealed class PostgresRowLockTests
         Assert.Equal(1, await table.ValueAsync("a"));
     }
 
+    [Fact]
+    public async Task ExecuteAsync_KeySetWithOneMissingRow_ThrowsRowNotFoundAndWritesNothing()
+    {
+        await using var table = await PostgresTestTable.CreateAsync("a", "b");
+        var workRan = false;
+
+        await Assert.ThrowsAsync<PostgresRowNotFoundException>(async () =>
+            await RowLockPipeline(table.Name, TimeSpan.FromSeconds(1)).ExecuteAsync(
+                new[] { new LockKey("counter", "a"), new LockKey("counter", "b"), new LockKey("counter", "c") },
+                (_, _) =>
+                {
+                    workRan = true;
+                    return ValueTask.CompletedTask;
+                },
+                cancellationToken: Ct));
+
+        Assert.False(workRan);
+
+        // The rows that were found were locked by the refused transaction; its rollback let them go.
+        Assert.Null(await ProbeNoWaitAsync(table.Name));
+    }
+
     /// <summary>Tries to lock row 'a' from a session of its own; null when it could, else the SQLSTATE.</summary>
     private static async Task<string?> ProbeNoWaitAsync(string table)
     {
