@@ -50,6 +50,16 @@ internal static class HttpCommand
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
         var results = new List<HttpResult>();
         var checks = new List<HttpTargetCheck>();
+        var counters = new List<CounterFigure>();
+        var output = Path.IsPathRooted(options.OutputDirectory) ? options.OutputDirectory : Path.Combine(root, options.OutputDirectory);
+        var tool = DualLockCounters.ToolPath(root);
+        if (options.Counters && !File.Exists(tool))
+        {
+            Console.Error.WriteLine($"--counters needs {tool} (benchmarks/http.sh --counters installs it).");
+            return 2;
+        }
+
+        Directory.CreateDirectory(output);
         var usersFile = Path.Combine(Path.GetTempPath(), $"duallock-http-users-{Environment.ProcessId}.txt");
         try
         {
@@ -57,7 +67,8 @@ internal static class HttpCommand
             {
                 foreach (var target in HttpTarget.For(options))
                 {
-                    checks.Add(await MeasureAsync(target, run, options, mySql, redis, target.Minimal ? minimalDll : sampleDll, script, usersFile, http, results, cancel.Token));
+                    var sample = new Measured(results, counters, options.Counters && !target.Minimal ? tool : null, output);
+                    checks.Add(await MeasureAsync(target, run, options, mySql, redis, target.Minimal ? minimalDll : sampleDll, script, usersFile, http, sample, cancel.Token));
                 }
             }
         }
@@ -66,18 +77,22 @@ internal static class HttpCommand
             File.Delete(usersFile);
         }
 
-        var output = Path.IsPathRooted(options.OutputDirectory) ? options.OutputDirectory : Path.Combine(root, options.OutputDirectory);
         var medians = HttpReport.Medians(results);
         HttpReport.Print(medians);
         await HttpReport.WriteAsync(output, options, environment, results, medians, checks);
         Console.WriteLine($"Wrote {Path.Combine(output, "http.md")} and http.json");
+        if (options.Counters)
+        {
+            await HttpReport.WriteCountersAsync(output, environment, counters);
+            Console.WriteLine($"Wrote {Path.Combine(output, "counters.md")} (dotnet-counters files: counters-*.csv)");
+        }
 
         var failed = results.Any(r => r.Non2xx > 0 || r.SocketErrors > 0) || checks.Any(c => (c.Lost && !c.MayLoseUpdates) || c.Phantom);
         return failed ? 1 : 0;
     }
 
     private static async Task<HttpTargetCheck> MeasureAsync(
-        HttpTarget target, int run, HttpOptions options, string mySql, string redis, string dll, string script, string usersFile, HttpClient http, List<HttpResult> results, CancellationToken cancellationToken)
+        HttpTarget target, int run, HttpOptions options, string mySql, string redis, string dll, string script, string usersFile, HttpClient http, Measured sample, CancellationToken cancellationToken)
     {
         await using var database = await FreshDatabase.CreateAsync(mySql, target.Name.Replace('-', '_'), cancellationToken);
         var env = target.Minimal
@@ -113,9 +128,16 @@ internal static class HttpCommand
                 wrkRuns++;
             }
 
+            var csv = Path.Combine(sample.Output, $"counters-{target.Name}-{scenario}-run{run}.csv");
+            using var collector = sample.CountersTool is null ? null : DualLockCounters.Start(sample.CountersTool, pids[0], options.Duration, csv);
             var cpuBefore = pids.Sum(ProcessCpu.Seconds);
             var w = await Wrk.RunAllAsync(instance.Urls, script, usersFile, scenario, options.Duration, options.Connections, cancellationToken);
             var serverCpu = pids.Sum(ProcessCpu.Seconds) - cpuBefore;
+            if (collector is not null)
+            {
+                sample.Counters.AddRange(await DualLockCounters.FinishAsync(collector, options.Duration, csv, target.Name, scenario, run));
+            }
+
             acknowledged += w.Acknowledged;
             wrkRuns++;
             var seconds = w.DurationUs / 1e6;
@@ -136,7 +158,7 @@ internal static class HttpCommand
                 ServerCores = serverCpu / seconds,
                 WrkCores = w.CpuSeconds / seconds,
             };
-            results.Add(result);
+            sample.Results.Add(result);
             Console.WriteLine(HttpReport.Line(result));
         }
 
@@ -164,4 +186,7 @@ internal static class HttpCommand
         Console.WriteLine($"  {target.Name}: stored {stored} vs acknowledged {acknowledged}: {check.Verdict}");
         return check;
     }
+
+    /// <summary>Where one target's measurements go: the results, the counter figures, and the dotnet-counters tool when collecting.</summary>
+    private sealed record Measured(List<HttpResult> Results, List<CounterFigure> Counters, string? CountersTool, string Output);
 }

@@ -25,9 +25,12 @@ internal sealed record HttpOptions
     /// <summary>Reads statement counts (performance_schema) and Redis command counts: only meaningful on private servers nobody else uses.</summary>
     public bool ServerStats { get; init; }
 
+    /// <summary>Collects the DualLock meter of the first instance with dotnet-counters during each measured window (<see cref="DualLockCounters"/>).</summary>
+    public bool Counters { get; init; }
+
     public string OutputDirectory { get; init; } = Path.Combine("benchmarks", "results");
 
-    public const string Usage = "http options: --strategies none,atomic,pessimistic,distributed,dual --duration 8s --warmup 2s --connections 32 --users 1000 --runs N --instances N --server-stats --out dir";
+    public const string Usage = "http options: --strategies none,atomic,pessimistic,distributed,dual --duration 8s --warmup 2s --connections 32 --users 1000 --runs N --instances N --server-stats --counters --out dir";
 
     public static HttpOptions Parse(string[] args)
     {
@@ -46,6 +49,7 @@ internal sealed record HttpOptions
                 "--runs" => options with { Runs = (int)Number(name, Value(), 1, 20) },
                 "--instances" => options with { Instances = (int)Number(name, Value(), 1, 4) },
                 "--server-stats" => options with { ServerStats = true },
+                "--counters" => options with { Counters = true },
                 "--out" => options with { OutputDirectory = Value() },
                 _ => throw new ArgumentException($"Unknown option '{name}'. {Usage}"),
             };

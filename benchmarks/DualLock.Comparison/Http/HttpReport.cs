@@ -123,6 +123,29 @@ internal static class HttpReport
         await File.WriteAllTextAsync(Path.Combine(directory, "http.md"), md.ToString());
     }
 
+    /// <summary>counters.md: per target, scenario and run, each DualLock instrument's p50 and p95 (medians over the window's seconds).</summary>
+    public static async Task WriteCountersAsync(string directory, string environment, IReadOnlyList<CounterFigure> figures)
+    {
+        var md = new StringBuilder();
+        md.AppendLine("# The DualLock meter during the HTTP side by side (`--counters`)");
+        md.AppendLine();
+        md.AppendLine(Invariant, $"{environment}. dotnet-counters on the first instance, one sample per second over the measured window; each figure is the median over those seconds of that second's p50 or p95, in ms. Collecting adds a listener to the instance: compare these rows with each other, not the req/s of this run with a run without `--counters`.");
+        md.AppendLine();
+        md.AppendLine("| target | scenario | run | instrument and tags | p50 ms | p95 ms | seconds |");
+        md.AppendLine("|---|---|---:|---|---:|---:|---:|");
+        foreach (var f in figures)
+        {
+            md.AppendLine(Invariant, $"| {f.Target} | {f.Scenario} | {f.Run} | `{f.Instrument}` | {f.P50Ms:0.000} | {f.P95Ms:0.000} | {f.Samples} |");
+        }
+
+        if (figures.Count == 0)
+        {
+            md.AppendLine("| (no DualLock histogram was reported: a target without a lock, or the collection missed the window) | | | | | | |");
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(directory, "counters.md"), md.ToString());
+    }
+
     private static IEnumerable<string> RatioLines(IReadOnlyList<HttpResult> medians)
     {
         foreach (var (name, of, over, target) in Ratios())
@@ -147,5 +170,5 @@ internal static class HttpReport
     }
 
     private static string Describe(HttpOptions o)
-        => string.Create(Invariant, $"benchmarks/http.sh --strategies {string.Join(',', o.Strategies)} --duration {o.Duration.TotalSeconds}s --warmup {o.WarmUp.TotalSeconds}s --connections {o.Connections} --users {o.Users} --runs {o.Runs}{(o.Instances == 1 ? "" : $" --instances {o.Instances}")}{(o.ServerStats ? " --server-stats" : "")}");
+        => string.Create(Invariant, $"benchmarks/http.sh --strategies {string.Join(',', o.Strategies)} --duration {o.Duration.TotalSeconds}s --warmup {o.WarmUp.TotalSeconds}s --connections {o.Connections} --users {o.Users} --runs {o.Runs}{(o.Instances == 1 ? "" : $" --instances {o.Instances}")}{(o.ServerStats ? " --server-stats" : "")}{(o.Counters ? " --counters" : "")}");
 }
