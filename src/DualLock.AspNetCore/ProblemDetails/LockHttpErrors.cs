@@ -1,5 +1,5 @@
+using System.Data.Common;
 using System.Net.Sockets;
-using DualLock.MySql;
 using MySqlConnector;
 using StackExchange.Redis;
 
@@ -24,13 +24,21 @@ public static class LockHttpErrors
             new(503, LockErrorCodes.Unavailable, "The lock service is unavailable; " + NothingChanged, 2, LockWriteOutcome.NotApplied)),
         (static e => e is LockCommitOutcomeUnknownException,
             new(503, LockErrorCodes.OutcomeUnknown, "The connection was lost while the write was committing: it may or may not have been applied. Find out before retrying.", 2, LockWriteOutcome.Unknown)),
-        (static e => e is MySqlRowNotFoundException,
+        (static e => e is LockRowNotFoundException, // MySQL's and PostgreSQL's
+
             new(404, LockErrorCodes.RowNotFound, "No row exists for the locked key; " + NothingChanged, null, LockWriteOutcome.NotApplied)),
         (static e => e is LockException, // LockConflictException, and any other lock failure
             new(503, LockErrorCodes.Timeout, "The write kept conflicting or the lock failed; " + NothingChanged, 1, LockWriteOutcome.NotApplied)),
         (static e => e is MySqlException { ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout },
             new(503, LockErrorCodes.Timeout, "The database lock was not acquired in time; " + NothingChanged, 1, LockWriteOutcome.NotApplied)),
         (static e => e is MySqlException mySql && IsUnavailable(mySql),
+            new(503, LockErrorCodes.DatabaseUnavailable, "The database is unavailable; " + NothingChanged, 2, LockWriteOutcome.NotApplied)),
+
+        // Any other ADO.NET provider (Npgsql for PostgreSQL: no reference needed) by its SQLSTATE and IsTransient:
+        // 55P03 lock_not_available, 40P01 deadlock, 40001 serialization failure; a transient failure is the server gone.
+        (static e => e is DbException { SqlState: "55P03" or "40P01" or "40001" },
+            new(503, LockErrorCodes.Timeout, "The database lock was not acquired in time; " + NothingChanged, 1, LockWriteOutcome.NotApplied)),
+        (static e => e is DbException db && IsUnavailable(db),
             new(503, LockErrorCodes.DatabaseUnavailable, "The database is unavailable; " + NothingChanged, 2, LockWriteOutcome.NotApplied)),
         (static e => e is RedisException,
             new(503, LockErrorCodes.Unavailable, "Redis is unavailable; " + NothingChanged, 2, LockWriteOutcome.NotApplied)),
@@ -52,6 +60,15 @@ public static class LockHttpErrors
 
         return null;
     }
+
+    /// <summary>
+    /// Another provider's connection broke: transient by its own account, a socket or I/O failure underneath, or SQLSTATE
+    /// class 08 (connection exception) or 57P (operator intervention: the server shutting down or the session terminated).
+    /// </summary>
+    private static bool IsUnavailable(DbException ex)
+        => ex.IsTransient
+           || ex.InnerException is SocketException or IOException or TimeoutException
+           || ex.SqlState is { Length: 5 } state && (state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("57P", StringComparison.Ordinal));
 
     /// <summary>The database connection broke or the server is going away, as opposed to an answer about the statement.</summary>
     private static bool IsUnavailable(MySqlException ex)

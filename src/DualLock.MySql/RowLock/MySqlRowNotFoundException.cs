@@ -4,7 +4,7 @@ namespace DualLock.MySql;
 /// The row lock stage found no row for the key, so there was nothing to lock. Not a timeout: retrying
 /// will not help until the row exists. The transaction was rolled back.
 /// </summary>
-public sealed class MySqlRowNotFoundException : LockException
+public sealed class MySqlRowNotFoundException : LockRowNotFoundException
 {
     /// <summary>Initializes a new instance of the <see cref="MySqlRowNotFoundException"/> class.</summary>
     /// <param name="resource">The resource type of the key.</param>
@@ -17,11 +17,7 @@ public sealed class MySqlRowNotFoundException : LockException
             resource,
             stage,
             elapsed,
-            null)
+            target)
     {
-        Target = target;
     }
-
-    /// <summary>Gets where the row was looked for (table and key column, or "the configured statement").</summary>
-    public string Target { get; }
 }

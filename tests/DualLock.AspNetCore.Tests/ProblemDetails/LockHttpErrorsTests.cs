@@ -1,6 +1,8 @@
 using System.Net.Sockets;
 using DualLock.MySql;
+using DualLock.PostgreSql;
 using MySqlConnector;
+using Npgsql;
 using StackExchange.Redis;
 
 namespace DualLock.AspNetCore.Tests.ProblemDetails;
@@ -21,6 +23,12 @@ public sealed class LockHttpErrorsTests
         MySqlConnectionLost,
         MySqlServerShutdown,
         Redis,
+        PostgresRowNotFound,
+        PostgresLockNotAvailable,
+        PostgresDeadlock,
+        PostgresSerializationFailure,
+        PostgresAdminShutdown,
+        PostgresConnectionLost,
     }
 
     [Theory]
@@ -35,6 +43,12 @@ public sealed class LockHttpErrorsTests
     [InlineData(Row.MySqlConnectionLost, 503, "G_DATABASE_UNAVAILABLE", 2, LockWriteOutcome.NotApplied)]
     [InlineData(Row.MySqlServerShutdown, 503, "G_DATABASE_UNAVAILABLE", 2, LockWriteOutcome.NotApplied)]
     [InlineData(Row.Redis, 503, "LOCK_UNAVAILABLE", 2, LockWriteOutcome.NotApplied)]
+    [InlineData(Row.PostgresRowNotFound, 404, "LOCK_ROW_NOT_FOUND", null, LockWriteOutcome.NotApplied)]
+    [InlineData(Row.PostgresLockNotAvailable, 503, "LOCK_TIMEOUT", 1, LockWriteOutcome.NotApplied)]
+    [InlineData(Row.PostgresDeadlock, 503, "LOCK_TIMEOUT", 1, LockWriteOutcome.NotApplied)]
+    [InlineData(Row.PostgresSerializationFailure, 503, "LOCK_TIMEOUT", 1, LockWriteOutcome.NotApplied)]
+    [InlineData(Row.PostgresAdminShutdown, 503, "G_DATABASE_UNAVAILABLE", 2, LockWriteOutcome.NotApplied)]
+    [InlineData(Row.PostgresConnectionLost, 503, "G_DATABASE_UNAVAILABLE", 2, LockWriteOutcome.NotApplied)]
     public void Find_EachRowOfTheFailuresTable_AnswersItsStatusCodeAndRetryAfter(Row row, int status, string code, int? retryAfter, LockWriteOutcome outcome)
     {
         var error = LockHttpErrors.Find(Exception(row));
@@ -59,7 +73,11 @@ public sealed class LockHttpErrorsTests
         Assert.Null(LockHttpErrors.Find(new InvalidOperationException("a bug")));
         Assert.Null(LockHttpErrors.Find(ExceptionFactory.MySql(MySqlErrorCode.DuplicateKeyEntry))); // an answer about the statement
         Assert.Null(LockHttpErrors.Find(new OptimisticConflictException())); // the work's own signal, not a lock failure
+        Assert.Null(LockHttpErrors.Find(Postgres("23505"))); // unique_violation: an answer about the statement
+        Assert.Null(LockHttpErrors.Find(Postgres("22P02"))); // invalid_text_representation
     }
+
+    private static PostgresException Postgres(string sqlState) => new("injected", "ERROR", "ERROR", sqlState);
 
     private static Exception Exception(Row row) => row switch
     {
@@ -74,6 +92,12 @@ public sealed class LockHttpErrorsTests
         Row.MySqlConnectionLost => ExceptionFactory.MySql(MySqlErrorCode.UnableToConnectToHost, new SocketException()),
         Row.MySqlServerShutdown => ExceptionFactory.MySql(MySqlErrorCode.ServerShutdown),
         Row.Redis => new RedisConnectionException(ConnectionFailureType.SocketFailure, "refused"),
+        Row.PostgresRowNotFound => new PostgresRowNotFoundException("user-point", "postgres-row-lock", TimeSpan.Zero, "\"user_points\".\"user_id\""),
+        Row.PostgresLockNotAvailable => Postgres("55P03"),
+        Row.PostgresDeadlock => Postgres("40P01"),
+        Row.PostgresSerializationFailure => Postgres("40001"),
+        Row.PostgresAdminShutdown => Postgres("57P01"),
+        Row.PostgresConnectionLost => new NpgsqlException("Exception while reading from stream", new SocketException()),
         _ => throw new ArgumentOutOfRangeException(nameof(row)),
     };
 }
