@@ -57,6 +57,10 @@ conf_dir=$(echo "$configuration" | tr '[:upper:]' '[:lower:]')
 check "benchmark dry job (InProcessBenchmarks.DualLockInProcess)" \
   dotnet "$bin/DualLock.Benchmarks/$conf_dir/DualLock.Benchmarks.dll" --filter '*InProcessBenchmarks.DualLockInProcess*' --job Dry --artifacts "$results/benchmark-dry"
 
+# Every relative link of the Markdown pages names a file that exists and, with #anchor, a heading of that page.
+check "doc links (scripts/check-links.py: relative links and anchors of every Markdown page)" \
+  python3 scripts/check-links.py
+
 # Every page of README.md, src/*/README.md and docs/**/*.md compiled as one program (docs/snippets/README.md);
 # its tables created by its own sql; README.md and docs/getting-started.md run once against the servers.
 check "doc pages (scripts/doc-snippets.sh: each page's C# compiles as one program, its sql runs, README and getting-started take a dual lock)" \
