@@ -28,6 +28,12 @@ if (args.Length > 0 && args[0] == "uncontended")
     return await InterleavedUncontendedHarness.RunAsync(args[1..]);
 }
 
+// `charges ...` runs the uncontended charges (MySqlChargeBenchmarks) interleaved, ratios to the row lock alone within each round.
+if (args.Length > 0 && args[0] == "charges")
+{
+    return await InterleavedChargeHarness.RunAsync(args[1..]);
+}
+
 // Quick by default (the whole suite fits in 15 minutes on 2 cores); --full for BenchmarkDotNet's
 // default job; an explicit --job (e.g. Dry, used by test.sh so benchmarks cannot rot) wins.
 var full = args.Contains("--full");
