@@ -36,6 +36,12 @@ public sealed partial class LockPipeline
             while (acquiredCount < _stages.Length)
             {
                 var stage = _stages[acquiredCount];
+                if (acquiredCount == _enforcesFencingAt)
+                {
+                    // Checked before the fenced transaction opens: nothing is written, and the outer locks are released below.
+                    RequireEveryKeyFenced(context, held, acquiredCount);
+                }
+
                 var remaining = waitTimeout - _timeProvider.GetElapsedTime(start);
                 LockStageHandle? handle;
                 try

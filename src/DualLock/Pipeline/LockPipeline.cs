@@ -28,6 +28,7 @@ public sealed partial class LockPipeline : ILockStrategy
         _unavailableLogThrottle = new LogThrottle(timeProvider, LogThrottle.DefaultInterval);
         StageNames = Array.AsReadOnly(Array.ConvertAll(stages, s => s.Name));
         _innerExclusion = InnerExclusionStart(stages);
+        _enforcesFencingAt = EnforcesFencingStart(stages);
     }
 
     // The index of the first stage that excludes in the database until its transaction ends (a row lock),

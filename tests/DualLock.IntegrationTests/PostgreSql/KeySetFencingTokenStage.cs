@@ -4,7 +4,7 @@ namespace DualLock.IntegrationTests.PostgreSql;
 /// An outer lock over a key set that issues each key the token the test chose, through
 /// <see cref="LockStageHandle.FencingTokens"/> as a real set-locking stage does. (A single
 /// <see cref="LockStageHandle.FencingToken"/> applies to a one-key execution only, so
-/// <see cref="MySql.FencingTokenStage"/> fences nothing for a set.)
+/// a fenced set behind <see cref="MySql.FencingTokenStage"/> fails before it runs: see MySqlKeySetFencingTests.)
 /// </summary>
 public sealed class KeySetFencingTokenStage(Func<LockKey, long> tokenOf) : LockStage("fake-outer-set-lock")
 {

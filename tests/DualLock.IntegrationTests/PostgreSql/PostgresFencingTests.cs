@@ -221,6 +221,38 @@ public sealed class PostgresFencingTests
         Assert.Null(await fence.TokenAsync(fresh)); // the fresh key's record was rolled back with the refused transaction
     }
 
+    /// <summary>
+    /// The same stale holder as above, but its outer stage reports one <see cref="LockStageHandle.FencingToken"/> for the
+    /// set, which applies to no key of it. Before the fix the transaction fenced nothing and the stale work overwrote the
+    /// newer holder's write; now the execution fails before the transaction opens (fail closed).
+    /// </summary>
+    [Fact]
+    public async Task Begin_KeySetWithOneTokenForTheSet_FailsBeforeTheWorkRunsAndNothingIsWritten()
+    {
+        await using var table = await PostgresTestTable.CreateAsync("doc");
+        await using var fence = await PostgresFenceTable.CreateAsync();
+        var fresh = NewKey();
+        var stale = NewKey();
+        await Pipeline("newer", 10, fence.Name, enforceFencing: true).ExecuteAsync(stale, async (ctx, _) => await WriteNoteAsync(ctx, table, "newer"), cancellationToken: Ct);
+        var workRan = false;
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            await Pipeline("older", 9, fence.Name, enforceFencing: true).ExecuteAsync(new[] { fresh, stale }, async (ctx, _) =>
+            {
+                workRan = true;
+                await WriteNoteAsync(ctx, table, "older");
+            }, cancellationToken: Ct));
+
+        Assert.False(workRan, "the work ran although no key of the set carried a fencing token: EnforceFencing fenced nothing");
+        Assert.Contains("'postgres-transaction'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("2 of the 2 keys", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'fenced'", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(stale.Id, ex.Message, StringComparison.Ordinal); // ids may be personal data
+        Assert.Equal("newer", await table.NoteAsync("doc"));
+        Assert.Null(await fence.TokenAsync(fresh));
+        Assert.Equal(10, await fence.TokenAsync(stale));
+    }
+
     /// <summary>Control for the set: every key's token current, the set passes and each key's token is recorded.</summary>
     [Fact]
     public async Task Begin_KeySetWithCurrentTokens_PassesAndRecordsEachKeysToken()

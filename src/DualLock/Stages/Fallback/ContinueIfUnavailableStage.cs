@@ -50,6 +50,9 @@ internal sealed class ContinueIfUnavailableStage : LockStage
         }
     }
 
+    /// <summary>Whether <paramref name="handle"/> stands for this stage skipped during an outage (it holds no lock and issued no token).</summary>
+    internal static bool IsSkipped(LockStageHandle handle) => ReferenceEquals(handle, SkippedHandle.Instance);
+
     private sealed class SkippedHandle : LockStageHandle
     {
         public static readonly SkippedHandle Instance = new();
