@@ -12,6 +12,11 @@ namespace DualLock.IntegrationTests.PostgreSql;
 /// withheld and, <see cref="CutDelay"/> later, both sockets are closed (the client's with a reset). The server
 /// commits; the client only sees its connection break. Needs an unencrypted connection (SSL Mode=Disable).
 /// </summary>
+/// <remarks>
+/// What Npgsql 8 sends for the transaction stage (seen through this proxy): BEGIN as a simple Query ('Q') ahead of the
+/// work's first statement, the work's statements and the stage's <c>SELECT 1; COMMIT</c> batch as extended-protocol
+/// Parse ('P') messages, so COMMIT is matched in both.
+/// </remarks>
 public sealed class PostgresCommitCutProxy : IAsyncDisposable
 {
     /// <summary>The first message's code when the client asks for TLS or GSS encryption before its startup message.</summary>
