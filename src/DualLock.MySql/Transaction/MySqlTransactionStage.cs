@@ -16,7 +16,7 @@ namespace DualLock.MySql;
 /// the transaction is rolled back and <see cref="LockLeaseLostException"/> thrown when an outer stage's
 /// lease is already known lost or an outer named lock can no longer be confirmed.
 /// </remarks>
-internal sealed class MySqlTransactionStage : LockStage
+internal sealed class MySqlTransactionStage : PreparingLockStage
 {
     private readonly string _connectionString;
     private readonly IsolationLevel _isolationLevel;
@@ -144,6 +144,52 @@ internal sealed class MySqlTransactionStage : LockStage
         }
     }
 
+    /// <summary>Without fencing the transaction's first statement needs nothing from the outer stages, so it may open beside their acquire.</summary>
+    internal override bool CanPrepare => _fenceTable is null;
+
+    /// <summary>Opens the connection and begins the transaction, as the acquire does, before the outer lock is held: no lock is taken.</summary>
+    internal override async ValueTask<object?> PrepareAsync(TimeSpan waitTimeout, CancellationToken cancellationToken)
+    {
+        var started = _timeProvider.GetTimestamp();
+        using var deadline = WaitDeadline.After(waitTimeout > WaitDeadline.MinimumRoundTrip ? waitTimeout : WaitDeadline.MinimumRoundTrip, _timeProvider, cancellationToken);
+        var connection = new MySqlConnection(_connectionString);
+        MySqlTransaction? transaction = null;
+        try
+        {
+            await connection.OpenAsync(deadline.Token).ConfigureAwait(false);
+            transaction = await connection.BeginTransactionAsync(_isolationLevel, deadline.Token).ConfigureAwait(false);
+            return new Prepared(connection, transaction, started);
+        }
+        catch (Exception)
+        {
+            // The plain acquire runs next and reports the failure (unavailable, timed out) as it always does.
+            await DisposeAsync(connection, transaction).ConfigureAwait(false);
+            return null;
+        }
+    }
+
+    /// <summary>The rest of the acquire: the feature for the inner stages and the work, and what the outer stages provide, read now that they hold.</summary>
+    internal override ValueTask<LockStageHandle?> CompleteAsync(LockContext context, object prepared)
+    {
+        var (connection, transaction, started) = (Prepared)prepared;
+        context.SetFeature(new MySqlTransactionFeature(connection, transaction));
+        return new(new Handle(this, context, connection, transaction, context.GetFeature<NamedLockGuard>(), started, context.LeaseLost));
+    }
+
+    internal override async ValueTask DiscardAsync(object prepared)
+    {
+        var (connection, transaction, _) = (Prepared)prepared;
+        try
+        {
+            await DisposeAsync(connection, transaction).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // a broken connection is discarded by the pool; nothing was written in this transaction
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
     private static (LockKey Key, long Token)[] FencedKeys(LockContext context)
     {
         var keys = context.Keys;
@@ -242,4 +288,6 @@ internal sealed class MySqlTransactionStage : LockStage
                 reason + "; the transaction was rolled back instead of committed.");
         }
     }
+
+    private sealed record Prepared(MySqlConnection Connection, MySqlTransaction Transaction, long Started);
 }

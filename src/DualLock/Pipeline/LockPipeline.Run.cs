@@ -31,6 +31,9 @@ public sealed partial class LockPipeline
         LockStage? timedOut = null;
         LockTimeoutException? stageTimeout = null;
         var start = _timeProvider.GetTimestamp();
+
+        // What the stage after the current one prepared while the current one acquired (PreparingLockStage); ended on every path.
+        object? prepared = null;
         try
         {
             while (acquiredCount < _stages.Length)
@@ -43,11 +46,14 @@ public sealed partial class LockPipeline
                 }
 
                 var remaining = waitTimeout - _timeProvider.GetElapsedTime(start);
-                LockStageHandle? handle;
+                var wait = remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining;
+                var mine = prepared;
+                prepared = null;
+                var prepare = StartPrepare(acquiredCount, wait, cancellationToken);
+                LockStageHandle? handle = null;
                 try
                 {
-                    handle = await AcquireStageAsync(stage, context, remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining, cancellationToken)
-                        .ConfigureAwait(false);
+                    handle = await AcquireStageAsync(stage, context, wait, mine, cancellationToken).ConfigureAwait(false);
                 }
                 catch (LockTimeoutException ex)
                 {
@@ -55,6 +61,10 @@ public sealed partial class LockPipeline
                     // timeout: TryExecuteAsync reports it as not acquired, ExecuteAsync rethrows it.
                     stageTimeout = ex;
                     handle = null;
+                }
+                finally
+                {
+                    prepared = await EndPrepareAsync(prepare, acquiredCount, use: handle is not null).ConfigureAwait(false);
                 }
 
                 if (handle is null)
@@ -80,6 +90,8 @@ public sealed partial class LockPipeline
         }
         catch (Exception ex) when (acquiredCount > 0)
         {
+            // A prepare of the stage after the last one held (kept when that one acquired) is never used now.
+            await DiscardPreparedAsync(acquiredCount, prepared).ConfigureAwait(false);
             if (ex is LockLeaseLostException)
             {
                 // An inner stage refused the outer stages' fencing token (a later holder already wrote): their
@@ -205,7 +217,7 @@ public sealed partial class LockPipeline
         }
     }
 
-    private async ValueTask<LockStageHandle?> AcquireStageAsync(LockStage stage, LockContext context, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    private async ValueTask<LockStageHandle?> AcquireStageAsync(LockStage stage, LockContext context, TimeSpan waitTimeout, object? prepared, CancellationToken cancellationToken)
     {
         var activity = DualLockTelemetry.StartSpan(DualLockTelemetry.AcquireSpan, Name, context.Keys.First.Resource, stage.Name);
 
@@ -214,7 +226,9 @@ public sealed partial class LockPipeline
         LockStageHandle? handle = null;
         try
         {
-            handle = await stage.TryAcquireAsync(context, waitTimeout, cancellationToken).ConfigureAwait(false);
+            handle = prepared is null
+                ? await stage.TryAcquireAsync(context, waitTimeout, cancellationToken).ConfigureAwait(false)
+                : await ((PreparingLockStage)stage).CompleteAsync(context, prepared).ConfigureAwait(false);
             outcome = handle is null ? AcquireOutcome.Timeout : AcquireOutcome.Acquired;
             return handle;
         }

@@ -29,6 +29,7 @@ public sealed partial class LockPipeline : ILockStrategy
         StageNames = Array.AsReadOnly(Array.ConvertAll(stages, s => s.Name));
         _innerExclusion = InnerExclusionStart(stages);
         _enforcesFencingAt = EnforcesFencingStart(stages);
+        _preparesAfter = PreparableAfter(stages);
     }
 
     // The index of the first stage that excludes in the database until its transaction ends (a row lock),
