@@ -101,10 +101,7 @@ internal sealed class MySqlTransactionStage : PreparingLockStage
                 }
             }
 
-            context.SetFeature(new MySqlTransactionFeature(connection, transaction));
-
-            // Captured now: the pipeline disposes the source behind it before releasing, and a token still reports a cancellation after that.
-            return new Handle(this, context, connection, transaction, context.GetFeature<NamedLockGuard>(), started, context.LeaseLost);
+            return Complete(context, connection, transaction, started);
         }
         catch (Exception ex)
         {
@@ -172,8 +169,18 @@ internal sealed class MySqlTransactionStage : PreparingLockStage
     internal override ValueTask<LockStageHandle?> CompleteAsync(LockContext context, object prepared)
     {
         var (connection, transaction, started) = (Prepared)prepared;
+        return new(Complete(context, connection, transaction, started));
+    }
+
+    /// <summary>
+    /// The end of every acquire, plain or prepared: the feature for the inner stages and the work, and the handle with
+    /// what the outer stages provide, read here, once they hold. Captured now: the pipeline disposes the source behind
+    /// the lease-lost token before releasing, and a token still reports a cancellation after that.
+    /// </summary>
+    private Handle Complete(LockContext context, MySqlConnection connection, MySqlTransaction transaction, long started)
+    {
         context.SetFeature(new MySqlTransactionFeature(connection, transaction));
-        return new(new Handle(this, context, connection, transaction, context.GetFeature<NamedLockGuard>(), started, context.LeaseLost));
+        return new Handle(this, context, connection, transaction, context.GetFeature<NamedLockGuard>(), started, context.LeaseLost);
     }
 
     internal override async ValueTask DiscardAsync(object prepared)
