@@ -138,7 +138,7 @@ internal static class Report
 
     private static string F(double value) => value.ToString(value >= 100 ? "0" : "0.0", Invariant);
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;

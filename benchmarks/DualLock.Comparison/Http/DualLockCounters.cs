@@ -74,14 +74,12 @@ internal static class DualLockCounters
                 continue;
             }
 
-            var name = fields[2];
-            var percentile = Tag(name, "Percentile");
+            var (instrument, percentile) = SplitPercentile(fields[2]);
             if (percentile is not ("50" or "95"))
             {
                 continue;
             }
 
-            var instrument = WithoutTag(name, "Percentile");
             var key = (instrument, percentile);
             if (!series.TryGetValue(key, out var values))
             {
@@ -96,44 +94,30 @@ internal static class DualLockCounters
             {
                 var p50 = series.GetValueOrDefault((instrument, "50")) ?? [];
                 var p95 = series.GetValueOrDefault((instrument, "95")) ?? [];
-                return new CounterFigure(target, scenario, run, instrument, Median(p50), Median(p95), p50.Count);
+                return new CounterFigure(target, scenario, run, instrument, MedianOrNaN(p50), MedianOrNaN(p95), p50.Count);
             })
             .ToList();
     }
 
-    private static double Median(List<double> values)
+    private static double MedianOrNaN(List<double> values) => values.Count == 0 ? double.NaN : Report.Median(values);
+
+    /// <summary>
+    /// <c>name (unit)[tag=a;tag=b;Percentile=50]</c> to the name with its other tags and the percentile;
+    /// <see langword="null"/> for a counter, which has no percentile.
+    /// </summary>
+    private static (string Instrument, string? Percentile) SplitPercentile(string name)
     {
-        if (values.Count == 0)
+        var open = name.IndexOf('[', StringComparison.Ordinal);
+        if (open < 0 || !name.EndsWith(']'))
         {
-            return double.NaN;
+            return (name, null);
         }
 
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
-    private static string? Tag(string name, string tag)
-    {
-        var start = name.IndexOf(tag + "=", StringComparison.Ordinal);
-        if (start < 0)
-        {
-            return null;
-        }
-
-        start += tag.Length + 1;
-        var end = name.IndexOfAny([',', ']', ';'], start);
-        return name[start..(end < 0 ? name.Length : end)];
-    }
-
-    private static string WithoutTag(string name, string tag)
-    {
-        var value = Tag(name, tag);
-        return value is null ? name : name.Replace($"{tag}={value};", string.Empty, StringComparison.Ordinal)
-            .Replace($";{tag}={value}", string.Empty, StringComparison.Ordinal)
-            .Replace($",{tag}={value}", string.Empty, StringComparison.Ordinal)
-            .Replace($"{tag}={value},", string.Empty, StringComparison.Ordinal)
-            .Replace($"[{tag}={value}]", string.Empty, StringComparison.Ordinal)
-            .Replace($"{tag}={value}", string.Empty, StringComparison.Ordinal);
+        var tags = name[(open + 1)..^1].Split(';');
+        var percentile = tags.FirstOrDefault(t => t.StartsWith("Percentile=", StringComparison.Ordinal));
+        var rest = tags.Where(t => !ReferenceEquals(t, percentile)).ToArray();
+        var instrument = rest.Length == 0 ? name[..open] : $"{name[..open]}[{string.Join(';', rest)}]";
+        return (instrument, percentile?["Percentile=".Length..]);
     }
 
     /// <summary>Splits one CSV row, honouring double quotes (a counter name with tags contains commas).</summary>
