@@ -5,7 +5,7 @@
 # instances serve closed-loop charge/use load; the comparison's oracle checks every point.
 #
 # Usage: benchmarks/chaos.sh [--quick] [--fault NAME[,NAME...]] [--api path/UserPointApi.dll] [--out dir]
-#   faults: redis-kill mysql-kill postgres-kill redis-hang api-pause redlock-nodes redis-failover (default: all); the negative
+#   faults: redis-kill mysql-kill postgres-kill redis-hang mysql-hang api-pause redlock-nodes redis-failover (default: all); the negative
 #   control (strategy none, no fault) always runs first (on PostgreSQL when postgres-kill is the only fault).
 # Exit: 0 nothing lost and the control lost; 1 a locking strategy lost or invented points; 3 the
 # negative control lost nothing (oracle unproven); 2 usage; 4 the run itself failed; 5 the lock health checks did

@@ -29,6 +29,8 @@
 #                                  SIGSTOP / SIGCONT the main Redis (hung, not refused)
 #   scripts/services.sh start-redis --empty   restart it and check it came back with no key
 #                                  (it runs without persistence: save "", appendonly no)
+#   scripts/services.sh pause-mysql | resume-mysql
+#                                  SIGSTOP / SIGCONT MariaDB (hung, not refused)
 #   scripts/services.sh kill-mysql | start-mysql
 #                                  SIGKILL MariaDB / restart it (InnoDB crash recovery;
 #                                  commits are durable: innodb_flush_log_at_trx_commit=1)
@@ -558,6 +560,14 @@ start_redis_empty() { # restart the main Redis and prove it came back with nothi
     log "redis $REDIS_PORT: restarted empty (keys loaded at start: 0, no AOF, no save points)"
 }
 
+signal_mariadb() { # signal_mariadb SIGNAL: SIGSTOP / SIGCONT (hung, not refused)
+    local sig="$1" pid
+    pid="$(mariadb_pid)"
+    [[ -n "$pid" ]] || die "mariadb: not running (no live mariadbd behind $MYSQL_PIDFILE)"
+    kill "-$sig" "$pid" || die "mariadb: kill -$sig $pid failed"
+    log "mariadb: sent SIG$sig to pid $pid"
+}
+
 kill_mariadb() {
     local pid
     pid="$(mariadb_pid)"
@@ -769,6 +779,8 @@ main() {
         ;;
     pause-redis) signal_redis_node "$REDIS_PORT" STOP ;;
     resume-redis) signal_redis_node "$REDIS_PORT" CONT ;;
+    pause-mysql) signal_mariadb STOP ;;
+    resume-mysql) signal_mariadb CONT ;;
     kill-mysql)
         take_lock
         resolve_bins

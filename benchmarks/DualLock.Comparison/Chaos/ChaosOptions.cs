@@ -94,7 +94,7 @@ internal sealed record ChaosOptions
         return faults.Count > 0 ? options with { Faults = faults.Distinct().ToArray() } : options;
     }
 
-    public const string Usage = "Options: chaos [--quick] [--fault redis-kill,mysql-kill,postgres-kill,redis-hang,api-pause,redlock-nodes,redis-failover ...] [--api path/UserPointApi.dll] [--out dir]";
+    public const string Usage = "Options: chaos [--quick] [--fault redis-kill,mysql-kill,postgres-kill,redis-hang,mysql-hang,api-pause,redlock-nodes,redis-failover ...] [--api path/UserPointApi.dll] [--out dir]";
 
     public string Describe()
         => $"{(Quick ? "--quick " : "")}--fault {string.Join(',', Faults)}: {Users} users, {Clients} closed-loop clients over 2 instances, "

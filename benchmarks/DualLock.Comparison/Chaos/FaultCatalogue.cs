@@ -25,7 +25,7 @@ internal static class FaultCatalogue
 {
     public const string Control = "control";
 
-    public static readonly string[] Names = ["redis-kill", "mysql-kill", "postgres-kill", "redis-hang", "api-pause", "redlock-nodes", "redis-failover"];
+    public static readonly string[] Names = ["redis-kill", "mysql-kill", "postgres-kill", "redis-hang", "mysql-hang", "api-pause", "redlock-nodes", "redis-failover"];
 
     /// <summary>The settings that run the sample on the suite's PostgreSQL (the faults on it, and the control when only they run).</summary>
     public static readonly IReadOnlyDictionary<string, string> OnPostgres = new Dictionary<string, string> { ["Database"] = FreshDatabase.Postgres };
@@ -95,6 +95,19 @@ internal static class FaultCatalogue
                     new(end, "kill -CONT Redis", "", t => t.ServicesAsync("resume-redis")),
                 ],
                 t => t.ServicesAsync("resume-redis"))
+            { LoadLength = length },
+            // MariaDB stopped, not killed: its sockets stay open and answer nothing, so only the stages' own bounds end
+            // a wait (MySqlConnector reads BEGIN's answer with no timeout). Every strategy on the database is in it.
+            "mysql-hang" => new Fault(
+                name,
+                $"MariaDB SIGSTOPped {o.FaultLength.TotalSeconds:0.#} s, then SIGCONT: hung (connections accepted, no answer), not refused",
+                ["pessimistic", "dual", "combined"],
+                NoSettings,
+                [
+                    new(start, "kill -STOP MariaDB", "MariaDB hung", t => t.ServicesAsync("pause-mysql")),
+                    new(end, "kill -CONT MariaDB", "", t => t.ServicesAsync("resume-mysql")),
+                ],
+                t => t.ServicesAsync("resume-mysql"))
             { LoadLength = length },
             "api-pause" => new Fault(
                 name,

@@ -14,7 +14,8 @@ internal static partial class Log
     [LoggerMessage(3002, LogLevel.Warning, "The '{Stage}' lock on resource '{Resource}' failed on the server ({ErrorCode}); the transaction will be rolled back")]
     public static partial void LockFailed(ILogger logger, string stage, string resource, int errorCode);
 
-
+    [LoggerMessage(3003, LogLevel.Warning, "The server did not answer the open or BEGIN for the '{Stage}' stage on resource '{Resource}' within the wait ({ElapsedMs:0} ms): reported as not acquired; the connection is closed once the server answers or the socket fails ({Unanswered} such connections)")]
+    public static partial void StepUnanswered(ILogger logger, string stage, string resource, double elapsedMs, int unanswered);
 
     [LoggerMessage(3005, LogLevel.Error, "Releasing the '{Stage}' named lock on resource '{Resource}' failed; the server releases it when the session ends")]
     public static partial void NamedLockReleaseFailed(ILogger logger, string stage, string resource, Exception exception);

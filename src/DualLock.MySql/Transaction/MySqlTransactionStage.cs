@@ -26,6 +26,7 @@ internal sealed class MySqlTransactionStage : PreparingLockStage
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly MySqlTelemetry _telemetry;
+    private readonly UnansweredSteps _unanswered = new();
     private volatile bool _fenceTableReady;
 
     public MySqlTransactionStage(MySqlTransactionOptions options, TimeProvider timeProvider, ILogger logger, Meter? meter = null)
@@ -65,12 +66,19 @@ internal sealed class MySqlTransactionStage : PreparingLockStage
         var fenced = _fenceTable is null ? [] : FencedKeys(context);
         var bound = waitTimeout > WaitDeadline.MinimumRoundTrip ? waitTimeout : WaitDeadline.MinimumRoundTrip;
         using var deadline = WaitDeadline.After(bound, _timeProvider, cancellationToken);
+        ThrowIfBeginsUnanswered(context, started);
         var connection = new MySqlConnection(_connectionString);
         MySqlTransaction? transaction = null;
         var fencing = false;
+        var abandoned = false;
         try
         {
-            await connection.OpenAsync(deadline.Token).ConfigureAwait(false);
+            if (!await _unanswered.OpenAsync(connection, deadline).ConfigureAwait(false))
+            {
+                abandoned = true; // the connection stays with its unanswered open
+                return Unanswered(context, started, cancellationToken);
+            }
+
             if (fenced.Length > 0 && _createFenceTable && !_fenceTableReady)
             {
                 // DDL commits implicitly, so it runs before the transaction starts, once per stage, and only when the table is missing.
@@ -86,7 +94,13 @@ internal sealed class MySqlTransactionStage : PreparingLockStage
                 Log.FenceTableEnsured(_logger, Name, _fenceTable!);
             }
 
-            transaction = await connection.BeginTransactionAsync(_isolationLevel, deadline.Token).ConfigureAwait(false);
+            transaction = await _unanswered.BeginAsync(connection, _isolationLevel, deadline).ConfigureAwait(false);
+            if (transaction is null)
+            {
+                abandoned = true; // the connection stays with its unanswered BEGIN
+                return Unanswered(context, started, cancellationToken);
+            }
+
             foreach (var (key, token) in fenced)
             {
                 fencing = true;
@@ -105,7 +119,11 @@ internal sealed class MySqlTransactionStage : PreparingLockStage
         }
         catch (Exception ex)
         {
-            await DisposeAsync(connection, transaction).ConfigureAwait(false);
+            if (!abandoned)
+            {
+                await DisposeAsync(connection, transaction).ConfigureAwait(false);
+            }
+
             if (ex is LockException)
             {
                 throw;
@@ -148,14 +166,25 @@ internal sealed class MySqlTransactionStage : PreparingLockStage
     internal override async ValueTask<object?> PrepareAsync(TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         var started = _timeProvider.GetTimestamp();
+        if (_unanswered.Saturated)
+        {
+            return null; // the plain acquire reports it
+        }
+
         using var deadline = WaitDeadline.After(waitTimeout > WaitDeadline.MinimumRoundTrip ? waitTimeout : WaitDeadline.MinimumRoundTrip, _timeProvider, cancellationToken);
         var connection = new MySqlConnection(_connectionString);
         MySqlTransaction? transaction = null;
         try
         {
-            await connection.OpenAsync(deadline.Token).ConfigureAwait(false);
-            transaction = await connection.BeginTransactionAsync(_isolationLevel, deadline.Token).ConfigureAwait(false);
-            return new Prepared(connection, transaction, started);
+            // Unanswered within the whole wait: the acquire is over (a plain acquire now would open another connection
+            // into the same hung server, past the wait); the connection stays with its open or BEGIN.
+            if (!await _unanswered.OpenAsync(connection, deadline).ConfigureAwait(false))
+            {
+                return new NotAnswered(started);
+            }
+
+            transaction = await _unanswered.BeginAsync(connection, _isolationLevel, deadline).ConfigureAwait(false);
+            return transaction is null ? new NotAnswered(started) : new Prepared(connection, transaction, started);
         }
         catch (Exception)
         {
@@ -168,8 +197,34 @@ internal sealed class MySqlTransactionStage : PreparingLockStage
     /// <summary>The rest of the acquire: the feature for the inner stages and the work, and what the outer stages provide, read now that they hold.</summary>
     internal override ValueTask<LockStageHandle?> CompleteAsync(LockContext context, object prepared)
     {
+        if (prepared is NotAnswered notAnswered)
+        {
+            return new(Unanswered(context, notAnswered.Started, CancellationToken.None));
+        }
+
         var (connection, transaction, started) = (Prepared)prepared;
         return new(Complete(context, connection, transaction, started));
+    }
+
+    /// <summary>The server did not answer the open or BEGIN within the wait: not acquired (or cancelled, when the caller cancelled).</summary>
+    private LockStageHandle? Unanswered(LockContext context, long started, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Log.StepUnanswered(_logger, Name, context.Keys.First.Resource, _timeProvider.GetElapsedTime(started).TotalMilliseconds, _unanswered.Count);
+        return null;
+    }
+
+    /// <summary>Past <see cref="UnansweredSteps.Limit"/> unanswered opens and BEGINs the server is taken as unavailable: no connection is opened into it.</summary>
+    private void ThrowIfBeginsUnanswered(LockContext context, long started)
+    {
+        if (_unanswered.Saturated)
+        {
+            throw new LockUnavailableException(
+                context.Keys.First.Resource,
+                Name,
+                _timeProvider.GetElapsedTime(started),
+                new TimeoutException($"{_unanswered.Count} connections of this stage still wait for the server to answer an open or BEGIN (at most {UnansweredSteps.Limit}); no other is opened until the server answers."));
+        }
     }
 
     /// <summary>
@@ -185,7 +240,11 @@ internal sealed class MySqlTransactionStage : PreparingLockStage
 
     internal override async ValueTask DiscardAsync(object prepared)
     {
-        var (connection, transaction, _) = (Prepared)prepared;
+        if (prepared is not Prepared (var connection, var transaction, _))
+        {
+            return; // unanswered: the connection is the BEGIN's to close
+        }
+
         try
         {
             await DisposeAsync(connection, transaction).ConfigureAwait(false);
@@ -297,4 +356,7 @@ internal sealed class MySqlTransactionStage : PreparingLockStage
     }
 
     private sealed record Prepared(MySqlConnection Connection, MySqlTransaction Transaction, long Started);
+
+    /// <summary>A prepare whose open or BEGIN the server did not answer within the wait.</summary>
+    private sealed record NotAnswered(long Started);
 }

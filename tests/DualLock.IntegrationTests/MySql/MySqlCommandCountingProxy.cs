@@ -17,6 +17,7 @@ public sealed class MySqlCommandCountingProxy : IAsyncDisposable
     private readonly string _upstreamHost;
     private readonly int _upstreamPort;
     private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _resume = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentQueue<string> _commands = new();
     private readonly Task _accepting;
 
@@ -48,6 +49,9 @@ public sealed class MySqlCommandCountingProxy : IAsyncDisposable
 
     /// <summary>Gets or sets how many connections are forwarded; later ones are closed at once (the server seems down to them). Default: all.</summary>
     public int ForwardConnections { get; set; } = int.MaxValue;
+
+    /// <summary>Ends every hang, for good: hung connections get the replies they were denied, and <see cref="HangOn"/> hangs nothing more.</summary>
+    public void Resume() => _resume.TrySetResult();
 
     public IReadOnlyList<string> TakeCommands()
     {
@@ -123,7 +127,7 @@ public sealed class MySqlCommandCountingProxy : IAsyncDisposable
 
                 if (hangWhen?.IsCompleted == true)
                 {
-                    await Task.Delay(Timeout.Infinite, _stop.Token); // hung: read nothing more, answer nothing
+                    await _resume.Task.WaitAsync(_stop.Token); // hung: read nothing more, answer nothing, until resumed
                 }
 
                 await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
